@@ -1,0 +1,338 @@
+//! What the core needs from AWS, in the core's own terms.
+//!
+//! [`Cloud`] is implemented by `aws::Aws` (the only code that talks to EC2 and ElastiCache) and by fakes
+//! in tests. Errors are classified by AWS error code into [`CloudError`], so the engine can match on
+//! "not found" versus "throttled" versus "still in use" without looking at strings.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+use ipnet::IpNet;
+
+use crate::model::ClusterRef;
+
+/// The source of an ingress rule.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// A security group; `owner` is the 12-digit account of a group in a peered VPC of another account.
+    Group { id: String, owner: Option<String> },
+    /// An IPv4 or IPv6 CIDR block, normalized to its network address.
+    Cidr(IpNet),
+    /// A managed prefix list.
+    PrefixList(String),
+}
+
+impl Source {
+    /// The key of this source in `ingress_rule_ids` and in user input: `sg-…`, `<account>/sg-…`,
+    /// a CIDR block, or `pl-…`.
+    pub fn key(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Group { id, owner: Some(o) } => write!(f, "{o}/{id}"),
+            Source::Group { id, owner: None } => write!(f, "{id}"),
+            Source::Cidr(net) => write!(f, "{net}"),
+            Source::PrefixList(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+/// An ingress rule to authorize: TCP `port` from `source`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RuleSpec {
+    pub source: Source,
+    pub port: u16,
+    pub description: String,
+}
+
+/// An existing security group rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The `sgr-` id.
+    pub id: String,
+    pub group_id: String,
+    pub is_egress: bool,
+    /// `tcp`, `udp`, `icmp`, `-1`, …
+    pub protocol: String,
+    pub from_port: i64,
+    pub to_port: i64,
+    /// None for a source this provider does not model.
+    pub source: Option<Source>,
+    /// The raw source text, for display (also when `source` is None).
+    pub source_text: String,
+    pub description: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Rule {
+    /// True when the rule opens exactly TCP `port`.
+    pub fn is_tcp_port(&self, port: u16) -> bool {
+        self.protocol == "tcp"
+            && self.from_port == i64::from(port)
+            && self.to_port == i64::from(port)
+    }
+}
+
+/// An existing security group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Which kind of ElastiCache cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterKind {
+    ReplicationGroup,
+    CacheCluster,
+    Serverless,
+}
+
+/// What the provider learns about a cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub kind: ClusterKind,
+    pub id: String,
+    /// The VPC of its subnet group (or of its subnets, for a serverless cache).
+    pub vpc_id: Option<String>,
+    /// The port it listens on (its endpoint's port, else the engine's default).
+    pub port: Option<u16>,
+    /// `address:port` of its primary or configuration endpoint.
+    pub endpoint: Option<String>,
+    pub engine: Option<String>,
+    /// Its security groups, in the order AWS reports them.
+    pub security_group_ids: Vec<String>,
+}
+
+/// What still holds a security group that cannot be deleted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Holders {
+    pub network_interfaces: Vec<String>,
+    pub clusters: Vec<String>,
+    pub referencing_groups: Vec<String>,
+}
+
+impl Holders {
+    pub fn is_empty(&self) -> bool {
+        self.network_interfaces.is_empty()
+            && self.clusters.is_empty()
+            && self.referencing_groups.is_empty()
+    }
+}
+
+impl fmt::Display for Holders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if !self.network_interfaces.is_empty() {
+            parts.push(format!(
+                "network interfaces {}",
+                self.network_interfaces.join(", ")
+            ));
+        }
+        if !self.clusters.is_empty() {
+            parts.push(format!("ElastiCache clusters {}", self.clusters.join(", ")));
+        }
+        if !self.referencing_groups.is_empty() {
+            parts.push(format!(
+                "rules in security groups {}",
+                self.referencing_groups.join(", ")
+            ));
+        }
+        if parts.is_empty() {
+            write!(f, "nothing this provider can see")
+        } else {
+            write!(f, "{}", parts.join("; "))
+        }
+    }
+}
+
+/// An AWS failure, classified by its error code.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CloudError {
+    /// The object does not exist (or not yet: eventual consistency).
+    #[error("{code}: {message}")]
+    NotFound { code: String, message: String },
+    /// The rule already exists (InvalidPermission.Duplicate).
+    #[error("{code}: {message}")]
+    Duplicate { code: String, message: String },
+    /// A group with that name already exists in the VPC (InvalidGroup.Duplicate).
+    #[error("{code}: {message}")]
+    AlreadyExists { code: String, message: String },
+    /// The object is still in use (DependencyViolation, InvalidGroup.InUse).
+    #[error("{code}: {message}")]
+    InUse { code: String, message: String },
+    /// AWS throttled the call and the SDK's retries ran out (RequestLimitExceeded, Throttling…).
+    #[error("{code}: {message}")]
+    Throttled { code: String, message: String },
+    /// The request was refused as invalid (a malformed id, a rule limit, a bad parameter, access denied).
+    #[error("{code}: {message}")]
+    Invalid { code: String, message: String },
+    /// Anything else: a 5xx, a network failure, an unexpected answer.
+    #[error("{code}: {message}")]
+    Other { code: String, message: String },
+}
+
+impl CloudError {
+    pub fn code(&self) -> &str {
+        match self {
+            CloudError::NotFound { code, .. }
+            | CloudError::Duplicate { code, .. }
+            | CloudError::AlreadyExists { code, .. }
+            | CloudError::InUse { code, .. }
+            | CloudError::Throttled { code, .. }
+            | CloudError::Invalid { code, .. }
+            | CloudError::Other { code, .. } => code,
+        }
+    }
+
+    /// Classifies an AWS error code.
+    pub fn from_code(code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let code_s = code.to_string();
+        match code {
+            c if c.ends_with(".NotFound")
+                || c.ends_with("NotFound")
+                || c.ends_with("NotFoundFault")
+                || c == "InvalidGroupId.NotFound" =>
+            {
+                CloudError::NotFound {
+                    code: code_s,
+                    message,
+                }
+            }
+            "InvalidPermission.Duplicate" => CloudError::Duplicate {
+                code: code_s,
+                message,
+            },
+            "InvalidGroup.Duplicate" => CloudError::AlreadyExists {
+                code: code_s,
+                message,
+            },
+            "DependencyViolation"
+            | "InvalidGroup.InUse"
+            | "InvalidCacheClusterState"
+            | "InvalidReplicationGroupState"
+            | "InvalidServerlessCacheStateFault" => CloudError::InUse {
+                code: code_s,
+                message,
+            },
+            "RequestLimitExceeded"
+            | "Throttling"
+            | "ThrottlingException"
+            | "TooManyRequestsException"
+            | "RequestThrottled"
+            | "SlowDown"
+            | "PriorRequestNotComplete" => CloudError::Throttled {
+                code: code_s,
+                message,
+            },
+            c if c.starts_with("Invalid")
+                || c.ends_with("LimitExceeded")
+                || c == "UnauthorizedOperation"
+                || c == "AccessDenied"
+                || c == "AuthFailure"
+                || c == "MissingParameter" =>
+            {
+                CloudError::Invalid {
+                    code: code_s,
+                    message,
+                }
+            }
+            _ => CloudError::Other {
+                code: code_s,
+                message,
+            },
+        }
+    }
+}
+
+/// The EC2 and ElastiCache operations the engine uses. Every method is one AWS call unless it says
+/// otherwise; every list argument is sent in one call.
+#[async_trait]
+pub trait Cloud: Send + Sync {
+    /// CreateSecurityGroup, tagged at creation. Returns the new group's id.
+    async fn create_security_group(
+        &self,
+        vpc_id: &str,
+        name: &str,
+        description: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, CloudError>;
+
+    /// DescribeSecurityGroups filtered by `group-id`: the groups that exist (missing ones are absent,
+    /// never an error).
+    async fn describe_security_groups(&self, ids: &[String]) -> Result<Vec<Group>, CloudError>;
+
+    /// DescribeSecurityGroups filtered by tag `key` = `value`.
+    async fn find_security_groups_by_tag(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<Group>, CloudError>;
+
+    /// DescribeSecurityGroupRules filtered by `group-id`: ingress and egress rules of these groups.
+    async fn describe_rules(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError>;
+
+    /// AuthorizeSecurityGroupIngress of all `rules` in one call, each rule tagged at creation.
+    /// Returns the created rules.
+    async fn authorize_ingress(
+        &self,
+        group_id: &str,
+        rules: &[RuleSpec],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<Rule>, CloudError>;
+
+    /// RevokeSecurityGroupIngress by rule ids, in one call.
+    async fn revoke_ingress(&self, group_id: &str, rule_ids: &[String]) -> Result<(), CloudError>;
+
+    /// ModifySecurityGroupRules: sets the description of existing rules (same source and port).
+    async fn update_rule_descriptions(
+        &self,
+        group_id: &str,
+        rules: &[(String, RuleSpec)],
+    ) -> Result<(), CloudError>;
+
+    /// CreateTags on security groups and rules.
+    async fn create_tags(
+        &self,
+        resource_ids: &[String],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError>;
+
+    /// DeleteTags (by key) on security groups and rules.
+    async fn delete_tags(&self, resource_ids: &[String], keys: &[String])
+        -> Result<(), CloudError>;
+
+    /// DeleteSecurityGroup.
+    async fn delete_security_group(&self, group_id: &str) -> Result<(), CloudError>;
+
+    /// What still holds `group_id`: network interfaces, ElastiCache clusters and rules of other
+    /// groups in `vpc_id` (several calls; used only to explain a failed delete).
+    async fn find_holders(&self, group_id: &str, vpc_id: &str) -> Result<Holders, CloudError>;
+
+    /// The cluster's VPC, port, endpoint and security groups (up to three ElastiCache calls, plus
+    /// DescribeSubnets for a serverless cache).
+    async fn describe_cluster(&self, cluster: &ClusterRef) -> Result<ClusterInfo, CloudError>;
+
+    /// Only the cluster's security groups: one ElastiCache call.
+    async fn cluster_security_groups(
+        &self,
+        cluster: &ClusterRef,
+    ) -> Result<Vec<String>, CloudError>;
+
+    /// ModifyReplicationGroup / ModifyCacheCluster / ModifyServerlessCache with these security groups,
+    /// applied immediately.
+    async fn set_cluster_security_groups(
+        &self,
+        cluster: &ClusterRef,
+        group_ids: &[String],
+    ) -> Result<(), CloudError>;
+}

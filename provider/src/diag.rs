@@ -1,0 +1,125 @@
+//! Diagnostics: problems with input are data (a path and what to do), not errors.
+
+use std::fmt;
+
+/// One step of an attribute path, in the resource's own (snake_case) names.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PathStep {
+    Attr(String),
+    Key(String),
+    Index(usize),
+}
+
+/// Where in the configuration a problem is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AttrPath(pub Vec<PathStep>);
+
+impl AttrPath {
+    pub fn root() -> Self {
+        AttrPath(Vec::new())
+    }
+
+    pub fn attr(name: &str) -> Self {
+        AttrPath(vec![PathStep::Attr(name.to_string())])
+    }
+
+    pub fn then_attr(mut self, name: &str) -> Self {
+        self.0.push(PathStep::Attr(name.to_string()));
+        self
+    }
+
+    pub fn then_key(mut self, key: &str) -> Self {
+        self.0.push(PathStep::Key(key.to_string()));
+        self
+    }
+
+    pub fn then_index(mut self, i: usize) -> Self {
+        self.0.push(PathStep::Index(i));
+        self
+    }
+
+    /// The first attribute name, if any.
+    pub fn head(&self) -> Option<&str> {
+        match self.0.first() {
+            Some(PathStep::Attr(a)) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AttrPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.0.iter().enumerate() {
+            match s {
+                PathStep::Attr(a) if i == 0 => write!(f, "{a}")?,
+                PathStep::Attr(a) => write!(f, ".{a}")?,
+                PathStep::Key(k) => write!(f, "[{k:?}]")?,
+                PathStep::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A problem found in input or while talking to AWS, with where it is and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub summary: String,
+    pub detail: String,
+    pub path: Option<AttrPath>,
+}
+
+impl Diagnostic {
+    pub fn error(path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: Some(path),
+        }
+    }
+
+    pub fn warning(path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: Some(path),
+        }
+    }
+
+    /// An error that belongs to no single attribute.
+    pub fn general(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: None,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) if !p.0.is_empty() => write!(f, "{}: {}: {}", p, self.summary, self.detail),
+            _ => write!(f, "{}: {}", self.summary, self.detail),
+        }
+    }
+}
+
+/// True when any diagnostic is an error.
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(Diagnostic::is_error)
+}

@@ -1,0 +1,404 @@
+//! The resource, declared once.
+//!
+//! [`AccessArgs`] are the inputs a user writes; [`AccessOutputs`] the values the provider computes.
+//! Doc comments are the descriptions every schema and the docs page show; [`BEHAVIOUR`] says, per
+//! attribute, whether it is required, optional, computed, replaces the access when it changes, and its
+//! default. The Terraform schema, the Pulumi schema, JSON Schema and the docs are all derived from these
+//! (see `schema.rs`); a unit test keeps the table and the structs in step.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Port the access opens when neither `port` nor a cluster says otherwise (Redis/Valkey).
+pub const DEFAULT_PORT: u16 = 6379;
+/// Memcached's default port.
+pub const MEMCACHED_PORT: u16 = 11211;
+/// Create timeout when `timeouts.create` is not set.
+pub const DEFAULT_CREATE_TIMEOUT: &str = "10m";
+/// Delete timeout when `timeouts.delete` is not set.
+pub const DEFAULT_DELETE_TIMEOUT: &str = "15m";
+
+/// Authorizes network access to an ElastiCache cluster, as in AWS's "Authorize access to the cluster"
+/// guide: a security group for the cluster, a security group for its clients, and an ingress rule on
+/// the cluster group that names the client group as its source on the cluster's port. Existing client
+/// groups (also in peered accounts), CIDR blocks and prefix lists can be allowed too. New rules are
+/// authorized before old ones are revoked, so a change never opens an access gap.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "elasticache_access")]
+pub struct AccessArgs {
+    /// VPC of the security groups. Optional when `cluster` is given (the cluster's VPC is used, read
+    /// from its cache subnet group); a value that disagrees with the cluster's VPC is an error.
+    /// Changing it replaces the access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+
+    /// The ElastiCache cluster the access is for. Exactly one of its attributes must be set. The
+    /// provider reads the cluster to learn its VPC and its port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterRef>,
+
+    /// TCP port the cluster listens on (1-65535). Defaults to the cluster's port when `cluster` is
+    /// given, else 6379. Changing it updates the rules in place: rules on the new port are authorized
+    /// before those on the old port are revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u16>,
+
+    /// Base name of the security groups: they are named `<name>-cluster` and `<name>-clients`. At most
+    /// 247 characters, not starting with `sg-`, of letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`.
+    /// Conflicts with `name_prefix`; when neither is set a unique name is generated. Changing it
+    /// replaces the access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+
+    /// Prefix of a generated unique `name` (the prefix plus 26 characters). Conflicts with `name`.
+    /// Changing it replaces the access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
+
+    /// What the access is for. It is used as the description of every rule and stored in the
+    /// `elasticache-access:description` tag; changing it updates the rules in place and never replaces
+    /// a security group. At most 255 characters of letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+
+    /// Whether to create the client security group (`<name>-clients`) and allow it on the cluster
+    /// group. Defaults to true. Changing it creates or deletes the client group in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_client_security_group: Option<bool>,
+
+    /// Existing security groups whose members may connect to the cluster. A group in a peered VPC of
+    /// another account is written `<12-digit account id>/<sg-id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_security_group_ids: Option<BTreeSet<String>>,
+
+    /// IPv4 and IPv6 CIDR blocks that may connect to the cluster. Each is normalized to its network
+    /// address (`10.1.2.3/16` becomes `10.1.0.0/16`). Addresses outside the private ranges (10.0.0.0/8,
+    /// 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7) need `allow_public_cidrs = true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_cidr_blocks: Option<BTreeSet<String>>,
+
+    /// Managed prefix lists (`pl-...`) whose CIDRs may connect to the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_prefix_list_ids: Option<BTreeSet<String>>,
+
+    /// Allow CIDR blocks outside the private ranges, including `0.0.0.0/0` and `::/0`. Defaults to
+    /// false, so that a cache is never opened to the internet by mistake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_public_cidrs: Option<bool>,
+
+    /// CIDR blocks allowed to reach the client group's members over SSH (TCP 22), as in step 2 of AWS's
+    /// guide. Requires `create_client_security_group` to be true. Public ranges need
+    /// `allow_public_cidrs = true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ssh_cidr_blocks: Option<BTreeSet<String>>,
+
+    /// Add the cluster security group to the cluster's security groups (keeping those already there)
+    /// and remove it again on delete. Requires `cluster`. Defaults to false. Removing it fails, rather
+    /// than opening anything wider, if the cluster would be left with no security group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach_to_cluster: Option<bool>,
+
+    /// Revoke, on every apply, ingress rules on the cluster group that this access does not declare.
+    /// Defaults to false: such rules are then only reported in `unmanaged_ingress`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive_ingress: Option<bool>,
+
+    /// Tags for both security groups and every rule, merged over the provider's `default_tags`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+
+    /// How long create and delete may take (Go duration strings such as `30s`, `10m`, `1h`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<Timeouts>,
+}
+
+/// Which ElastiCache cluster: exactly one of the three identifiers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterRef {
+    /// A replication group (Redis OSS or Valkey, cluster mode enabled or disabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_group_id: Option<String>,
+    /// A single cache cluster (Memcached, or a Redis OSS cluster without replication group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_cluster_id: Option<String>,
+    /// A serverless cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serverless_cache_name: Option<String>,
+}
+
+/// Operation timeouts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// How long a create may take, including retries of AWS's eventual consistency. Default `10m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<String>,
+    /// How long a delete may wait for the groups to be released (DependencyViolation). Default `15m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete: Option<String>,
+}
+
+/// Values the provider computes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AccessOutputs {
+    /// The access's id: the cluster security group's id.
+    pub id: String,
+    /// Id of the cluster security group (`<name>-cluster`).
+    pub cluster_security_group_id: String,
+    /// Id of the client security group (`<name>-clients`); null when it is not created.
+    pub client_security_group_id: Option<String>,
+    /// The `sgr-` id of each ingress rule on the cluster group, keyed by its source: a security group
+    /// id (`<account>/<sg-id>` for a peered account), a CIDR block or a prefix list id.
+    pub ingress_rule_ids: BTreeMap<String, String>,
+    /// The `sgr-` id of each SSH rule on the client group, keyed by CIDR block.
+    pub client_ssh_rule_ids: BTreeMap<String, String>,
+    /// AWS account that owns the security groups.
+    pub owner_id: String,
+    /// The cluster's endpoint as `address:port` when `cluster` is given.
+    pub cluster_endpoint: Option<String>,
+    /// Every tag on the groups and rules: the provider's `default_tags` merged with `tags`.
+    pub tags_all: BTreeMap<String, String>,
+    /// Ingress rules found on the cluster group that this access does not manage (added outside it):
+    /// drift made visible. With `exclusive_ingress = true` they are revoked on the next apply.
+    pub unmanaged_ingress: Vec<UnmanagedRule>,
+}
+
+/// An ingress rule on the cluster group that this access does not manage.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub struct UnmanagedRule {
+    /// The rule's `sgr-` id.
+    pub rule_id: String,
+    /// IP protocol (`tcp`, `udp`, `icmp`, or `-1` for all).
+    pub protocol: String,
+    /// First port of the range (-1 for all).
+    pub from_port: i64,
+    /// Last port of the range (-1 for all).
+    pub to_port: i64,
+    /// The source: a security group id, a CIDR block or a prefix list id.
+    pub source: String,
+    /// The rule's description.
+    pub description: String,
+}
+
+/// Provider configuration. Every field falls back to the standard AWS chain and variables.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// AWS Region. Falls back to `AWS_REGION`, `AWS_DEFAULT_REGION` and the profile's region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Named profile from the shared config and credentials files. Falls back to `AWS_PROFILE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// A role to assume with the credentials found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assume_role: Option<AssumeRole>,
+    /// Custom service endpoints (for example a local emulator). Fall back to `AWS_ENDPOINT_URL_EC2`,
+    /// `AWS_ENDPOINT_URL_ELASTICACHE` and `AWS_ENDPOINT_URL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Endpoints>,
+    /// Maximum attempts for a throttled or failed AWS call (standard retry mode). Default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 25))]
+    pub max_retries: Option<u32>,
+    /// Tags added to every security group and rule this provider creates; a resource's `tags` win.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_tags: Option<BTreeMap<String, String>>,
+}
+
+/// A role to assume.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssumeRole {
+    /// ARN of the role to assume.
+    pub role_arn: String,
+    /// Session name. Default `elasticache-access`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_name: Option<String>,
+    /// External id the role's trust policy requires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+/// Custom service endpoints.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    /// EC2 endpoint URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ec2: Option<String>,
+    /// ElastiCache endpoint URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elasticache: Option<String>,
+}
+
+/// How an attribute is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Required,
+    Optional,
+    /// Set by the user or, when not set, by the provider.
+    OptionalComputed,
+    Computed,
+}
+
+/// How a nested object is presented to Terraform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nesting {
+    /// A plain attribute (or a nested attribute object, `cluster = { ... }`).
+    Attribute,
+    /// A block (`timeouts { ... }`), Terraform's convention for timeouts.
+    Block,
+}
+
+/// The behaviour of one attribute of the resource's state (inputs and outputs together).
+#[derive(Clone, Copy, Debug)]
+pub struct Behaviour {
+    pub name: &'static str,
+    pub mode: Mode,
+    /// A change of this attribute replaces the access.
+    pub replaces: bool,
+    /// Default applied when the attribute is not set (documented and in the Pulumi schema).
+    pub default: Option<&'static str>,
+    pub nesting: Nesting,
+}
+
+const fn b(
+    name: &'static str,
+    mode: Mode,
+    replaces: bool,
+    default: Option<&'static str>,
+) -> Behaviour {
+    Behaviour {
+        name,
+        mode,
+        replaces,
+        default,
+        nesting: Nesting::Attribute,
+    }
+}
+
+/// Every attribute of the resource's state, in schema order. Inputs come first (in the order of
+/// [`AccessArgs`]), then outputs (in the order of [`AccessOutputs`]); `vpc_id` and `port` are both.
+pub const BEHAVIOUR: &[Behaviour] = &[
+    b("vpc_id", Mode::OptionalComputed, true, None),
+    b("cluster", Mode::Optional, false, None),
+    b("port", Mode::OptionalComputed, false, None),
+    b("name", Mode::OptionalComputed, true, None),
+    b("name_prefix", Mode::Optional, true, None),
+    b("description", Mode::Optional, false, None),
+    b(
+        "create_client_security_group",
+        Mode::Optional,
+        false,
+        Some("true"),
+    ),
+    b("client_security_group_ids", Mode::Optional, false, None),
+    b("allowed_cidr_blocks", Mode::Optional, false, None),
+    b("allowed_prefix_list_ids", Mode::Optional, false, None),
+    b("allow_public_cidrs", Mode::Optional, false, Some("false")),
+    b("client_ssh_cidr_blocks", Mode::Optional, false, None),
+    b("attach_to_cluster", Mode::Optional, false, Some("false")),
+    b("exclusive_ingress", Mode::Optional, false, Some("false")),
+    b("tags", Mode::Optional, false, None),
+    Behaviour {
+        name: "timeouts",
+        mode: Mode::Optional,
+        replaces: false,
+        default: None,
+        nesting: Nesting::Block,
+    },
+    b("id", Mode::Computed, false, None),
+    b("cluster_security_group_id", Mode::Computed, false, None),
+    b("client_security_group_id", Mode::Computed, false, None),
+    b("ingress_rule_ids", Mode::Computed, false, None),
+    b("client_ssh_rule_ids", Mode::Computed, false, None),
+    b("owner_id", Mode::Computed, false, None),
+    b("cluster_endpoint", Mode::Computed, false, None),
+    b("tags_all", Mode::Computed, false, None),
+    b("unmanaged_ingress", Mode::Computed, false, None),
+];
+
+/// The behaviour of attribute `name`.
+pub fn behaviour(name: &str) -> Option<&'static Behaviour> {
+    BEHAVIOUR.iter().find(|b| b.name == name)
+}
+
+/// The resource type name in Terraform.
+pub const TF_RESOURCE_TYPE: &str = "elasticache_access";
+/// The resource token in Pulumi.
+pub const PULUMI_RESOURCE_TOKEN: &str = "elasticache:index:Access";
+/// Version of the state layout; bump with an upgrade step in `state.rs`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The camelCase form of a snake_case name, as Pulumi programs write it.
+pub fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The snake_case form of a camelCase name.
+pub fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props<T: JsonSchema>() -> Vec<String> {
+        let s = schemars::schema_for!(T);
+        let v = serde_json::to_value(&s).unwrap_or_default();
+        v["properties"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn behaviour_table_covers_exactly_the_declared_fields() {
+        let mut declared = props::<AccessArgs>();
+        for o in props::<AccessOutputs>() {
+            if !declared.contains(&o) {
+                declared.push(o);
+            }
+        }
+        let table: Vec<String> = BEHAVIOUR.iter().map(|b| b.name.to_string()).collect();
+        assert_eq!(declared, table);
+    }
+
+    #[test]
+    fn case_conversion_round_trips() {
+        for b in BEHAVIOUR {
+            assert_eq!(snake_case(&camel_case(b.name)), b.name);
+        }
+        assert_eq!(camel_case("allowed_cidr_blocks"), "allowedCidrBlocks");
+    }
+}

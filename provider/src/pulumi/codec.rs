@@ -1,0 +1,502 @@
+//! `google.protobuf.Struct` ⇄ [`Value`], the way the Pulumi engine encodes property values.
+//!
+//! - Keys: Pulumi programs write camelCase; the core uses the schema's snake_case names. Keys are mapped
+//!   by the schema, at the top level and inside nested objects, but never inside map-typed attributes
+//!   (`tags`): those keys are the user's own.
+//! - Unknowns: every sentinel string the engine may send becomes [`Value::Unknown`]; [`Value::Unknown`]
+//!   is encoded as the engine's plain unknown sentinel.
+//! - Secrets and output values (special objects with the signature key) are unwrapped; which top-level
+//!   properties were secret is remembered so that the outputs derived from them stay secret.
+//! - Nulls are kept on decode and left out of objects on encode.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use prost_types::{value::Kind, ListValue, Struct};
+
+use crate::diag::{AttrPath, PathStep};
+use crate::model;
+use crate::schema::{Attribute, Type};
+use crate::value::Value;
+
+/// The key that marks a special object.
+pub const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
+/// Signature of a secret: `{SIG_KEY: SECRET_SIG, "value": …}`.
+pub const SECRET_SIG: &str = "1b47061264138c4ac30d75fd1eb44270";
+/// Signature of a resource reference: `urn`, `id`, `packageVersion`.
+pub const RESOURCE_REF_SIG: &str = "5cf8f73096256a8f31e491e813e4eb8e";
+/// Signature of an output value: `value` (absent when unknown), `secret`, `dependencies`.
+pub const OUTPUT_VALUE_SIG: &str = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+/// Signature of an asset.
+pub const ASSET_SIG: &str = "c44067f5952c0a294b673a41bacd8c17";
+/// Signature of an archive.
+pub const ARCHIVE_SIG: &str = "0def7320c3a5731c473e5ecbe6d01bc7";
+
+/// The engine's unknown sentinel (what it sends, and what this provider answers with).
+pub const UNKNOWN: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/// Every unknown sentinel: plain, bool, number, array, object, asset, archive.
+pub const UNKNOWN_SENTINELS: [&str; 7] = [
+    UNKNOWN,
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+    "030794c1-ac77-496b-92df-f27374a8bd58",
+    "e48ece36-62e2-4504-bad9-02848725956a",
+];
+
+/// A decoded property map: the value (an object with snake_case keys) and the top-level attributes
+/// that were secret (or held a secret anywhere inside).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decoded {
+    pub value: Value,
+    pub secrets: BTreeSet<String>,
+}
+
+/// A value the engine sent that this provider cannot take.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("property {path}: {reason}")]
+pub struct DecodeError {
+    /// The camelCase property path.
+    pub path: String,
+    pub reason: String,
+}
+
+/// Decodes a property Struct (absent = empty object) against `attrs`.
+pub fn decode(s: Option<&Struct>, attrs: &[Attribute]) -> Result<Decoded, DecodeError> {
+    let mut out = BTreeMap::new();
+    let mut secrets = BTreeSet::new();
+    if let Some(s) = s {
+        for (key, pv) in &s.fields {
+            let attr = attrs
+                .iter()
+                .find(|a| model::camel_case(&a.name) == *key || a.name == *key);
+            let name = attr
+                .map(|a| a.name.clone())
+                .unwrap_or_else(|| model::snake_case(key));
+            let mut secret = false;
+            let v = decode_value(pv, attr.map(|a| &a.ty), &mut secret, key)?;
+            if secret {
+                secrets.insert(name.clone());
+            }
+            out.insert(name, v);
+        }
+    }
+    Ok(Decoded {
+        value: Value::Map(out),
+        secrets,
+    })
+}
+
+fn decode_value(
+    pv: &prost_types::Value,
+    ty: Option<&Type>,
+    secret: &mut bool,
+    path: &str,
+) -> Result<Value, DecodeError> {
+    Ok(match &pv.kind {
+        None | Some(Kind::NullValue(_)) => Value::Null,
+        Some(Kind::BoolValue(b)) => Value::Bool(*b),
+        Some(Kind::NumberValue(n)) => Value::Number(*n),
+        Some(Kind::StringValue(s)) if UNKNOWN_SENTINELS.contains(&s.as_str()) => Value::Unknown,
+        Some(Kind::StringValue(s)) => Value::String(s.clone()),
+        Some(Kind::ListValue(l)) => {
+            let inner = match ty {
+                Some(Type::List(t) | Type::Set(t)) => Some(&**t),
+                _ => None,
+            };
+            let mut items = Vec::with_capacity(l.values.len());
+            for (i, item) in l.values.iter().enumerate() {
+                items.push(decode_value(item, inner, secret, &format!("{path}[{i}]"))?);
+            }
+            Value::List(items)
+        }
+        Some(Kind::StructValue(s)) => {
+            if let Some(Kind::StringValue(sig)) =
+                s.fields.get(SIG_KEY).and_then(|v| v.kind.as_ref())
+            {
+                return decode_special(sig, s, ty, secret, path);
+            }
+            let mut m = BTreeMap::new();
+            match ty {
+                Some(Type::Object(attrs)) => {
+                    for (k, v) in &s.fields {
+                        let attr = attrs
+                            .iter()
+                            .find(|a| model::camel_case(&a.name) == *k || a.name == *k);
+                        let name = attr
+                            .map(|a| a.name.clone())
+                            .unwrap_or_else(|| model::snake_case(k));
+                        m.insert(
+                            name,
+                            decode_value(v, attr.map(|a| &a.ty), secret, &format!("{path}.{k}"))?,
+                        );
+                    }
+                }
+                Some(Type::Map(inner)) => {
+                    for (k, v) in &s.fields {
+                        m.insert(
+                            k.clone(),
+                            decode_value(v, Some(inner), secret, &format!("{path}[{k:?}]"))?,
+                        );
+                    }
+                }
+                _ => {
+                    for (k, v) in &s.fields {
+                        m.insert(
+                            k.clone(),
+                            decode_value(v, None, secret, &format!("{path}.{k}"))?,
+                        );
+                    }
+                }
+            }
+            Value::Map(m)
+        }
+    })
+}
+
+fn decode_special(
+    sig: &str,
+    s: &Struct,
+    ty: Option<&Type>,
+    secret: &mut bool,
+    path: &str,
+) -> Result<Value, DecodeError> {
+    match sig {
+        SECRET_SIG => {
+            *secret = true;
+            match s.fields.get("value") {
+                Some(v) => decode_value(v, ty, secret, path),
+                None => Ok(Value::Null),
+            }
+        }
+        OUTPUT_VALUE_SIG => {
+            if matches!(
+                s.fields.get("secret").and_then(|v| v.kind.as_ref()),
+                Some(Kind::BoolValue(true))
+            ) {
+                *secret = true;
+            }
+            match s.fields.get("value") {
+                Some(v) => decode_value(v, ty, secret, path),
+                None => Ok(Value::Unknown),
+            }
+        }
+        RESOURCE_REF_SIG => {
+            // A reference stands for the resource's id (or its URN for a component).
+            let field = |k: &str| match s.fields.get(k).and_then(|v| v.kind.as_ref()) {
+                Some(Kind::StringValue(x)) => Some(x.clone()),
+                _ => None,
+            };
+            match field("id") {
+                Some(id) if UNKNOWN_SENTINELS.contains(&id.as_str()) || id.is_empty() => {
+                    Ok(Value::Unknown)
+                }
+                Some(id) => Ok(Value::String(id)),
+                None => Ok(field("urn").map(Value::String).unwrap_or(Value::Unknown)),
+            }
+        }
+        ASSET_SIG | ARCHIVE_SIG => Err(DecodeError {
+            path: path.to_string(),
+            reason: "assets and archives are not accepted here; write a plain value".into(),
+        }),
+        other => Err(DecodeError {
+            path: path.to_string(),
+            reason: format!("unsupported special value with signature {other}"),
+        }),
+    }
+}
+
+/// How to encode.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EncodeOptions {
+    /// Wrap the secret properties in secret objects (the engine accepts secrets).
+    pub keep_secrets: bool,
+}
+
+/// Encodes an object value against `attrs`: camelCase keys, unknowns as the sentinel, nulls left out,
+/// the top-level properties in `secrets` wrapped as secrets.
+pub fn encode(
+    v: &Value,
+    attrs: &[Attribute],
+    secrets: &BTreeSet<String>,
+    opts: EncodeOptions,
+) -> Struct {
+    let mut fields = BTreeMap::new();
+    if let Some(m) = v.as_map() {
+        for (k, x) in m {
+            if x.is_null() {
+                continue;
+            }
+            let attr = attrs.iter().find(|a| a.name == *k);
+            let key = attr
+                .map(|a| model::camel_case(&a.name))
+                .unwrap_or_else(|| model::camel_case(k));
+            let mut pv = encode_value(x, attr.map(|a| &a.ty));
+            if opts.keep_secrets && secrets.contains(k) {
+                pv = secret(pv);
+            }
+            fields.insert(key, pv);
+        }
+    }
+    Struct { fields }
+}
+
+/// Wraps a value as a secret.
+pub fn secret(v: prost_types::Value) -> prost_types::Value {
+    let mut fields = BTreeMap::new();
+    fields.insert(SIG_KEY.to_string(), string(SECRET_SIG));
+    fields.insert("value".to_string(), v);
+    prost_types::Value {
+        kind: Some(Kind::StructValue(Struct { fields })),
+    }
+}
+
+fn string(s: &str) -> prost_types::Value {
+    prost_types::Value {
+        kind: Some(Kind::StringValue(s.to_string())),
+    }
+}
+
+fn encode_value(v: &Value, ty: Option<&Type>) -> prost_types::Value {
+    let kind = match v {
+        Value::Null => Kind::NullValue(0),
+        Value::Unknown => Kind::StringValue(UNKNOWN.to_string()),
+        Value::Bool(b) => Kind::BoolValue(*b),
+        Value::Number(n) => Kind::NumberValue(*n),
+        Value::String(s) => Kind::StringValue(s.clone()),
+        Value::List(items) => {
+            let inner = match ty {
+                Some(Type::List(t) | Type::Set(t)) => Some(&**t),
+                _ => None,
+            };
+            Kind::ListValue(ListValue {
+                values: items.iter().map(|i| encode_value(i, inner)).collect(),
+            })
+        }
+        Value::Map(m) => {
+            let mut fields = BTreeMap::new();
+            match ty {
+                Some(Type::Object(attrs)) => {
+                    for (k, x) in m {
+                        if x.is_null() {
+                            continue;
+                        }
+                        let attr = attrs.iter().find(|a| a.name == *k);
+                        fields.insert(model::camel_case(k), encode_value(x, attr.map(|a| &a.ty)));
+                    }
+                }
+                Some(Type::Map(inner)) => {
+                    for (k, x) in m {
+                        fields.insert(k.clone(), encode_value(x, Some(inner)));
+                    }
+                }
+                _ => {
+                    for (k, x) in m {
+                        fields.insert(k.clone(), encode_value(x, None));
+                    }
+                }
+            }
+            Kind::StructValue(Struct { fields })
+        }
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// A diagnostic's attribute path as a Pulumi property path: `allowedCidrBlocks[0]`,
+/// `cluster.replicationGroupId`, `tags["team"]`.
+pub fn property_path(path: &AttrPath) -> String {
+    let mut out = String::new();
+    for (i, step) in path.0.iter().enumerate() {
+        match step {
+            PathStep::Attr(a) if i == 0 => out.push_str(&model::camel_case(a)),
+            PathStep::Attr(a) => {
+                out.push('.');
+                out.push_str(&model::camel_case(a));
+            }
+            PathStep::Key(k) => {
+                out.push('[');
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push(']');
+            }
+            PathStep::Index(n) => out.push_str(&format!("[{n}]")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema;
+
+    fn sv(s: &str) -> prost_types::Value {
+        string(s)
+    }
+
+    fn obj(fields: Vec<(&str, prost_types::Value)>) -> prost_types::Value {
+        prost_types::Value {
+            kind: Some(Kind::StructValue(Struct {
+                fields: fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            })),
+        }
+    }
+
+    fn list(items: Vec<prost_types::Value>) -> prost_types::Value {
+        prost_types::Value {
+            kind: Some(Kind::ListValue(ListValue { values: items })),
+        }
+    }
+
+    fn num(n: f64) -> prost_types::Value {
+        prost_types::Value {
+            kind: Some(Kind::NumberValue(n)),
+        }
+    }
+
+    fn top(fields: Vec<(&str, prost_types::Value)>) -> Struct {
+        Struct {
+            fields: fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn keys_are_mapped_by_the_schema_but_not_inside_maps() {
+        let attrs = &schema::resource().attributes;
+        let s = top(vec![
+            ("vpcId", sv("vpc-0123456789abcdef0")),
+            ("cluster", obj(vec![("replicationGroupId", sv("rg"))])),
+            ("tags", obj(vec![("costCenter", sv("x"))])),
+            ("port", num(6379.0)),
+        ]);
+        let d = decode(Some(&s), attrs).unwrap_or_default();
+        assert_eq!(d.value.get("vpc_id"), &Value::from("vpc-0123456789abcdef0"));
+        assert_eq!(
+            d.value.get("cluster").get("replication_group_id"),
+            &Value::from("rg")
+        );
+        assert_eq!(d.value.get("tags").get("costCenter"), &Value::from("x"));
+        let back = encode(&d.value, attrs, &d.secrets, EncodeOptions::default());
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn every_unknown_sentinel_decodes_to_unknown_and_unknown_encodes_to_the_engine_sentinel() {
+        let attrs = &schema::resource().attributes;
+        for sentinel in UNKNOWN_SENTINELS {
+            let s = top(vec![
+                ("vpcId", sv(sentinel)),
+                ("allowedCidrBlocks", list(vec![sv(sentinel)])),
+            ]);
+            let d = decode(Some(&s), attrs).unwrap_or_default();
+            assert!(d.value.get("vpc_id").is_unknown());
+            assert_eq!(
+                d.value.get("allowed_cidr_blocks"),
+                &Value::List(vec![Value::Unknown])
+            );
+        }
+        let mut v = Value::Map(BTreeMap::new());
+        v.set("vpc_id", Value::Unknown);
+        let s = encode(&v, attrs, &BTreeSet::new(), EncodeOptions::default());
+        assert_eq!(s.fields.get("vpcId"), Some(&sv(UNKNOWN)));
+    }
+
+    #[test]
+    fn secrets_and_output_values_are_unwrapped_and_remembered() {
+        let attrs = &schema::resource().attributes;
+        let s = top(vec![
+            ("description", secret(sv("hush"))),
+            ("allowedCidrBlocks", list(vec![secret(sv("10.0.0.0/8"))])),
+            (
+                "port",
+                obj(vec![
+                    (SIG_KEY, sv(OUTPUT_VALUE_SIG)),
+                    ("value", num(6380.0)),
+                    (
+                        "secret",
+                        prost_types::Value {
+                            kind: Some(Kind::BoolValue(false)),
+                        },
+                    ),
+                ]),
+            ),
+            ("name", obj(vec![(SIG_KEY, sv(OUTPUT_VALUE_SIG))])),
+        ]);
+        let d = decode(Some(&s), attrs).unwrap_or_default();
+        assert_eq!(d.value.get("description"), &Value::from("hush"));
+        assert_eq!(d.value.get("port"), &Value::Number(6380.0));
+        assert!(d.value.get("name").is_unknown());
+        assert_eq!(
+            d.secrets,
+            ["allowed_cidr_blocks", "description"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        );
+        let back = encode(
+            &d.value,
+            attrs,
+            &d.secrets,
+            EncodeOptions { keep_secrets: true },
+        );
+        assert_eq!(back.fields.get("description"), Some(&secret(sv("hush"))));
+        let plain = encode(
+            &d.value,
+            attrs,
+            &d.secrets,
+            EncodeOptions {
+                keep_secrets: false,
+            },
+        );
+        assert_eq!(plain.fields.get("description"), Some(&sv("hush")));
+    }
+
+    #[test]
+    fn nulls_decode_and_are_left_out_on_encode() {
+        let attrs = &schema::resource().attributes;
+        let s = top(vec![(
+            "name",
+            prost_types::Value {
+                kind: Some(Kind::NullValue(0)),
+            },
+        )]);
+        let d = decode(Some(&s), attrs).unwrap_or_default();
+        assert!(d.value.get("name").is_null());
+        assert!(d
+            .value
+            .as_map()
+            .map(|m| m.contains_key("name"))
+            .unwrap_or(false));
+        assert!(
+            encode(&d.value, attrs, &BTreeSet::new(), EncodeOptions::default())
+                .fields
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn assets_are_refused_with_their_path() {
+        let attrs = &schema::resource().attributes;
+        let s = top(vec![(
+            "tags",
+            obj(vec![("a", obj(vec![(SIG_KEY, sv(ASSET_SIG))]))]),
+        )]);
+        let e = decode(Some(&s), attrs).err();
+        assert_eq!(e.map(|e| e.path), Some("tags[\"a\"]".to_string()));
+    }
+
+    #[test]
+    fn property_paths_are_camel_case() {
+        let p = AttrPath::attr("allowed_cidr_blocks").then_index(0);
+        assert_eq!(property_path(&p), "allowedCidrBlocks[0]");
+        let p = AttrPath::attr("cluster").then_attr("replication_group_id");
+        assert_eq!(property_path(&p), "cluster.replicationGroupId");
+        let p = AttrPath::attr("tags").then_key("aws:x");
+        assert_eq!(property_path(&p), "tags[\"aws:x\"]");
+    }
+}

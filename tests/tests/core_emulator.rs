@@ -1,0 +1,401 @@
+//! The core's engine against the local AWS emulator (moto with the launcher's patches): create, read,
+//! a port change with no access gap, drift, attach/detach, import and delete, with the number of AWS
+//! calls of each operation asserted from the emulator's own call log.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use elasticache_provider::engine::Engine;
+use elasticache_provider::model::{Endpoints, ProviderConfig};
+use elasticache_provider::value::Value;
+use elasticache_tests::Emulator;
+
+async fn engine(emu: &Emulator) -> Result<Engine> {
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    let cfg = ProviderConfig {
+        region: Some("us-east-1".into()),
+        endpoints: Some(Endpoints {
+            ec2: Some(emu.url.clone()),
+            elasticache: Some(emu.url.clone()),
+        }),
+        default_tags: Some(BTreeMap::from([("owner".to_string(), "tests".to_string())])),
+        max_retries: Some(2),
+        ..Default::default()
+    };
+    Engine::connect(&cfg)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))
+}
+
+async fn apply(e: &Engine, prior: Option<&Value>, cfg: &Value) -> Result<Value> {
+    let p = e.plan(prior, cfg).await;
+    anyhow::ensure!(
+        p.diagnostics.iter().all(|d| !d.is_error()),
+        "plan: {:?}",
+        p.diagnostics
+    );
+    let r = match prior {
+        Some(prior) if !p.replaces() => e.update(prior, &p.planned).await,
+        _ => e.create(&p.planned).await,
+    };
+    r.map_err(|err| anyhow::anyhow!("apply: {err}"))
+}
+
+fn cfg(j: serde_json::Value) -> Value {
+    Value::from_json(&j)
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// Ingress rules of a group as (source, port), sorted.
+async fn ingress(ec2: &aws_sdk_ec2::Client, group: &str) -> Result<Vec<(String, i32)>> {
+    let out = ec2
+        .describe_security_group_rules()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(group)
+                .build(),
+        )
+        .send()
+        .await?;
+    let mut v: Vec<(String, i32)> = out
+        .security_group_rules()
+        .iter()
+        .filter(|r| r.is_egress() == Some(false))
+        .map(|r| {
+            let src = r
+                .cidr_ipv4()
+                .or(r.cidr_ipv6())
+                .or(r.prefix_list_id())
+                .map(str::to_string)
+                .or_else(|| {
+                    r.referenced_group_info()
+                        .and_then(|g| g.group_id())
+                        .map(str::to_string)
+                })
+                .unwrap_or_default();
+            (src, r.from_port().unwrap_or_default())
+        })
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+async fn group_names(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Result<Vec<String>> {
+    let out = ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(vpc)
+                .build(),
+        )
+        .send()
+        .await?;
+    let mut v: Vec<String> = out
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_name().map(str::to_string))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lifecycle_against_the_emulator() -> Result<()> {
+    let emu = Emulator::start()?;
+    let seed = emu.seed()?;
+    let vpc = seed["vpc_id"].as_str().unwrap_or_default().to_string();
+    let app = seed["app_security_group_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let ec2 = aws_sdk_ec2::Client::new(&emu.sdk_config().await);
+    let e = engine(&emu).await?;
+    let c1 = cfg(
+        serde_json::json!({"vpc_id": vpc, "name": "life", "allowed_cidr_blocks": ["10.8.0.0/16", "fd00:1::/64"], "client_security_group_ids": [app], "description": "app tier"}),
+    );
+
+    // create: two groups, one authorize call for all three sources, one read of the owner
+    emu.reset_calls()?;
+    let st = apply(&e, None, &c1).await?;
+    assert_eq!(
+        emu.actions()?,
+        [
+            "CreateSecurityGroup",
+            "CreateSecurityGroup",
+            "AuthorizeSecurityGroupIngress",
+            "DescribeSecurityGroups"
+        ]
+    );
+    let cluster = s(st.get("id"));
+    let client = s(st.get("client_security_group_id"));
+    let mut want = vec![
+        ("10.8.0.0/16".to_string(), 6379),
+        (app.clone(), 6379),
+        (client.clone(), 6379),
+        ("fd00:1::/64".to_string(), 6379),
+    ];
+    want.sort();
+    assert_eq!(ingress(&ec2, &cluster).await?, want);
+    assert!(group_names(&ec2, &vpc)
+        .await?
+        .contains(&"life-cluster".to_string()));
+    assert_eq!(
+        st.get("ingress_rule_ids").as_map().map(|m| m.len()),
+        Some(4)
+    );
+    assert!(s(st.get("owner_id")).len() == 12);
+    assert_eq!(
+        st.get("tags_all"),
+        &cfg(serde_json::json!({"owner": "tests"}))
+    );
+
+    // read: exactly two EC2 calls, and nothing changed
+    emu.reset_calls()?;
+    let read = e
+        .read(&st)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))?
+        .unwrap_or_default();
+    assert_eq!(
+        emu.actions()?,
+        ["DescribeSecurityGroups", "DescribeSecurityGroupRules"]
+    );
+    assert_eq!(read, st);
+    assert!(e.plan(Some(&read), &c1).await.changes.is_empty());
+
+    // port change: new rules are authorized before the old ones are revoked
+    let c2 = cfg(
+        serde_json::json!({"vpc_id": vpc, "name": "life", "port": 6380, "allowed_cidr_blocks": ["10.8.0.0/16", "fd00:1::/64"], "client_security_group_ids": [app], "description": "app tier"}),
+    );
+    emu.reset_calls()?;
+    let st2 = apply(&e, Some(&read), &c2).await?;
+    let actions = emu.actions()?;
+    let writes: Vec<&str> = actions
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("Describe"))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "AuthorizeSecurityGroupIngress",
+            "RevokeSecurityGroupIngress"
+        ],
+        "{actions:?}"
+    );
+    assert!(ingress(&ec2, &cluster)
+        .await?
+        .iter()
+        .all(|(_, p)| *p == 6380));
+
+    // drift: a rule revoked outside and one added outside
+    let cidr_rule = s(st2.get("ingress_rule_ids").get("10.8.0.0/16"));
+    ec2.revoke_security_group_ingress()
+        .group_id(&cluster)
+        .security_group_rule_ids(&cidr_rule)
+        .send()
+        .await?;
+    ec2.authorize_security_group_ingress()
+        .group_id(&cluster)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("192.168.7.0/24")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await?;
+    let drifted = e
+        .read(&st2)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))?
+        .unwrap_or_default();
+    assert_eq!(
+        drifted.get("allowed_cidr_blocks"),
+        &Value::string_list(["fd00:1::/64"])
+    );
+    let unmanaged = drifted
+        .get("unmanaged_ingress")
+        .as_list()
+        .unwrap_or_default()
+        .to_vec();
+    assert_eq!(unmanaged.len(), 1);
+    assert_eq!(unmanaged[0].get("source"), &Value::from("192.168.7.0/24"));
+    let p = e.plan(Some(&drifted), &c2).await;
+    assert!(
+        p.changes.iter().any(|c| c.attr == "allowed_cidr_blocks"),
+        "{:?}",
+        p.changes
+    );
+    let st3 = apply(&e, Some(&drifted), &c2).await?;
+    assert!(ingress(&ec2, &cluster)
+        .await?
+        .contains(&("10.8.0.0/16".to_string(), 6380)));
+    let again = e
+        .read(&st3)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))?
+        .unwrap_or_default();
+    assert!(e.plan(Some(&again), &c2).await.changes.is_empty());
+
+    // import by the cluster group's id: the plan with the same configuration changes nothing
+    let imported = e
+        .import(&cluster)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))?;
+    let p = e.plan(Some(&imported), &c2).await;
+    assert!(p.changes.is_empty() && !p.replaces(), "{:?}", p.changes);
+
+    // delete: nothing of the access is left
+    emu.reset_calls()?;
+    e.delete(&st3)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    assert_eq!(
+        emu.actions()?,
+        [
+            "RevokeSecurityGroupIngress",
+            "DeleteSecurityGroup",
+            "DeleteSecurityGroup"
+        ]
+    );
+    let left = group_names(&ec2, &vpc).await?;
+    assert!(!left.iter().any(|n| n.starts_with("life-")), "{left:?}");
+    assert!(e
+        .read(&st3)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))?
+        .is_none());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attach_to_and_detach_from_a_replication_group() -> Result<()> {
+    let emu = Emulator::start()?;
+    let seed = emu.seed()?;
+    let rg = seed["replication_group_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let ecc = aws_sdk_elasticache::Client::new(&emu.sdk_config().await);
+    let e = engine(&emu).await?;
+    let groups_of_members = || async {
+        let out = ecc.describe_cache_clusters().send().await?;
+        let v: Vec<Vec<String>> = out
+            .cache_clusters()
+            .iter()
+            .filter(|c| c.replication_group_id() == Some(rg.as_str()))
+            .map(|c| {
+                c.security_groups()
+                    .iter()
+                    .filter_map(|g| g.security_group_id().map(str::to_string))
+                    .collect()
+            })
+            .collect();
+        anyhow::Ok(v)
+    };
+    let before = groups_of_members().await?;
+    let c = cfg(
+        serde_json::json!({"cluster": {"replication_group_id": rg}, "name": "att", "attach_to_cluster": true}),
+    );
+    let p = e.plan(None, &c).await;
+    assert_eq!(
+        p.planned.get("vpc_id"),
+        &Value::from(seed["vpc_id"].as_str().unwrap_or_default()),
+        "VPC discovered from the subnet group"
+    );
+    assert_eq!(p.planned.get("port"), &Value::Number(6379.0));
+    let st = apply(&e, None, &c).await?;
+    let id = s(st.get("id"));
+    assert!(s(st.get("cluster_endpoint")).ends_with(":6379"));
+    for (b, a) in before.iter().zip(groups_of_members().await?) {
+        let mut want = b.clone();
+        want.push(id.clone());
+        assert_eq!(a, want, "the cluster keeps its groups and gains ours");
+    }
+    // read: two EC2 calls and one ElastiCache call
+    emu.reset_calls()?;
+    let read = e
+        .read(&st)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))?
+        .unwrap_or_default();
+    let calls = emu.calls()?;
+    assert_eq!(
+        calls.iter().filter(|c| c.service == "ec2").count(),
+        2,
+        "{calls:?}"
+    );
+    assert_eq!(
+        calls.iter().filter(|c| c.service == "elasticache").count(),
+        1,
+        "{calls:?}"
+    );
+    assert_eq!(read.get("attach_to_cluster"), &Value::Bool(true));
+    // detach by setting attach_to_cluster = false, then delete
+    let c2 = cfg(
+        serde_json::json!({"cluster": {"replication_group_id": rg}, "name": "att", "attach_to_cluster": false}),
+    );
+    let st2 = apply(&e, Some(&read), &c2).await?;
+    assert_eq!(groups_of_members().await?, before);
+    e.delete(&st2)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_halfway_through_create_leaves_a_partial_state_that_deletes_cleanly() -> Result<()>
+{
+    let emu = Emulator::start()?;
+    let seed = emu.seed()?;
+    let vpc = seed["vpc_id"].as_str().unwrap_or_default().to_string();
+    let ec2 = aws_sdk_ec2::Client::new(&emu.sdk_config().await);
+    let e = engine(&emu).await?;
+    emu.fault(
+        "ec2",
+        "AuthorizeSecurityGroupIngress",
+        "InvalidParameterValue",
+        400,
+        1,
+    )?;
+    let c = cfg(serde_json::json!({"vpc_id": vpc, "name": "half"}));
+    let p = e.plan(None, &c).await;
+    let err = e
+        .create(&p.planned)
+        .await
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("create should fail"))?;
+    let st = err
+        .state
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("no partial state"))?;
+    let names = group_names(&ec2, &vpc).await?;
+    assert!(
+        names.contains(&"half-cluster".to_string()) && names.contains(&"half-clients".to_string())
+    );
+    assert!(
+        s(st.get("id")).starts_with("sg-")
+            && s(st.get("client_security_group_id")).starts_with("sg-")
+    );
+    e.delete(&st)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    assert!(!group_names(&ec2, &vpc)
+        .await?
+        .iter()
+        .any(|n| n.starts_with("half-")));
+    Ok(())
+}
