@@ -336,3 +336,26 @@ pub trait Cloud: Send + Sync {
         group_ids: &[String],
     ) -> Result<(), CloudError>;
 }
+
+/// Every AWS API action the AWS implementation of [`Cloud`] calls, as IAM actions: the provider's
+/// documentation turns this list into its IAM policy, and a test in `aws.rs` checks it against the calls.
+pub const IAM_ACTIONS: &[&str] = &[
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CreateSecurityGroup",
+    "ec2:CreateTags",
+    "ec2:DeleteSecurityGroup",
+    "ec2:DeleteTags",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroupRules",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:ModifySecurityGroupRules",
+    "ec2:RevokeSecurityGroupIngress",
+    "elasticache:DescribeCacheClusters",
+    "elasticache:DescribeCacheSubnetGroups",
+    "elasticache:DescribeReplicationGroups",
+    "elasticache:DescribeServerlessCaches",
+    "elasticache:ModifyCacheCluster",
+    "elasticache:ModifyReplicationGroup",
+    "elasticache:ModifyServerlessCache",
+];
