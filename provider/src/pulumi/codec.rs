@@ -324,6 +324,74 @@ pub fn property_path(path: &AttrPath) -> String {
     out
 }
 
+/// Every attribute name of the resource and of the provider (nested ones too) written with `_`.
+fn snake_names() -> &'static BTreeSet<String> {
+    static NAMES: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    fn walk(attrs: &[Attribute], out: &mut BTreeSet<String>) {
+        for a in attrs {
+            if a.name.contains('_') {
+                out.insert(a.name.clone());
+            }
+            let mut ty = &a.ty;
+            while let Type::List(t) | Type::Set(t) | Type::Map(t) = ty {
+                ty = t;
+            }
+            if let Type::Object(inner) = ty {
+                walk(inner, out);
+            }
+        }
+    }
+    NAMES.get_or_init(|| {
+        let mut out = BTreeSet::new();
+        walk(&crate::schema::resource().attributes, &mut out);
+        walk(&crate::schema::provider().attributes, &mut out);
+        out
+    })
+}
+
+/// A description or message written for the core's snake_case names, as a Pulumi user reads it:
+/// attribute names in camelCase, and `allow_public_cidrs = true` as `allowPublicCidrs: true`.
+pub fn pulumi_text(text: &str) -> String {
+    let names = snake_names();
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let mut converted_last = false;
+    let flush = |word: &mut String, out: &mut String| -> bool {
+        let hit = names.contains(word.as_str());
+        if hit {
+            out.push_str(&model::camel_case(word));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+        hit
+    };
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if !word.is_empty() {
+            converted_last = flush(&mut word, &mut out);
+        }
+        if converted_last && rest.starts_with(" = ") {
+            out.push_str(": ");
+            rest = &rest[3..];
+            converted_last = false;
+            continue;
+        }
+        converted_last = false;
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    if !word.is_empty() {
+        flush(&mut word, &mut out);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,6 +556,21 @@ mod tests {
         )]);
         let e = decode(Some(&s), attrs).err();
         assert_eq!(e.map(|e| e.path), Some("tags[\"a\"]".to_string()));
+    }
+
+    #[test]
+    fn texts_speak_pulumi() {
+        assert_eq!(
+            pulumi_text(
+                "set allow_public_cidrs = true, or remove client_ssh_cidr_blocks; name stays."
+            ),
+            "set allowPublicCidrs: true, or remove clientSshCidrBlocks; name stays."
+        );
+        assert_eq!(
+            pulumi_text("`cluster.replication_group_id` and default_tags"),
+            "`cluster.replicationGroupId` and defaultTags"
+        );
+        assert_eq!(pulumi_text("x = y, vpc-id_x"), "x = y, vpc-id_x");
     }
 
     #[test]

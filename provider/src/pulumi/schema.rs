@@ -7,6 +7,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
+use super::codec;
 use crate::model::{self, Mode};
 use crate::schema::{self, Attribute, ResourceSchema, Type};
 
@@ -40,7 +41,10 @@ impl Builder {
         let mut p = self.type_spec(prefix, &a.name, &a.ty);
         if let Some(o) = p.as_object_mut() {
             if !a.description.is_empty() {
-                o.insert("description".into(), Json::String(a.description.clone()));
+                o.insert(
+                    "description".into(),
+                    Json::String(codec::pulumi_text(&a.description)),
+                );
             }
             if with_default {
                 if let Some(d) = a
@@ -152,7 +156,7 @@ pub fn package_schema() -> Json {
         .collect();
 
     let mut access = json!({
-        "description": resource.description,
+        "description": codec::pulumi_text(&resource.description),
         "properties": props,
         "required": required,
         "inputProperties": input_props,
@@ -284,6 +288,13 @@ mod tests {
             req.contains(&"clusterSecurityGroupId")
                 && req.contains(&"vpcId")
                 && !req.contains(&"clientSecurityGroupId")
+        );
+        let name_doc = r["inputProperties"]["name"]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            name_doc.contains("`namePrefix`") && !name_doc.contains("name_prefix"),
+            "{name_doc}"
         );
         let rule = &s["types"]["elasticache:index:AccessUnmanagedRule"];
         assert_eq!(rule["properties"]["fromPort"]["type"], "integer");

@@ -126,9 +126,10 @@ fn decode_state(s: Option<&Struct>, id: &str) -> Result<Decoded, Status> {
 }
 
 fn diag_text(d: &Diagnostic) -> String {
+    let text = codec::pulumi_text(&format!("{}: {}", d.summary, d.detail));
     match d.path.as_ref().filter(|p| !p.0.is_empty()) {
-        Some(p) => format!("{}: {}: {}", codec::property_path(p), d.summary, d.detail),
-        None => format!("{}: {}", d.summary, d.detail),
+        Some(p) => format!("{}: {text}", codec::property_path(p)),
+        None => text,
     }
 }
 
@@ -151,7 +152,7 @@ fn check_failures(diags: &[Diagnostic]) -> Vec<rpc::CheckFailure> {
                 .as_ref()
                 .map(codec::property_path)
                 .unwrap_or_default(),
-            reason: format!("{}: {}", d.summary, d.detail),
+            reason: codec::pulumi_text(&format!("{}: {}", d.summary, d.detail)),
         })
         .collect()
 }
@@ -162,6 +163,14 @@ fn warn_all(diags: &[Diagnostic], urn: &str) {
     }
 }
 
+fn apply_text(e: &ApplyError) -> String {
+    e.diagnostics
+        .iter()
+        .map(diag_text)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// A status for a failed apply: `ErrorResourceInitFailed` (id and outputs of what exists) when
 /// something exists, else a plain failure that tells the engine nothing was made.
 fn apply_status(
@@ -170,7 +179,7 @@ fn apply_status(
     secrets: &BTreeSet<String>,
     inputs: Option<&Struct>,
 ) -> Status {
-    let message = e.to_string();
+    let message = apply_text(e);
     let reasons: Vec<String> = e.diagnostics.iter().map(diag_text).collect();
     match e.state.as_ref() {
         Some(st) => {
@@ -733,7 +742,7 @@ impl ResourceProvider for Provider {
             engine
                 .delete(&olds.value)
                 .await
-                .map_err(|e| Status::new(Code::Unknown, e.to_string()))?;
+                .map_err(|e| Status::new(Code::Unknown, apply_text(&e)))?;
             tracing::debug!(urn = req.urn.as_str(), "deleted {}", req.id);
             Ok(Response::new(()))
         }
