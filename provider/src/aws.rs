@@ -229,16 +229,24 @@ fn check_endpoint(
 /// Fails early, with the profiles that do exist, when an explicit `profile` is not defined. A file
 /// that cannot be read is left to the SDK (which reports it when credentials are needed).
 async fn check_profile(name: &str) -> Result<(), ConnectError> {
+    check_profile_in(name, &aws_types::os_shim_internal::Env::real()).await
+}
+
+/// [`check_profile`] with the environment that locates the files (AWS_CONFIG_FILE,
+/// AWS_SHARED_CREDENTIALS_FILE, HOME).
+async fn check_profile_in(
+    name: &str,
+    env: &aws_types::os_shim_internal::Env,
+) -> Result<(), ConnectError> {
     let fs = aws_types::os_shim_internal::Fs::real();
-    let env = aws_types::os_shim_internal::Env::real();
-    let files = aws_config::profile::profile_file::ProfileFiles::default();
-    let Ok(set) = aws_config::profile::load(&fs, &env, &files, None).await else {
+    let Ok(set) = aws_config::profile::load(&fs, env, &Default::default(), None).await else {
         return Ok(());
     };
     if set.get_profile(name).is_some() {
         return Ok(());
     }
-    let names: Vec<&str> = set.profiles().collect();
+    let mut names: Vec<&str> = set.profiles().collect();
+    names.sort_unstable();
     let available = if names.is_empty() {
         " (no profile is defined there)".to_string()
     } else {
@@ -299,12 +307,17 @@ where
 }
 
 fn is_credentials_failure(chain: &str) -> bool {
-    let c = chain.to_ascii_lowercase();
-    c.contains("credentials")
-        && (c.contains("failed to load")
-            || c.contains("no providers in chain")
-            || c.contains("not loaded")
-            || c.contains("identity"))
+    // The Display texts of aws-credential-types' `CredentialsError` (not re-exported by the SDKs, so
+    // it cannot be downcast here), and of the default chain when every provider came up empty.
+    const MARKERS: &[&str] = &[
+        "the credential provider was not enabled",
+        "credentials provider timed out",
+        "the credentials provider was not properly configured",
+        "an error occurred while loading credentials",
+        "unexpected credentials error",
+        "no providers in chain provided credentials",
+    ];
+    MARKERS.iter().any(|m| chain.contains(m))
 }
 
 fn not_found(code: &str, message: String) -> CloudError {
@@ -1265,6 +1278,183 @@ mod tests {
         assert_eq!(groups[0].tags.get("Name").map(String::as_str), Some("web"));
     }
 
+    #[tokio::test]
+    async fn describe_cluster_of_a_cache_cluster_and_a_serverless_cache() {
+        let cc = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+            .match_requests(|r| {
+                r.cache_cluster_id() == Some("mc-1") && r.show_cache_node_info() == Some(true)
+            })
+            .then_output(|| {
+                DescribeCacheClustersOutput::builder()
+                    .cache_clusters(
+                        CacheCluster::builder()
+                            .cache_cluster_id("mc-1")
+                            .engine("memcached")
+                            .cache_subnet_group_name("subnets-1")
+                            .configuration_endpoint(
+                                Endpoint::builder()
+                                    .address("mc-1.cfg.cache.amazonaws.com")
+                                    .build(),
+                            )
+                            .security_groups(
+                                SecurityGroupMembership::builder()
+                                    .security_group_id("sg-m")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let sn =
+            mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups).then_output(|| {
+                DescribeCacheSubnetGroupsOutput::builder()
+                    .cache_subnet_groups(CacheSubnetGroup::builder().vpc_id("vpc-m").build())
+                    .build()
+            });
+        let sl = mock!(aws_sdk_elasticache::Client::describe_serverless_caches)
+            .match_requests(|r| r.serverless_cache_name() == Some("sl-1"))
+            .then_output(|| {
+                aws_sdk_elasticache::operation::describe_serverless_caches::DescribeServerlessCachesOutput::builder()
+                    .serverless_caches(
+                        aws_sdk_elasticache::types::ServerlessCache::builder()
+                            .serverless_cache_name("sl-1")
+                            .engine("valkey")
+                            .endpoint(Endpoint::builder().address("sl-1.serverless.cache.amazonaws.com").port(6379).build())
+                            .security_group_ids("sg-s")
+                            .subnet_ids("subnet-1")
+                            .subnet_ids("subnet-2")
+                            .build(),
+                    )
+                    .build()
+            });
+        let subnets = mock!(aws_sdk_ec2::Client::describe_subnets)
+            .match_requests(|r| r.subnet_ids() == ["subnet-1"])
+            .then_output(|| {
+                aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput::builder()
+                    .subnets(
+                        aws_sdk_ec2::types::Subnet::builder()
+                            .subnet_id("subnet-1")
+                            .vpc_id("vpc-s")
+                            .build(),
+                    )
+                    .build()
+            });
+        let aws = aws(&[&subnets], &[&cc, &sn, &sl]);
+
+        let mc = aws
+            .describe_cluster(&ClusterRef {
+                cache_cluster_id: Some("mc-1".to_string()),
+                ..ClusterRef::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(mc.kind, ClusterKind::CacheCluster);
+        assert_eq!(
+            mc.port,
+            Some(MEMCACHED_PORT),
+            "no port in the endpoint: the engine's default"
+        );
+        assert_eq!(
+            mc.endpoint.as_deref(),
+            Some("mc-1.cfg.cache.amazonaws.com:11211")
+        );
+        assert_eq!(mc.vpc_id.as_deref(), Some("vpc-m"));
+        assert_eq!(mc.security_group_ids, ["sg-m"]);
+
+        let serverless = ClusterRef {
+            serverless_cache_name: Some("sl-1".to_string()),
+            ..ClusterRef::default()
+        };
+        let sc = aws.describe_cluster(&serverless).await.unwrap();
+        assert_eq!(sc.kind, ClusterKind::Serverless);
+        assert_eq!(sc.port, Some(6379));
+        assert_eq!(
+            sc.endpoint.as_deref(),
+            Some("sl-1.serverless.cache.amazonaws.com:6379")
+        );
+        assert_eq!(sc.vpc_id.as_deref(), Some("vpc-s"));
+        assert_eq!(sc.security_group_ids, ["sg-s"]);
+        assert_eq!(
+            (
+                cc.num_calls(),
+                sn.num_calls(),
+                sl.num_calls(),
+                subnets.num_calls()
+            ),
+            (1, 1, 1, 1)
+        );
+
+        assert_eq!(
+            aws.cluster_security_groups(&serverless).await.unwrap(),
+            ["sg-s"]
+        );
+        assert_eq!(sl.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn find_holders_reports_interfaces_groups_and_clusters() {
+        let enis = mock!(aws_sdk_ec2::Client::describe_network_interfaces)
+            .match_requests(|r| r.filters()[0].name() == Some("group-id") && r.filters()[0].values() == ["sg-1"])
+            .then_output(|| {
+                aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesOutput::builder()
+                    .network_interfaces(
+                        aws_sdk_ec2::types::NetworkInterface::builder()
+                            .network_interface_id("eni-1")
+                            .build(),
+                    )
+                    .build()
+            });
+        let referencing = |direction: &'static str, ids: &'static [&'static str]| {
+            mock!(aws_sdk_ec2::Client::describe_security_groups)
+                .match_requests(move |r| {
+                    r.filters().len() == 2
+                        && r.filters()[0].name() == Some("vpc-id")
+                        && r.filters()[0].values() == ["vpc-1"]
+                        && r.filters()[1].name() == Some(direction)
+                        && r.filters()[1].values() == ["sg-1"]
+                })
+                .then_output(move || {
+                    let mut b = DescribeSecurityGroupsOutput::builder();
+                    for id in ids {
+                        b = b.security_groups(group(id));
+                    }
+                    b.build()
+                })
+        };
+        let ingress = referencing("ip-permission.group-id", &["sg-1", "sg-2"]);
+        let egress = referencing("egress.ip-permission.group-id", &["sg-3", "sg-2"]);
+        let clusters =
+            mock!(aws_sdk_elasticache::Client::describe_cache_clusters).then_output(|| {
+                let member = |id: &str, rg: Option<&str>, sg: &str| {
+                    CacheCluster::builder()
+                        .cache_cluster_id(id)
+                        .set_replication_group_id(rg.map(str::to_string))
+                        .security_groups(
+                            SecurityGroupMembership::builder()
+                                .security_group_id(sg)
+                                .build(),
+                        )
+                        .build()
+                };
+                DescribeCacheClustersOutput::builder()
+                    .cache_clusters(member("rg-1-001", Some("rg-1"), "sg-1"))
+                    .cache_clusters(member("rg-1-002", Some("rg-1"), "sg-1"))
+                    .cache_clusters(member("mc-1", None, "sg-1"))
+                    .cache_clusters(member("other", None, "sg-9"))
+                    .build()
+            });
+        let aws = aws(&[&enis, &ingress, &egress], &[&clusters]);
+        let holders = aws.find_holders("sg-1", "vpc-1").await.unwrap();
+        assert_eq!(
+            holders,
+            Holders {
+                network_interfaces: vec!["eni-1".to_string()],
+                clusters: vec!["rg-1".to_string(), "mc-1".to_string()],
+                referencing_groups: vec!["sg-2".to_string(), "sg-3".to_string()],
+            }
+        );
+    }
+
     // (h)
     #[tokio::test]
     async fn request_limit_exceeded_past_max_attempts_is_throttled() {
@@ -1800,6 +1990,67 @@ mod tests {
         assert!(matches!(err, ConnectError::InvalidRoleArn(_)), "{err:?}");
     }
 
+    #[tokio::test]
+    #[allow(deprecated)] // aws-config only re-exports the profile file types under deprecated names
+    async fn missing_credentials_say_where_credentials_come_from() {
+        use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+        let dir = std::env::temp_dir().join(format!("aws-rs-creds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("config");
+        std::fs::write(&file, "[profile other]\nregion = eu-west-1\n").unwrap();
+        let files = ProfileFiles::builder()
+            .with_file(ProfileFileKind::Config, &file)
+            .with_file(ProfileFileKind::Credentials, &file)
+            .build();
+        let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_files(files)
+            .profile_name("absent")
+            .build();
+        let loader = aws_config::defaults(BehaviorVersion::latest()).credentials_provider(provider);
+        let cfg = ProviderConfig {
+            region: Some("eu-west-1".to_string()),
+            endpoints: Some(crate::model::Endpoints {
+                ec2: Some("http://127.0.0.1:9".to_string()),
+                elasticache: None,
+            }),
+            max_retries: Some(1),
+            ..ProviderConfig::default()
+        };
+        let aws = Aws::connect_with(&cfg, loader).await.unwrap();
+        let err = aws.delete_security_group("sg-1").await.unwrap_err();
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(err.code(), "NoCredentials", "{err}");
+        assert!(matches!(err, CloudError::Invalid { .. }), "{err:?}");
+        assert!(err.to_string().contains("AWS_ACCESS_KEY_ID"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_undefined_profile_is_reported_with_the_defined_ones() {
+        let dir = std::env::temp_dir().join(format!("aws-rs-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("config");
+        let credentials = dir.join("credentials");
+        std::fs::write(&config, "[profile dev]\nregion = eu-west-1\n").unwrap();
+        std::fs::write(&credentials, "[prod]\naws_access_key_id = AKIDTEST\n").unwrap();
+        let env = aws_types::os_shim_internal::Env::from_slice(&[
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ]);
+        let found = check_profile_in("dev", &env).await;
+        let missing = check_profile_in("staging", &env).await;
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(found, Ok(()));
+        let err = missing.unwrap_err();
+        assert_eq!(
+            err,
+            ConnectError::ProfileNotFound {
+                name: "staging".to_string(),
+                available: " (defined: dev, prod)".to_string()
+            }
+        );
+        assert!(err.to_string().contains("AWS_PROFILE"), "{err}");
+    }
+
     /// Serves one HTTP request on 127.0.0.1 with `status` and `body`; returns the URL and the request
     /// text it received.
     async fn one_shot_server(
@@ -1838,7 +2089,7 @@ mod tests {
                 }
             }
             let response = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nx-amzn-RequestId: req-7\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
             sock.write_all(response.as_bytes()).await.unwrap();
@@ -1916,5 +2167,41 @@ mod tests {
         assert!(matches!(err, CloudError::InUse { .. }), "{err:?}");
         assert!(err.to_string().contains("used by another group"), "{err}");
         assert!(err.to_string().contains("req-7"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod iam_tests {
+    use std::collections::BTreeSet;
+
+    /// The IAM policy in the docs is generated from `cloud::IAM_ACTIONS`; this keeps that list equal to
+    /// the SDK operations this file calls: every fluent builder `.verb_noun()` taking no argument.
+    #[test]
+    fn iam_actions_match_the_calls_made() {
+        let src = include_str!("aws.rs");
+        let code = src.split("#[cfg(test)]").next().unwrap_or_default();
+        let verbs = ["describe_", "create_", "delete_", "modify_", "authorize_", "revoke_", "update_"];
+        let mut called = BTreeSet::new();
+        for piece in code.split('.').skip(1) {
+            let Some(op) = piece.strip_suffix("()").or_else(|| piece.split_once("()").map(|(a, _)| a)) else { continue };
+            if op.chars().all(|c| c.is_ascii_lowercase() || c == '_') && verbs.iter().any(|v| op.starts_with(v)) {
+                called.insert(pascal(op));
+            }
+        }
+        let listed: BTreeSet<String> = crate::cloud::IAM_ACTIONS
+            .iter()
+            .filter_map(|s| s.split_once(':').map(|(_, a)| a.to_string()))
+            .collect();
+        assert_eq!(called, listed);
+    }
+
+    fn pascal(snake: &str) -> String {
+        snake
+            .split('_')
+            .map(|p| {
+                let mut c = p.chars();
+                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            })
+            .collect()
     }
 }
