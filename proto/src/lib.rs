@@ -38,6 +38,11 @@ pub mod pulumirpc {
     tonic::include_proto!("pulumirpc");
 }
 
+/// Encoded `google.protobuf.FileDescriptorSet` of every file above (with
+/// imports), e.g. for gRPC server reflection or descriptor checks in tests.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/elasticache_descriptor.bin"));
+
 pub use prost_types;
 
 #[cfg(test)]
