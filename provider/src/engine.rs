@@ -430,7 +430,7 @@ impl Engine {
         &self,
         what: &str,
         deadline: Instant,
-        retry_on: fn(&CloudError) -> bool,
+        retry_on: impl Fn(&CloudError) -> bool,
         mut op: F,
     ) -> Result<T, CloudError>
     where
@@ -661,8 +661,11 @@ impl Engine {
         let specs: Vec<RuleSpec> = desired_cluster_rules(&a, name, port, cur.client_sg.as_deref())
             .into_values()
             .collect();
+        let fresh: Vec<String> = std::iter::once(cluster_sg.clone())
+            .chain(cur.client_sg.clone())
+            .collect();
         let created = self
-            .authorize(&cluster_sg, &specs, &rule_tags, deadline)
+            .authorize(&cluster_sg, &specs, &rule_tags, deadline, &fresh)
             .await
             .map_err(|e| cloud_diag("authorize the cluster group's ingress rules", &e))?;
         for r in created {
@@ -673,7 +676,7 @@ impl Engine {
         if let Some(client) = cur.client_sg.clone() {
             let ssh: Vec<RuleSpec> = desired_ssh_rules(&a, name).into_values().collect();
             let created = self
-                .authorize(&client, &ssh, &rule_tags, deadline)
+                .authorize(&client, &ssh, &rule_tags, deadline, &fresh)
                 .await
                 .map_err(|e| cloud_diag("authorize the client group's SSH rules", &e))?;
             for r in created {
@@ -721,11 +724,20 @@ impl Engine {
         specs: &[RuleSpec],
         tags: &BTreeMap<String, String>,
         deadline: Instant,
+        fresh: &[String],
     ) -> Result<Vec<Rule>, CloudError> {
         if specs.is_empty() {
             return Ok(Vec::new());
         }
-        let is_not_found: fn(&CloudError) -> bool = |e| matches!(e, CloudError::NotFound { .. });
+        // Only groups this apply created (`fresh`) are waited for: AWS may not show them yet. A
+        // source group that does not exist fails at once.
+        let is_not_found = |e: &CloudError| match e {
+            CloudError::NotFound { message, .. } => {
+                fresh.iter().any(|f| message.contains(f.as_str()))
+                    || (!message.contains("sg-") && fresh.iter().any(|f| f == group))
+            }
+            _ => false,
+        };
         match self
             .retry(
                 "AuthorizeSecurityGroupIngress",
@@ -1167,6 +1179,7 @@ impl Engine {
 
         // The client group: create it when wanted and missing.
         let want_client = new.create_client_security_group != Some(false);
+        let mut fresh = Vec::new();
         if want_client && client_group.is_none() {
             let tags = self.member_tags(new, &name, &cluster_sg, "clients");
             let id = self
@@ -1179,6 +1192,7 @@ impl Engine {
                 )
                 .await
                 .map_err(|e| cloud_diag("create the client security group", &e))?;
+            fresh.push(id.clone());
             cur.client_sg = Some(id);
         } else if client_group.is_none() {
             cur.client_sg = None;
@@ -1209,6 +1223,7 @@ impl Engine {
                 new.exclusive_ingress == Some(true),
                 &rule_tags,
                 deadline,
+                &fresh,
             )
             .await?;
         cur.rules = rules_map;
@@ -1231,6 +1246,7 @@ impl Engine {
                     false,
                     &rule_tags,
                     deadline,
+                    &fresh,
                 )
                 .await?;
             cur.ssh_rules = ssh_map;
@@ -1280,6 +1296,7 @@ impl Engine {
         exclusive: bool,
         rule_tags: &BTreeMap<String, String>,
         deadline: Instant,
+        fresh: &[String],
     ) -> Result<(BTreeMap<String, String>, Vec<&'r Rule>), Diagnostic> {
         let mut keep: BTreeMap<String, String> = BTreeMap::new();
         let mut to_add = Vec::new();
@@ -1320,7 +1337,7 @@ impl Engine {
             .await
             .map_err(|e| cloud_diag("tag adopted rules", &e))?;
         let created = self
-            .authorize(group, &to_add, rule_tags, deadline)
+            .authorize(group, &to_add, rule_tags, deadline, fresh)
             .await
             .map_err(|e| cloud_diag("authorize the new ingress rules", &e))?;
         for r in created {

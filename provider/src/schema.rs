@@ -205,7 +205,9 @@ fn attribute_from(root: &Json, name: &str, prop: &Json, mode: Mode) -> Attribute
         .or_else(|| resolved.get("description"))
         .and_then(Json::as_str)
         .unwrap_or_default()
-        .to_string();
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let range = match (resolved.get("minimum"), resolved.get("maximum")) {
         (Some(lo), Some(hi)) => lo.as_i64().zip(hi.as_i64()),
         _ => None,
