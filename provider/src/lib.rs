@@ -19,6 +19,7 @@ pub mod aws;
 pub mod cloud;
 pub mod diag;
 pub mod engine;
+pub mod generate;
 pub mod model;
 pub mod plan;
 pub mod pulumi;
