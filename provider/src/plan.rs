@@ -89,11 +89,8 @@ pub fn merged_tags(
 /// `client_group` is the created client group's id (None when none is created or it is not known).
 pub fn desired_sources(config: &Value, client_group: Option<&str>) -> Option<BTreeSet<String>> {
     let mut out = BTreeSet::new();
-    match validate::flag(config, "create_client_security_group")? {
-        true => {
-            out.insert(client_group?.to_string());
-        }
-        false => {}
+    if validate::flag(config, "create_client_security_group")? {
+        out.insert(client_group?.to_string());
     }
     for item in list(config, "client_security_group_ids")? {
         out.insert(validate::parse_group_source(item.as_str()?).ok()?.key());

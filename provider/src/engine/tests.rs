@@ -645,27 +645,24 @@ async fn attach_and_detach_keep_other_groups_and_refuse_to_empty() {
     assert_eq!(fake.take_log().len(), 3);
     assert_eq!(read.get("attach_to_cluster"), &Value::Bool(true));
     // detached outside → the state says so and the plan re-attaches
-    fake.w()
-        .clusters
-        .get_mut("demo")
-        .map(|c| c.security_group_ids.retain(|s| s != &id));
+    if let Some(c) = fake.w().clusters.get_mut("demo") {
+        c.security_group_ids.retain(|s| s != &id);
+    }
     let drifted = e.read(&st).await.ok().flatten().unwrap_or_default();
     assert_eq!(drifted.get("attach_to_cluster"), &Value::Bool(false));
     let st = must(apply(&e, Some(&drifted), &cfg).await);
     assert!(fake.w().clusters["demo"].security_group_ids.contains(&id));
     // delete refuses to leave the cluster with no group
-    fake.w()
-        .clusters
-        .get_mut("demo")
-        .map(|c| c.security_group_ids = vec![id.clone()]);
+    if let Some(c) = fake.w().clusters.get_mut("demo") {
+        c.security_group_ids = vec![id.clone()];
+    }
     let Err(err) = e.delete(&st).await else {
         panic!("delete should refuse")
     };
     assert!(err.diagnostics[0].summary.contains("no security group"));
-    fake.w()
-        .clusters
-        .get_mut("demo")
-        .map(|c| c.security_group_ids = vec!["sg-0bbbbbbbbbbbbbbb2".into(), id.clone()]);
+    if let Some(c) = fake.w().clusters.get_mut("demo") {
+        c.security_group_ids = vec!["sg-0bbbbbbbbbbbbbbb2".into(), id.clone()];
+    }
     assert!(e.delete(&st).await.is_ok());
     assert_eq!(
         fake.w().clusters["demo"].security_group_ids,
