@@ -2180,11 +2180,26 @@ mod iam_tests {
     fn iam_actions_match_the_calls_made() {
         let src = include_str!("aws.rs");
         let code = src.split("#[cfg(test)]").next().unwrap_or_default();
-        let verbs = ["describe_", "create_", "delete_", "modify_", "authorize_", "revoke_", "update_"];
+        let verbs = [
+            "describe_",
+            "create_",
+            "delete_",
+            "modify_",
+            "authorize_",
+            "revoke_",
+            "update_",
+        ];
         let mut called = BTreeSet::new();
         for piece in code.split('.').skip(1) {
-            let Some(op) = piece.strip_suffix("()").or_else(|| piece.split_once("()").map(|(a, _)| a)) else { continue };
-            if op.chars().all(|c| c.is_ascii_lowercase() || c == '_') && verbs.iter().any(|v| op.starts_with(v)) {
+            let Some(op) = piece
+                .strip_suffix("()")
+                .or_else(|| piece.split_once("()").map(|(a, _)| a))
+            else {
+                continue;
+            };
+            if op.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                && verbs.iter().any(|v| op.starts_with(v))
+            {
                 called.insert(pascal(op));
             }
         }
@@ -2200,7 +2215,9 @@ mod iam_tests {
             .split('_')
             .map(|p| {
                 let mut c = p.chars();
-                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
             })
             .collect()
     }

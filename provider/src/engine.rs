@@ -564,9 +564,9 @@ impl Engine {
             ),
             None => None,
         };
-        let vpc =
-            match (&a.vpc_id, info.as_ref().and_then(|i| i.vpc_id.clone())) {
-                (Some(v), Some(cv)) if *v != cv => return Err(ApplyError::new(
+        let vpc = match (&a.vpc_id, info.as_ref().and_then(|i| i.vpc_id.clone())) {
+            (Some(v), Some(cv)) if *v != cv => {
+                return Err(ApplyError::new(
                     Diagnostic::error(
                         AttrPath::attr("vpc_id"),
                         "vpc_id does not match the cluster's VPC",
@@ -575,20 +575,21 @@ impl Engine {
                         ),
                     ),
                     None,
-                )),
-                (Some(v), _) => v.clone(),
-                (None, Some(cv)) => cv,
-                (None, None) => {
-                    return Err(ApplyError::new(
-                        Diagnostic::error(
-                            AttrPath::attr("vpc_id"),
-                            "No VPC",
-                            "The cluster's VPC could not be read; set vpc_id.",
-                        ),
-                        None,
-                    ))
-                }
-            };
+                ))
+            }
+            (Some(v), _) => v.clone(),
+            (None, Some(cv)) => cv,
+            (None, None) => {
+                return Err(ApplyError::new(
+                    Diagnostic::error(
+                        AttrPath::attr("vpc_id"),
+                        "No VPC",
+                        "The cluster's VPC could not be read; set vpc_id.",
+                    ),
+                    None,
+                ))
+            }
+        };
         a.vpc_id = Some(vpc.clone());
         let port = a
             .port

@@ -289,7 +289,15 @@ const fn b(
 /// [`AccessArgs`]), then outputs (in the order of [`AccessOutputs`]); `vpc_id` and `port` are both.
 pub const BEHAVIOUR: &[Behaviour] = &[
     b("vpc_id", Mode::OptionalComputed, true, None),
-    b("cluster", Mode::Optional, false, None),
+    // A block (`cluster { ... }`), not a nested attribute: Terraform 1.0.0-1.0.4 crash planning any
+    // null single nested attribute (hashicorp/terraform#29388, fixed in 1.0.5).
+    Behaviour {
+        name: "cluster",
+        mode: Mode::Optional,
+        replaces: false,
+        default: None,
+        nesting: Nesting::Block,
+    },
     b("port", Mode::OptionalComputed, false, None),
     b("name", Mode::OptionalComputed, true, None),
     b("name_prefix", Mode::Optional, true, None),

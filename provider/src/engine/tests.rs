@@ -720,13 +720,25 @@ async fn a_missing_source_group_fails_at_once_instead_of_waiting() {
     let e = engine(&fake);
     fake.w().faults.push((
         "AuthorizeSecurityGroupIngress".into(),
-        CloudError::from_code("InvalidGroup.NotFound", "The security group 'sg-0aaaaaaaaaaaaaaa1' does not exist"),
+        CloudError::from_code(
+            "InvalidGroup.NotFound",
+            "The security group 'sg-0aaaaaaaaaaaaaaa1' does not exist",
+        ),
         100,
     ));
     let p = e.plan(None, &config(serde_json::json!({}))).await;
     let started = std::time::Instant::now();
-    let Err(err) = e.create(&p.planned).await else { panic!("create should fail") };
-    assert_eq!(fake.take_log().iter().filter(|x| *x == "AuthorizeSecurityGroupIngress").count(), 1, "not retried");
+    let Err(err) = e.create(&p.planned).await else {
+        panic!("create should fail")
+    };
+    assert_eq!(
+        fake.take_log()
+            .iter()
+            .filter(|x| *x == "AuthorizeSecurityGroupIngress")
+            .count(),
+        1,
+        "not retried"
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(err.diagnostics[0].detail.contains("sg-0aaaaaaaaaaaaaaa1"));
 }

@@ -262,40 +262,47 @@ mod tests {
     }
 
     #[test]
-    fn resource_schema_has_the_timeouts_block_and_a_nested_cluster() {
+    fn resource_schema_has_single_blocks_for_timeouts_and_cluster() {
         let s = schema(schema::resource());
         let b = s.block.unwrap_or_default();
         assert_eq!(s.version, crate::model::SCHEMA_VERSION);
-        let timeouts: Vec<_> = b
-            .block_types
-            .iter()
-            .filter(|t| t.type_name == "timeouts")
-            .collect();
-        assert_eq!(timeouts.len(), 1);
-        assert_eq!(
-            timeouts[0].nesting,
-            tf::schema::nested_block::NestingMode::Single as i32
-        );
-        let inner: Vec<_> = timeouts[0]
-            .block
-            .iter()
-            .flat_map(|b| b.attributes.iter().map(|a| a.name.clone()))
-            .collect();
-        assert_eq!(inner, vec!["create", "delete"]);
-        assert!(b.attributes.iter().all(|a| a.name != "timeouts"));
-        let cluster = b
-            .attributes
-            .iter()
-            .find(|a| a.name == "cluster")
-            .cloned()
-            .unwrap_or_default();
-        assert!(cluster.r#type.is_empty());
-        let nested = cluster.nested_type.unwrap_or_default();
-        assert_eq!(
-            nested.nesting,
-            tf::schema::object::NestingMode::Single as i32
-        );
-        assert_eq!(nested.attributes.len(), 3);
+        for (name, inner) in [
+            ("timeouts", vec!["create", "delete"]),
+            (
+                "cluster",
+                vec![
+                    "replication_group_id",
+                    "cache_cluster_id",
+                    "serverless_cache_name",
+                ],
+            ),
+        ] {
+            let blocks: Vec<_> = b
+                .block_types
+                .iter()
+                .filter(|t| t.type_name == name)
+                .collect();
+            assert_eq!(blocks.len(), 1, "{name}");
+            assert_eq!(
+                blocks[0].nesting,
+                tf::schema::nested_block::NestingMode::Single as i32
+            );
+            let mut got: Vec<_> = blocks[0]
+                .block
+                .iter()
+                .flat_map(|b| b.attributes.iter().map(|a| a.name.clone()))
+                .collect();
+            let mut want: Vec<String> = inner.into_iter().map(String::from).collect();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{name}");
+            assert!(blocks[0]
+                .block
+                .iter()
+                .flat_map(|b| b.attributes.iter())
+                .all(|a| a.optional && !a.description.is_empty()));
+            assert!(b.attributes.iter().all(|a| a.name != name));
+        }
         for a in &b.attributes {
             let modes = [
                 a.required,

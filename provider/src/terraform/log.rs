@@ -6,7 +6,7 @@
 //!
 //! The level comes from `TF_LOG_PROVIDER`, else `TF_LOG` (`TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`,
 //! `JSON` = trace, `OFF`), else warnings and errors only. Other crates (the AWS SDK, hyper, h2) log one
-//! step less verbosely than the provider, and never above debug. Nothing here logs configuration
+//! step less verbosely than the provider; transport crates (h2, hyper, rustls, tonic) only warn. Nothing here logs configuration
 //! values: credentials never reach a log line.
 
 use std::io::Write;
@@ -53,8 +53,19 @@ pub fn init() {
         std::env::var("TF_LOG_PROVIDER").ok().as_deref(),
         std::env::var("TF_LOG").ok().as_deref(),
     );
+    // Transport crates (every h2 frame, every TLS record) stay at warnings: they drown the
+    // provider's own lines and say nothing a user can act on.
+    let quiet = LevelFilter::WARN.min(level);
     let filter = Targets::new()
         .with_default(one_step_quieter(level))
+        .with_target("h2", quiet)
+        .with_target("hyper", quiet)
+        .with_target("hyper_util", quiet)
+        .with_target("rustls", quiet)
+        .with_target("tokio_rustls", quiet)
+        .with_target("tonic", quiet)
+        .with_target("tower", quiet)
+        .with_target("log", quiet)
         .with_target("elasticache_provider", level)
         .with_target("terraform_provider_elasticache", level);
     let _ = tracing_subscriber::registry()

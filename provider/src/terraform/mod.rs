@@ -210,6 +210,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let stop_tx = Arc::new(stop_tx);
     spawn_signal_handlers(stop_tx.clone());
+    spawn_parent_watch(stop_tx.clone());
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -248,6 +249,31 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     };
     Listener::cleanup(socket_dir.as_deref());
     result
+}
+
+/// Stops the server when Terraform is gone without calling Shutdown (it crashed or was killed): the
+/// plugin is then re-parented, and nobody would ever stop it.
+fn spawn_parent_watch(stop: Arc<watch::Sender<bool>>) {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        if parent <= 1 {
+            return;
+        }
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if std::os::unix::process::parent_id() != parent {
+                    tracing::warn!("Terraform exited without stopping the plugin; stopping");
+                    let _ = stop.send(true);
+                    return;
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = stop;
 }
 
 /// SIGINT is ignored, as go-plugin servers do: Terraform forwards Ctrl-C as StopProvider and waits

@@ -186,12 +186,10 @@ fn to_mp(v: &Value, ty: &Type) -> Mp {
         },
         (Value::Bool(b), Type::Bool) => Mp::Boolean(*b),
         (Value::String(s), Type::Bool) if s == "true" || s == "false" => Mp::Boolean(s == "true"),
-        (Value::Number(n), Type::String) => Mp::from(
-            crate::value::Value::Number(*n)
-                .to_json()
-                .map(|j| j.to_string())
-                .unwrap_or_default(),
-        ),
+        // A number where a string belongs: its decimal text, as cty converts it.
+        (Value::Number(_), Type::String) => {
+            Mp::from(v.to_json().map(|j| j.to_string()).unwrap_or_default())
+        }
         (Value::Bool(b), Type::String) => Mp::from(b.to_string()),
         (Value::List(items), Type::List(inner) | Type::Set(inner)) => {
             Mp::Array(items.iter().map(|i| to_mp(i, inner)).collect())
@@ -422,6 +420,13 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(decode(&[], &Type::String), Ok(Value::Null));
-        assert!(decode(&[0xc1], &Type::String).is_err());
+        assert!(
+            decode(&[0x92, 0xa1], &Type::List(Box::new(Type::String))).is_err(),
+            "truncated"
+        );
+        assert!(
+            decode(&[0xa1, 0x61, 0x00], &Type::String).is_err(),
+            "trailing bytes"
+        );
     }
 }

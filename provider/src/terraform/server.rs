@@ -58,6 +58,25 @@ fn diags(ds: &[Diagnostic]) -> Vec<tf::Diagnostic> {
     convert::diagnostics(ds, resource_attrs())
 }
 
+/// The inputs of a Terraform configuration object. Terraform's config carries every schema attribute,
+/// computed ones included (always null there); the core validates and plans from inputs only.
+fn config_inputs(config: &Value) -> Value {
+    match config {
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .filter(|(k, _)| {
+                    schema::resource()
+                        .attribute(k)
+                        .map(|a| a.mode != crate::model::Mode::Computed)
+                        .unwrap_or(true)
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 impl ProviderService {
     pub fn new() -> Self {
         Self::default()
@@ -179,7 +198,7 @@ impl tf::provider_server::Provider for ProviderService {
         let diagnostics =
             match convert::decode(req.config.as_ref(), resource_attrs(), "configuration") {
                 Err(d) => vec![d],
-                Ok(cfg) => diags(&validate::resource_config(&cfg)),
+                Ok(cfg) => diags(&validate::resource_config(&config_inputs(&cfg))),
             };
         tracing::debug!(
             rpc = "ValidateResourceConfig",
@@ -362,7 +381,11 @@ impl tf::provider_server::Provider for ProviderService {
                     resource_attrs(),
                     "proposed state",
                 )?,
-                convert::decode(req.config.as_ref(), resource_attrs(), "configuration")?,
+                config_inputs(&convert::decode(
+                    req.config.as_ref(),
+                    resource_attrs(),
+                    "configuration",
+                )?),
             ))
         })();
         let (prior, proposed, config) = match decoded {
@@ -662,7 +685,7 @@ mod tests {
             .await
             .map(Response::into_inner)
             .unwrap_or_default();
-        let paths: Vec<AttrPathText> = r.diagnostics.iter().map(|d| AttrPathText::of(d)).collect();
+        let paths: Vec<AttrPathText> = r.diagnostics.iter().map(AttrPathText::of).collect();
         assert!(
             paths.contains(&AttrPathText("tags[\"aws:x\"]".into())),
             "{paths:?}"

