@@ -20,7 +20,7 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2
 from pulumi_harness import (ROOT, SECRET_SIG, SIG_KEY, TOKEN, UNKNOWN, configure, secret, start_plugin, to_dict,
                       to_struct, urn)
 
-METASCHEMA = os.path.join(os.path.dirname(ROOT), "shared", "pulumi", "package-metaschema.json")
+METASCHEMA = os.path.join(ROOT, "tests", "fixtures", "pulumi-package-metaschema.json")
 Kind = provider_pb2.PropertyDiff.Kind
 Diff = provider_pb2.DiffResponse
 

@@ -214,7 +214,7 @@ mod tests {
 
     const METASCHEMA: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/pulumi/package-metaschema.json"
+        "/../tests/fixtures/pulumi-package-metaschema.json"
     );
 
     #[test]
