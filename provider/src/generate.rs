@@ -298,6 +298,29 @@ fn string_kind(kind: i32) -> &'static str {
     }
 }
 
+/// Attributes keyed and ordered by name.
+fn tf_attributes(attrs: &[tf::schema::Attribute]) -> Json {
+    let mut sorted: Vec<&tf::schema::Attribute> = attrs.iter().collect();
+    sorted.sort_by(|x, y| x.name.cmp(&y.name));
+    Json::Object(
+        sorted
+            .into_iter()
+            .map(|a| (a.name.clone(), tf_attribute(a)))
+            .collect(),
+    )
+}
+
+/// `description` when there is one, and always its kind.
+fn tf_description(o: &mut Map<String, Json>, description: &str, kind: i32) {
+    if !description.is_empty() {
+        o.insert("description".into(), Json::String(description.to_string()));
+    }
+    o.insert(
+        "description_kind".into(),
+        Json::String(string_kind(kind).into()),
+    );
+}
+
 fn tf_attribute(a: &tf::schema::Attribute) -> Json {
     // Field order and omission as jsonprovider.Attribute (`omitempty` everywhere but the kind).
     let mut o = Map::new();
@@ -306,31 +329,15 @@ fn tf_attribute(a: &tf::schema::Attribute) -> Json {
         o.insert("type".into(), sorted(&ty));
     }
     if let Some(n) = &a.nested_type {
-        let mut attrs: Vec<&tf::schema::Attribute> = n.attributes.iter().collect();
-        attrs.sort_by(|x, y| x.name.cmp(&y.name));
         let mut nested = Map::new();
-        nested.insert(
-            "attributes".into(),
-            Json::Object(
-                attrs
-                    .into_iter()
-                    .map(|a| (a.name.clone(), tf_attribute(a)))
-                    .collect(),
-            ),
-        );
+        nested.insert("attributes".into(), tf_attributes(&n.attributes));
         let mode = tf::schema::object::NestingMode::try_from(n.nesting)
             .map(|m| m.as_str_name().to_ascii_lowercase())
             .unwrap_or_default();
         nested.insert("nesting_mode".into(), Json::String(mode));
         o.insert("nested_type".into(), Json::Object(nested));
     }
-    if !a.description.is_empty() {
-        o.insert("description".into(), Json::String(a.description.clone()));
-    }
-    o.insert(
-        "description_kind".into(),
-        Json::String(string_kind(a.description_kind).into()),
-    );
+    tf_description(&mut o, &a.description, a.description_kind);
     for (flag, set) in [
         ("deprecated", a.deprecated),
         ("required", a.required),
@@ -349,17 +356,7 @@ fn tf_attribute(a: &tf::schema::Attribute) -> Json {
 fn tf_block(b: &tf::schema::Block) -> Json {
     let mut o = Map::new();
     if !b.attributes.is_empty() {
-        let mut attrs: Vec<&tf::schema::Attribute> = b.attributes.iter().collect();
-        attrs.sort_by(|x, y| x.name.cmp(&y.name));
-        o.insert(
-            "attributes".into(),
-            Json::Object(
-                attrs
-                    .into_iter()
-                    .map(|a| (a.name.clone(), tf_attribute(a)))
-                    .collect(),
-            ),
-        );
+        o.insert("attributes".into(), tf_attributes(&b.attributes));
     }
     if !b.block_types.is_empty() {
         let mut blocks: Vec<&tf::schema::NestedBlock> = b.block_types.iter().collect();
@@ -385,13 +382,7 @@ fn tf_block(b: &tf::schema::Block) -> Json {
         }
         o.insert("block_types".into(), Json::Object(m));
     }
-    if !b.description.is_empty() {
-        o.insert("description".into(), Json::String(b.description.clone()));
-    }
-    o.insert(
-        "description_kind".into(),
-        Json::String(string_kind(b.description_kind).into()),
-    );
+    tf_description(&mut o, &b.description, b.description_kind);
     if b.deprecated {
         o.insert("deprecated".into(), Json::Bool(true));
     }

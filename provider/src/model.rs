@@ -111,7 +111,8 @@ pub struct AccessArgs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
 
-    /// How long create and delete may take (Go duration strings such as `30s`, `10m`, `1h`).
+    /// How long create and delete may take (Go duration strings such as `30s`, `10m`, `1h`). In
+    /// Pulumi, the `customTimeouts` resource option, when set, takes precedence for that operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<Timeouts>,
 }

@@ -331,11 +331,18 @@ pub fn resource_config(config: &Value) -> Vec<Diagnostic> {
             .copied()
             .filter(|k| !m.get(*k).map(Value::is_null).unwrap_or(true))
             .collect();
-        if set.len() != 1 {
+        if set.is_empty() {
             out.push(Diagnostic::error(
                 AttrPath::attr("cluster"),
                 "Set exactly one cluster identifier",
-                format!("cluster needs exactly one of replication_group_id, cache_cluster_id or serverless_cache_name; {} set.", if set.is_empty() { "none is".to_string() } else { format!("{} are", set.join(" and ")) }),
+                "cluster needs exactly one of replication_group_id, cache_cluster_id or serverless_cache_name; none is set. Add the identifier of the cluster, or remove the cluster block and set vpc_id.",
+            ));
+        } else if set.len() > 1 {
+            // Point at the second identifier: that is the line to remove.
+            out.push(Diagnostic::error(
+                AttrPath::attr("cluster").then_attr(set[1]),
+                "Set exactly one cluster identifier",
+                format!("cluster needs exactly one of replication_group_id, cache_cluster_id or serverless_cache_name; {} are set. Keep the one that names the cluster and remove the others.", set.join(" and ")),
             ));
         }
         for k in keys {
@@ -624,8 +631,8 @@ mod tests {
             (
                 "two cluster ids",
                 serde_json::json!({"cluster": {"replication_group_id": "a", "cache_cluster_id": "b"}}),
-                Some("cluster"),
-                "exactly one",
+                Some("cluster.cache_cluster_id"),
+                "replication_group_id and cache_cluster_id are set",
             ),
             (
                 "no cluster id",

@@ -21,8 +21,8 @@ CASES = [
     ("bad-vpc", 'vpc_id = "vpc-xyz"', "is not a VPC id", 'vpc_id = "vpc-xyz"'),
     ("no-vpc-no-cluster", 'name = "lonely"', "Missing vpc_id", None),
     ("two-cluster-ids", 'cluster {{\n    replication_group_id = "demo-redis"\n    cache_cluster_id = "demo-memcached"\n  }}', "Set exactly one cluster identifier",
-     # A path that ends at a block: Terraform shows the resource's first line.
-     'resource "elasticache_access" "a"'),
+     # The second identifier is the line to remove.
+     'cache_cluster_id = "demo-memcached"'),
     ("reserved-tag", 'vpc_id = "{vpc}"\n  tags = {{\n    "aws:owner" = "me"\n  }}', "Reserved tag key", '"aws:owner" = "me"'),
     ("bad-timeout", 'vpc_id = "{vpc}"\n  timeouts {{\n    create = "ten minutes"\n  }}', "is not a duration", 'create = "ten minutes"'),
     ("ssh-without-client-group", 'vpc_id = "{vpc}"\n  create_client_security_group = false\n  client_ssh_cidr_blocks = ["10.0.0.0/8"]', "SSH rules need the client group", "client_ssh_cidr_blocks"),

@@ -592,7 +592,12 @@ impl ResourceProvider for Provider {
                 }));
             }
             let engine = self.engine().await?;
-            match engine.create(&p.planned).await {
+            let run = with_custom_timeout(&p.planned, &["create"], req.timeout);
+            match engine
+                .create(&run)
+                .await
+                .map(|st| keep_declared_timeouts(st, &p.planned))
+            {
                 Ok(st) => {
                     let id = st.get("id").as_str().unwrap_or_default().to_string();
                     if id.is_empty() {
@@ -605,7 +610,10 @@ impl ResourceProvider for Provider {
                         refresh_before_update: false,
                     }))
                 }
-                Err(e) => Err(apply_status(self, &e, &secrets, req.properties.as_ref())),
+                Err(e) => {
+                    let e = keep_declared_timeouts_in_error(e, &p.planned);
+                    Err(apply_status(self, &e, &secrets, req.properties.as_ref()))
+                }
             }
         }
         .instrument(span)
@@ -721,7 +729,13 @@ impl ResourceProvider for Provider {
                 }));
             }
             let engine = self.engine().await?;
-            match engine.update(&olds.value, &p.planned).await {
+            let run = with_custom_timeout(&p.planned, &["create", "delete"], req.timeout);
+            let result = engine
+                .update(&olds.value, &run)
+                .await
+                .map(|st| keep_declared_timeouts(st, &p.planned))
+                .map_err(|e| keep_declared_timeouts_in_error(e, &p.planned));
+            match result {
                 Ok(st) => Ok(Response::new(rpc::UpdateResponse {
                     properties: Some(self.encode_state(&st, &secrets)),
                     refresh_before_update: false,
@@ -740,7 +754,7 @@ impl ResourceProvider for Provider {
             let olds = decode_state(req.properties.as_ref(), &req.id)?;
             let engine = self.engine().await?;
             engine
-                .delete(&olds.value)
+                .delete(&with_custom_timeout(&olds.value, &["delete"], req.timeout))
                 .await
                 .map_err(|e| Status::new(Code::Unknown, apply_text(&e)))?;
             tracing::debug!(urn = req.urn.as_str(), "deleted {}", req.id);
@@ -794,10 +808,83 @@ impl ResourceProvider for Provider {
     }
 }
 
+/// Pulumi's `customTimeouts` resource option reaches the provider as the request's `timeout`, in
+/// seconds (0 when unset). For that one operation it takes the place of the access's own `timeouts`
+/// entries named in `which`; the value the engine records keeps what the program declared.
+fn with_custom_timeout(v: &Value, which: &[&str], seconds: f64) -> Value {
+    if !seconds.is_finite() || seconds < 1.0 {
+        return v.clone();
+    }
+    let mut timeouts = match v.get("timeouts") {
+        t @ Value::Map(_) => t.clone(),
+        _ => Value::Map(BTreeMap::new()),
+    };
+    for w in which {
+        timeouts.set(w, Value::string(format!("{}s", seconds.round() as u64)));
+    }
+    let mut out = v.clone();
+    out.set("timeouts", timeouts);
+    out
+}
+
+fn keep_declared_timeouts(mut state: Value, declared: &Value) -> Value {
+    if matches!(state, Value::Map(_)) {
+        state.set("timeouts", declared.get("timeouts").clone());
+    }
+    state
+}
+
+fn keep_declared_timeouts_in_error(mut e: ApplyError, declared: &Value) -> ApplyError {
+    e.state = e.state.map(|st| keep_declared_timeouts(st, declared));
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diag::AttrPath;
+
+    #[test]
+    fn custom_timeouts_apply_to_the_operation_but_not_to_the_recorded_state() {
+        let mut declared = Value::Map(BTreeMap::new());
+        declared.set("name", Value::string("a"));
+        let mut t = Value::Map(BTreeMap::new());
+        t.set("create", Value::string("20m"));
+        declared.set("timeouts", t);
+
+        // Unset (0) or nonsense values leave the declaration alone.
+        assert_eq!(with_custom_timeout(&declared, &["create"], 0.0), declared);
+        assert_eq!(
+            with_custom_timeout(&declared, &["create"], f64::NAN),
+            declared
+        );
+
+        let run = with_custom_timeout(&declared, &["create", "delete"], 90.4);
+        assert_eq!(run.get("timeouts").get("create").as_str(), Some("90s"));
+        assert_eq!(run.get("timeouts").get("delete").as_str(), Some("90s"));
+        assert_eq!(
+            validate::parse_duration("90s").ok(),
+            Some(std::time::Duration::from_secs(90))
+        );
+        // No `timeouts` declared at all: one is made for the operation only.
+        let bare = Value::Map(BTreeMap::new());
+        let run_bare = with_custom_timeout(&bare, &["delete"], 5.0);
+        assert_eq!(run_bare.get("timeouts").get("delete").as_str(), Some("5s"));
+
+        let recorded = keep_declared_timeouts(run, &declared);
+        assert_eq!(recorded, declared);
+        let e = keep_declared_timeouts_in_error(
+            ApplyError {
+                diagnostics: vec![],
+                state: Some(run_bare),
+            },
+            &bare,
+        );
+        assert_eq!(
+            e.state.map(|s| s.get("timeouts").clone()),
+            Some(Value::Null)
+        );
+    }
 
     #[test]
     fn diff_kinds_and_replaces() {
