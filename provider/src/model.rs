@@ -42,7 +42,9 @@ pub struct AccessArgs {
 
     /// TCP port the cluster listens on (1-65535). Defaults to the cluster's port when `cluster` is
     /// given, else 6379. Changing it updates the rules in place: rules on the new port are authorized
-    /// before those on the old port are revoked.
+    /// before those on the old port are revoked. A serverless Valkey or Redis OSS cache also serves
+    /// reads on its reader endpoint's port (6380); this access opens only `port`, so give the reader
+    /// port its own access (`port = 6380`, `attach_to_cluster = true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u16>,
