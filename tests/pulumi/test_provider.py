@@ -474,3 +474,30 @@ def test_unconfigured_provider_refuses_real_operations_but_previews(emulator):
         configure(p.stub, emulator)
     finally:
         assert p.stop() == 0
+
+
+def test_sigterm_right_after_the_port_line_always_stops_the_plugin():
+    """The engine may stop a plugin as soon as it has read the port: the signal streams are registered
+    before the port line, so a SIGTERM sent at once is never missed (a missed one left it hanging)."""
+    import select
+    import signal
+    import subprocess
+
+    from pulumi_harness import plugin_env, provider_binary
+
+    binary = provider_binary()
+    for i in range(150):
+        p = subprocess.Popen([binary], env=plugin_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL, text=True)
+        try:
+            ready, _, _ = select.select([p.stdout], [], [], 10)
+            assert ready and p.stdout.readline().strip().isdigit(), f"start {i}: no port line within 10 s"
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"start {i}: still running 5 s after SIGTERM")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()

@@ -18,38 +18,46 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("cannot listen on 127.0.0.1")?;
     let port = listener.local_addr()?.port();
+    // Registered before the port line: a signal sent as soon as the engine reads it is not missed.
+    let shutdown = shutdown_signal();
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{port}")?;
         out.flush()?;
     }
-    pulumi::serve(listener, Provider::new(Some(log)), shutdown_signal())
+    pulumi::serve(listener, Provider::new(Some(log)), shutdown)
         .await
         .context("serving the Pulumi provider")?;
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Registers for SIGINT and SIGTERM now; the returned future ends at the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (
+        let streams = (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
+        );
+        async move {
+            match streams {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -195,6 +195,13 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         None => (None, String::new()),
     };
 
+    // Signal handlers go in before the handshake line: a SIGTERM sent the moment the line is read
+    // must be seen (registered any later, a signal in between could be missed and the plugin hang).
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
+    spawn_signal_handlers(stop_tx.clone());
+    spawn_parent_watch(stop_tx.clone());
+
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -206,11 +213,6 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         out.flush()?;
     }
     tracing::debug!(network, address = %address, tls = tls_config.is_some(), "plugin serving");
-
-    let (stop_tx, mut stop_rx) = watch::channel(false);
-    let stop_tx = Arc::new(stop_tx);
-    spawn_signal_handlers(stop_tx.clone());
-    spawn_parent_watch(stop_tx.clone());
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health
