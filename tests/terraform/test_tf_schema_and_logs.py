@@ -71,6 +71,21 @@ def test_logs_are_hclog_json_at_tf_log_level_and_hold_no_secret(ws, emulator):
     assert "@module" not in r.output
 
 
+def go_plugin_env(tmp_path, protocol_versions: str) -> dict:
+    """The environment go-plugin gives a plugin it starts, with a client certificate as Terraform
+    passes one (an ECDSA P-521 key; any PEM certificate will do for the handshake)."""
+    cert_pem = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521", "-nodes",
+         "-keyout", str(tmp_path / "k.pem"), "-subj", "/CN=localhost", "-days", "1"],
+        capture_output=True, text=True, timeout=60, check=True).stdout
+    return {
+        "PATH": "/usr/bin:/bin",
+        "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+        "PLUGIN_PROTOCOL_VERSIONS": protocol_versions,
+        "PLUGIN_CLIENT_CERT": cert_pem,
+    }
+
+
 def test_handshake_line_is_printed_at_once_with_automtls(provider_binary, tmp_path):
     """Started as go-plugin does, the binary prints one handshake line naming a private unix socket
     and a base64 certificate without padding, then exits 0 on SIGTERM and removes the socket."""
@@ -81,17 +96,7 @@ def test_handshake_line_is_printed_at_once_with_automtls(provider_binary, tmp_pa
     import stat
     import time
 
-    # A client certificate Terraform would pass (any PEM certificate will do for the handshake).
-    cert_pem = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521", "-nodes",
-         "-keyout", str(tmp_path / "k.pem"), "-subj", "/CN=localhost", "-days", "1"],
-        capture_output=True, text=True, timeout=60).stdout
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-        "PLUGIN_PROTOCOL_VERSIONS": "5,6",
-        "PLUGIN_CLIENT_CERT": cert_pem,
-    }
+    env = go_plugin_env(tmp_path, "5,6")
     start = time.monotonic()
     p = subprocess.Popen([str(provider_binary)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, text=True)
@@ -176,16 +181,7 @@ def test_sigterm_right_after_the_handshake_line_always_stops_the_plugin(provider
     import signal
     import time
 
-    cert_pem = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521", "-nodes",
-         "-keyout", str(tmp_path / "k.pem"), "-subj", "/CN=localhost", "-days", "1"],
-        capture_output=True, text=True, timeout=60).stdout
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-        "PLUGIN_PROTOCOL_VERSIONS": "6",
-        "PLUGIN_CLIENT_CERT": cert_pem,
-    }
+    env = go_plugin_env(tmp_path, "6")
     for i in range(150):
         p = subprocess.Popen([str(provider_binary)], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              stdin=subprocess.DEVNULL, text=True)
