@@ -17,8 +17,7 @@ use aws_config::BehaviorVersion;
 use aws_config::ConfigLoader;
 use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup,
-    SecurityGroupRule, SecurityGroupRuleRequest, SecurityGroupRuleUpdate, Tag, TagSpecification,
-    UserIdGroupPair,
+    SecurityGroupRule, SecurityGroupRuleDescription, Tag, TagSpecification, UserIdGroupPair,
 };
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -468,25 +467,6 @@ fn ip_permission(spec: &RuleSpec) -> IpPermission {
     .build()
 }
 
-/// The rule as ModifySecurityGroupRules wants it. A group in another account is given by its id
-/// alone: ModifySecurityGroupRules answers InvalidGroupId.Malformed for `account/sg-…`
-/// (terraform-provider-aws #30664, confirmed by AWS support there).
-fn rule_request(spec: &RuleSpec) -> SecurityGroupRuleRequest {
-    let port = i32::from(spec.port);
-    let b = SecurityGroupRuleRequest::builder()
-        .ip_protocol("tcp")
-        .from_port(port)
-        .to_port(port)
-        .set_description(description(spec));
-    match &spec.source {
-        Source::Group { id, .. } => b.referenced_group_id(id),
-        Source::Cidr(net @ IpNet::V4(_)) => b.cidr_ipv4(net.trunc().to_string()),
-        Source::Cidr(net @ IpNet::V6(_)) => b.cidr_ipv6(net.trunc().to_string()),
-        Source::PrefixList(pl) => b.prefix_list_id(pl),
-    }
-    .build()
-}
-
 fn port_of(port: Option<i32>) -> Option<u16> {
     port.and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0)
 }
@@ -926,23 +906,26 @@ impl Cloud for Aws {
             return Ok(());
         }
         let ids: Vec<&str> = rules.iter().map(|(id, _)| id.as_str()).collect();
-        debug!(operation = "ModifySecurityGroupRules", group_id, rule_ids = ?ids, "AWS call");
-        let updates = rules
+        debug!(operation = "UpdateSecurityGroupRuleDescriptionsIngress", group_id, rule_ids = ?ids, "AWS call");
+        // By rule id alone: the rule's source is not restated, so a group of a peered account or
+        // a prefix list is never re-resolved, and no permission on the source group is needed
+        // (ModifySecurityGroupRules needs both).
+        let descriptions = rules
             .iter()
             .map(|(id, spec)| {
-                SecurityGroupRuleUpdate::builder()
+                SecurityGroupRuleDescription::builder()
                     .security_group_rule_id(id)
-                    .security_group_rule(rule_request(spec))
+                    .set_description(description(spec))
                     .build()
             })
             .collect();
         self.ec2
-            .modify_security_group_rules()
+            .update_security_group_rule_descriptions_ingress()
             .group_id(group_id)
-            .set_security_group_rules(Some(updates))
+            .set_security_group_rule_descriptions(Some(descriptions))
             .send()
             .await
-            .map_err(|e| cloud_error("ModifySecurityGroupRules", e))?;
+            .map_err(|e| cloud_error("UpdateSecurityGroupRuleDescriptionsIngress", e))?;
         Ok(())
     }
 
@@ -1165,7 +1148,7 @@ mod tests {
     use aws_sdk_ec2::operation::describe_security_groups::{
         DescribeSecurityGroupsError, DescribeSecurityGroupsOutput,
     };
-    use aws_sdk_ec2::operation::modify_security_group_rules::ModifySecurityGroupRulesOutput;
+    use aws_sdk_ec2::operation::update_security_group_rule_descriptions_ingress::UpdateSecurityGroupRuleDescriptionsIngressOutput;
     use aws_sdk_ec2::types::ReferencedSecurityGroup;
     use aws_sdk_elasticache::operation::describe_cache_clusters::DescribeCacheClustersOutput;
     use aws_sdk_elasticache::operation::describe_cache_subnet_groups::DescribeCacheSubnetGroupsOutput;
@@ -1861,24 +1844,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn update_rule_descriptions_names_a_peered_group_by_its_id_alone() {
-        let rule = mock!(aws_sdk_ec2::Client::modify_security_group_rules)
+    async fn update_rule_descriptions_sends_rule_ids_and_descriptions_only() {
+        // A group of a peered account and a prefix list: neither source is restated.
+        let rule = mock!(aws_sdk_ec2::Client::update_security_group_rule_descriptions_ingress)
             .match_requests(|req| {
-                let rules = req.security_group_rules();
-                let r0 = rules[0].security_group_rule().unwrap();
-                let r1 = rules[1].security_group_rule().unwrap();
+                let d = req.security_group_rule_descriptions();
                 req.group_id() == Some("sg-1")
-                    && rules.len() == 2
-                    && rules[0].security_group_rule_id() == Some("sgr-1")
-                    && r0.referenced_group_id() == Some("sg-peer")
-                    && r0.ip_protocol() == Some("tcp")
-                    && r0.from_port() == Some(6379)
-                    && r0.to_port() == Some(6379)
-                    && r0.description() == Some("web")
-                    && r1.prefix_list_id() == Some("pl-1")
+                    && req.ip_permissions().is_empty()
+                    && d.len() == 2
+                    && d[0].security_group_rule_id() == Some("sgr-1")
+                    && d[0].description() == Some("web")
+                    && d[1].security_group_rule_id() == Some("sgr-2")
+                    && d[1].description() == Some("web")
             })
             .then_output(|| {
-                ModifySecurityGroupRulesOutput::builder()
+                UpdateSecurityGroupRuleDescriptionsIngressOutput::builder()
                     .r#return(true)
                     .build()
             });
@@ -1904,6 +1884,23 @@ mod tests {
         )
         .await
         .unwrap();
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_empty_description_is_omitted_so_aws_removes_it() {
+        let rule = mock!(aws_sdk_ec2::Client::update_security_group_rule_descriptions_ingress)
+            .match_requests(|req| {
+                let d = req.security_group_rule_descriptions();
+                d.len() == 1 && d[0].description().is_none()
+            })
+            .then_output(|| UpdateSecurityGroupRuleDescriptionsIngressOutput::builder().build());
+        let aws = aws(&[&rule], &[]);
+        let mut s = spec(Source::Cidr("10.0.0.0/8".parse().unwrap()), 6379);
+        s.description = String::new();
+        aws.update_rule_descriptions("sg-1", &[("sgr-1".to_string(), s)])
+            .await
+            .unwrap();
         assert_eq!(rule.num_calls(), 1);
     }
 

@@ -293,7 +293,8 @@ pub trait Cloud: Send + Sync {
     /// RevokeSecurityGroupIngress by rule ids, in one call.
     async fn revoke_ingress(&self, group_id: &str, rule_ids: &[String]) -> Result<(), CloudError>;
 
-    /// ModifySecurityGroupRules: sets the description of existing rules (same source and port).
+    /// UpdateSecurityGroupRuleDescriptionsIngress: sets the description of existing rules, by rule
+    /// id, in one call (an empty description removes it).
     async fn update_rule_descriptions(
         &self,
         group_id: &str,
@@ -349,8 +350,8 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ec2:DescribeSecurityGroupRules",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
-    "ec2:ModifySecurityGroupRules",
     "ec2:RevokeSecurityGroupIngress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
     "elasticache:DescribeCacheClusters",
     "elasticache:DescribeCacheSubnetGroups",
     "elasticache:DescribeReplicationGroups",

@@ -9,7 +9,7 @@ Gaps closed (tests/emulator/README.md lists them with what moto already did righ
   EC2   duplicate rules (any description) -> InvalidPermission.Duplicate, whole call rejected;
         SecurityGroupRules lists every rule the call added; rule descriptions for group /
         prefix-list sources; GroupOwnerId; UpdateSecurityGroupRuleDescriptions* for group
-        pairs and prefix lists; ModifySecurityGroupRules for every source type;
+        pairs and prefix lists, and by rule id (SecurityGroupRuleDescriptions);
         DeleteSecurityGroup -> DependencyViolation / CannotDelete; InvalidGroup.NotFound text;
         cross-account (UserId) group references.
   ElastiCache  NumCacheClusters honoured; member clusters of replication groups exist as
@@ -284,66 +284,50 @@ def _patch_ec2_rules() -> None:
 
     sgm.SecurityGroupBackend._sg_update_description = _sg_update_description  # type: ignore[method-assign]
 
-    # -- ModifySecurityGroupRules -------------------------------------------------------
-    # AWS: ModifySecurityGroupRules replaces a rule, identified by SecurityGroupRuleId, with
-    # the SecurityGroupRuleRequest given (protocol, ports, exactly one of CidrIpv4, CidrIpv6,
-    # PrefixListId, ReferencedGroupId, and Description); the rule keeps its id and tags
-    # (EC2 API Reference, ModifySecurityGroupRules / "SecurityGroupRuleRequest").  moto only
-    # handled IPv4 CIDRs and wrote descriptions where group-pair rules do not read them.
-    def modify_security_group_rules(self: Any, group_id: str, rules: dict) -> None:
-        group = self.get_security_group_by_name_or_id(group_id)
+    # -- descriptions by rule id -----------------------------------------------------------
+    # AWS: UpdateSecurityGroupRuleDescriptionsIngress also takes SecurityGroupRuleDescriptions,
+    # a list of {SecurityGroupRuleId, Description}; a rule whose Description is omitted loses
+    # its description, an unknown id is InvalidSecurityGroupRuleId.NotFound, and the list may
+    # not be combined with IpPermissions (EC2 API Reference,
+    # UpdateSecurityGroupRuleDescriptionsIngress / "SecurityGroupRuleDescription").  moto read
+    # IpPermissions only and silently did nothing.
+    def _set_description(rule: Any, desc: str | None) -> None:
+        if rule.prefix_list_id:
+            rule.prefix_list_description = desc
+            return
+        target = rule.source_group or rule.ip_range
+        if desc is None:
+            target.pop("Description", None)
+        else:
+            target["Description"] = desc
+
+    original_update_ingress = SGResponse.update_security_group_rule_descriptions_ingress
+
+    def update_ingress_handler(self: Any) -> Any:
+        by_id = self._get_param("SecurityGroupRuleDescriptions", [])
+        if not by_id:
+            return original_update_ingress(self)
+        if self._get_param("IpPermissions", []):
+            raise ec2x.InvalidParameterCombination(
+                "The parameter 'ipPermissions' may not be used in combination with "
+                "'securityGroupRuleDescriptions'")
+        self.error_on_dryrun()
+        group_id = self._get_param("GroupId")
+        group = self.ec2_backend.get_security_group_by_name_or_id(group_id)
         if group is None:
             raise ec2x.InvalidSecurityGroupNotFoundError(group_id)
-        plans = []
-        for rule_id, req in rules.items():
-            existing = group.get_rule(rule_id)
-            if existing is None:
-                raise ec2x.InvalidSecurityGroupRuleIdNotFoundError(rule_id)
-            sources = [k for k in ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupId") if req.get(k)]
-            if len(sources) != 1:
-                raise ec2x.InvalidParameterValue(
-                    "Exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId must be specified")
-            if req.get("IpProtocol") is None:
-                raise ec2x.InvalidParameterValue(
-                    "Invalid value 'null' for protocol. VPC security group rules must specify protocols explicitly.")
-            if req.get("ReferencedGroupId") and self.get_security_group_from_id(req["ReferencedGroupId"]) is None:
-                raise ec2x.InvalidSecurityGroupNotFoundError(req["ReferencedGroupId"])
-            plans.append((existing, req))
-        for existing, req in plans:
-            proto = _norm_proto(req.get("IpProtocol"))
-            existing.ip_protocol = proto
-            if proto == "-1":
-                existing.from_port = existing.to_port = None
-            else:
-                existing.from_port = _int_or_none(req.get("FromPort"))
-                existing.to_port = _int_or_none(req.get("ToPort"))
-            desc = req.get("Description")
-            existing.ip_range, existing.source_group, existing.prefix_list_id = {}, {}, None
-            existing.prefix_list_description = None
-            if req.get("CidrIpv4"):
-                existing.ip_range = {"CidrIp": req["CidrIpv4"]}
-            elif req.get("CidrIpv6"):
-                existing.ip_range = {"CidrIpv6": req["CidrIpv6"]}
-            elif req.get("PrefixListId"):
-                existing.prefix_list_id = req["PrefixListId"]
-                existing.prefix_list_description = desc
-            else:
-                existing.source_group = {"GroupId": req["ReferencedGroupId"], "UserId": self.account_id,
-                                         "OwnerId": self.account_id}
-            target = existing.source_group or (existing.ip_range if not existing.prefix_list_id else None)
-            if target is not None and desc is not None:
-                target["Description"] = desc
-
-    sgm.SecurityGroupBackend.modify_security_group_rules = modify_security_group_rules  # type: ignore[method-assign]
-
-    def modify_handler(self: Any) -> ActionResult:
-        self.error_on_dryrun()
-        rules = {r["SecurityGroupRuleId"]: r.get("SecurityGroupRule", {})
-                 for r in self._get_param("SecurityGroupRules", [])}
-        self.ec2_backend.modify_security_group_rules(self._get_param("GroupId"), rules)
+        with _RULES_LOCK:
+            found = []
+            for d in by_id:
+                rule = group.get_rule(d.get("SecurityGroupRuleId"))
+                if rule is None or not any(r is rule for r in group.ingress_rules):
+                    raise ec2x.InvalidSecurityGroupRuleIdNotFoundError(d.get("SecurityGroupRuleId"))
+                found.append((rule, d.get("Description")))
+            for rule, desc in found:
+                _set_description(rule, desc)
         return ActionResult({"Return": True})
 
-    SGResponse.modify_security_group_rules = modify_handler  # type: ignore[method-assign]
+    SGResponse.update_security_group_rule_descriptions_ingress = update_ingress_handler  # type: ignore[method-assign]
 
 
 # =====================================================================================

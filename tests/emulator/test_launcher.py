@@ -245,14 +245,27 @@ def test_rule_description_updates(ec2, net):
     got = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"][0]
     assert got["Description"] == "via update"
 
-    ec2.modify_security_group_rules(GroupId=sg, SecurityGroupRules=[{
-        "SecurityGroupRuleId": rid,
-        "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 6379, "ToPort": 6379,
-                              "ReferencedGroupId": src, "Description": "via modify"}}])
+    # by rule id: only the description changes; omitting it removes it
+    ec2.update_security_group_rule_descriptions_ingress(GroupId=sg, SecurityGroupRuleDescriptions=[
+        {"SecurityGroupRuleId": rid, "Description": "by id"}])
     got = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"][0]
-    assert got["Description"] == "via modify" and got["ReferencedGroupInfo"]["GroupId"] == src
+    assert got["Description"] == "by id" and got["ReferencedGroupInfo"]["GroupId"] == src
     pairs = ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["IpPermissions"][0]["UserIdGroupPairs"]
-    assert pairs == [{"Description": "via modify", "GroupId": src, "UserId": ACCOUNT}]
+    assert pairs == [{"Description": "by id", "GroupId": src, "UserId": ACCOUNT}]
+    ec2.update_security_group_rule_descriptions_ingress(GroupId=sg, SecurityGroupRuleDescriptions=[
+        {"SecurityGroupRuleId": rid}])
+    assert "Description" not in ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"][0]
+    with pytest.raises(ClientError) as e:
+        ec2.update_security_group_rule_descriptions_ingress(GroupId=sg, SecurityGroupRuleDescriptions=[
+            {"SecurityGroupRuleId": rid, "Description": "x"},
+            {"SecurityGroupRuleId": "sgr-0123456789abcdef0", "Description": "x"}])
+    assert e.value.response["Error"]["Code"] == "InvalidSecurityGroupRuleId.NotFound"
+    assert "Description" not in ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"][0]
+    with pytest.raises(ClientError) as e:
+        ec2.update_security_group_rule_descriptions_ingress(
+            GroupId=sg, IpPermissions=[pair(src, "both")],
+            SecurityGroupRuleDescriptions=[{"SecurityGroupRuleId": rid, "Description": "x"}])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterCombination"
 
     # prefix lists get descriptions updated; omitting Description removes it
     pl = {"IpProtocol": "tcp", "FromPort": 11211, "ToPort": 11211}

@@ -258,6 +258,69 @@ async fn lifecycle_against_the_emulator() -> Result<()> {
     let p = e.plan(Some(&imported), &c2).await;
     assert!(p.changes.is_empty() && !p.replaces(), "{:?}", p.changes);
 
+    // description change: rule descriptions set in place by rule id, no rule replaced
+    let c4 = cfg(
+        serde_json::json!({"vpc_id": vpc, "name": "life", "port": 6380, "allowed_cidr_blocks": ["10.8.0.0/16", "fd00:1::/64"], "client_security_group_ids": [app], "description": "app and batch tiers"}),
+    );
+    let p = e.plan(Some(&again), &c4).await;
+    assert!(!p.replaces(), "{:?}", p.changes);
+    emu.reset_calls()?;
+    let st4 = apply(&e, Some(&again), &c4).await?;
+    let actions = emu.actions()?;
+    let writes: Vec<&str> = actions
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("Describe"))
+        .collect();
+    assert_eq!(
+        writes,
+        ["CreateTags", "UpdateSecurityGroupRuleDescriptionsIngress"],
+        "{actions:?}"
+    );
+    assert_eq!(st4.get("ingress_rule_ids"), again.get("ingress_rule_ids"));
+    assert_eq!(st4.get("id"), again.get("id"));
+    // the managed rules carry the new description; the rule added by hand is left as it was
+    let managed: Vec<String> = st4
+        .get("ingress_rule_ids")
+        .as_map()
+        .map(|m| m.values().map(s).collect())
+        .unwrap_or_default();
+    assert_eq!(managed.len(), 4);
+    let descs: BTreeMap<String, String> = ec2
+        .describe_security_group_rules()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(&cluster)
+                .build(),
+        )
+        .send()
+        .await?
+        .security_group_rules()
+        .iter()
+        .filter(|r| r.is_egress() == Some(false))
+        .map(|r| {
+            (
+                r.security_group_rule_id().unwrap_or_default().to_string(),
+                r.description().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(descs.len(), 5, "{descs:?}");
+    for id in &managed {
+        assert_eq!(
+            descs.get(id).map(String::as_str),
+            Some("app and batch tiers"),
+            "{descs:?}"
+        );
+    }
+    assert_eq!(
+        descs.values().filter(|d| d.is_empty()).count(),
+        1,
+        "{descs:?}"
+    );
+    let st3 = st4;
+
     // delete: nothing of the access is left
     emu.reset_calls()?;
     e.delete(&st3)
@@ -397,5 +460,48 @@ async fn a_failure_halfway_through_create_leaves_a_partial_state_that_deletes_cl
         .await?
         .iter()
         .any(|n| n.starts_with("half-")));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_description_change_keeps_a_peered_accounts_group_rule() -> Result<()> {
+    let emu = Emulator::start()?;
+    let seed = emu.seed()?;
+    let vpc = seed["vpc_id"].as_str().unwrap_or_default().to_string();
+    let peer = "111122223333/sg-0123456789abcdef0";
+    let ec2 = aws_sdk_ec2::Client::new(&emu.sdk_config().await);
+    let e = engine(&emu).await?;
+    let c1 = cfg(
+        serde_json::json!({"vpc_id": vpc, "name": "peer", "create_client_security_group": false, "client_security_group_ids": [peer], "description": "peered clients"}),
+    );
+    let st = apply(&e, None, &c1).await?;
+    let rule = s(st.get("ingress_rule_ids").get(peer));
+    assert!(rule.starts_with("sgr-"), "{st:?}");
+
+    let c2 = cfg(
+        serde_json::json!({"vpc_id": vpc, "name": "peer", "create_client_security_group": false, "client_security_group_ids": [peer], "description": "peered and batch clients"}),
+    );
+    emu.reset_calls()?;
+    let st2 = apply(&e, Some(&st), &c2).await?;
+    assert!(emu
+        .actions()?
+        .contains(&"UpdateSecurityGroupRuleDescriptionsIngress".to_string()));
+    assert_eq!(s(st2.get("ingress_rule_ids").get(peer)), rule);
+    let out = ec2
+        .describe_security_group_rules()
+        .security_group_rule_ids(&rule)
+        .send()
+        .await?;
+    let got = &out.security_group_rules()[0];
+    assert_eq!(got.description(), Some("peered and batch clients"));
+    let referenced = got.referenced_group_info();
+    assert_eq!(
+        referenced.and_then(|g| g.group_id()),
+        Some("sg-0123456789abcdef0")
+    );
+    assert_eq!(referenced.and_then(|g| g.user_id()), Some("111122223333"));
+    e.delete(&st2)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
     Ok(())
 }

@@ -202,7 +202,7 @@ impl Cloud for Fake {
         if rules.is_empty() {
             return Ok(());
         }
-        self.call("ModifySecurityGroupRules")?;
+        self.call("UpdateSecurityGroupRuleDescriptionsIngress")?;
         let mut w = self.w();
         for (id, s) in rules {
             if let Some(r) = w.rules.iter_mut().find(|r| &r.id == id) {
