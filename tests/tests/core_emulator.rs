@@ -46,6 +46,15 @@ fn cfg(j: serde_json::Value) -> Value {
     Value::from_json(&j)
 }
 
+/// The AWS calls of a call log that change something (everything but Describe*), in order.
+fn writes(actions: &[String]) -> Vec<&str> {
+    actions
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("Describe"))
+        .collect()
+}
+
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
@@ -176,13 +185,8 @@ async fn lifecycle_against_the_emulator() -> Result<()> {
     emu.reset_calls()?;
     let st2 = apply(&e, Some(&read), &c2).await?;
     let actions = emu.actions()?;
-    let writes: Vec<&str> = actions
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !a.starts_with("Describe"))
-        .collect();
     assert_eq!(
-        writes,
+        writes(&actions),
         [
             "AuthorizeSecurityGroupIngress",
             "RevokeSecurityGroupIngress"
@@ -267,13 +271,8 @@ async fn lifecycle_against_the_emulator() -> Result<()> {
     emu.reset_calls()?;
     let st4 = apply(&e, Some(&again), &c4).await?;
     let actions = emu.actions()?;
-    let writes: Vec<&str> = actions
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !a.starts_with("Describe"))
-        .collect();
     assert_eq!(
-        writes,
+        writes(&actions),
         ["CreateTags", "UpdateSecurityGroupRuleDescriptionsIngress"],
         "{actions:?}"
     );
