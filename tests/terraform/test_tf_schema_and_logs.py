@@ -111,7 +111,9 @@ def test_handshake_line_is_printed_at_once_with_automtls(provider_binary, tmp_pa
         base64.b64decode(cert + "=" * (-len(cert) % 4))
         mode = stat.S_IMODE(os.stat(os.path.dirname(address)).st_mode)
         assert mode == 0o700, oct(mode)
-        assert elapsed < 5, f"handshake took {elapsed:.2f}s"
+        # Start-up does no AWS or network work: the line comes in milliseconds (about 6 ms for a
+        # debug build here); 0.5 s leaves room for a loaded machine, not for a credential lookup.
+        assert elapsed < 0.5, f"handshake took {elapsed:.2f}s"
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=10) == 0
         assert not os.path.exists(address)

@@ -130,6 +130,9 @@ fn incoming(
                             Ok(Ok(s)) => {
                                 let _ = tx.send(Ok(Conn(Box::new(s)))).await;
                             }
+                            Ok(Err(e)) if peer_went_away(&e) => {
+                                tracing::debug!(error = %e, "connection closed before the TLS handshake completed")
+                            }
                             Ok(Err(e)) => tracing::warn!(error = %e, "TLS handshake refused"),
                             Err(_) => tracing::warn!("TLS handshake timed out"),
                         }
@@ -139,6 +142,17 @@ fn incoming(
         }
     });
     ReceiverStream::new(rx)
+}
+
+/// A client that closed its connection before finishing the TLS handshake (go-plugin's gRPC client
+/// reconnecting while the plugin shuts down does this): not worth a warning, unlike a refused
+/// certificate.
+fn peer_went_away(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    matches!(
+        e.kind(),
+        UnexpectedEof | BrokenPipe | ConnectionReset | ConnectionAborted
+    )
 }
 
 fn env(name: &str) -> Option<String> {
@@ -301,4 +315,25 @@ fn spawn_signal_handlers(stop: Arc<watch::Sender<bool>>) {
     }
     #[cfg(not(unix))]
     let _ = stop;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::peer_went_away;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn a_closed_connection_is_not_a_refused_handshake() {
+        assert!(peer_went_away(&Error::new(
+            ErrorKind::UnexpectedEof,
+            "tls handshake eof"
+        )));
+        assert!(peer_went_away(&Error::from(ErrorKind::BrokenPipe)));
+        assert!(peer_went_away(&Error::from(ErrorKind::ConnectionReset)));
+        // rustls reports a refused certificate as invalid data: that stays a warning
+        assert!(!peer_went_away(&Error::new(
+            ErrorKind::InvalidData,
+            "invalid peer certificate"
+        )));
+    }
 }
