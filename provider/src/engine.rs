@@ -91,6 +91,14 @@ impl Default for Backoff {
     }
 }
 
+/// The operation whose timeout applies (`timeouts.create`, `.update`, `.delete`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Create,
+    Update,
+    Delete,
+}
+
 /// The configured engine: a cloud, the provider's default tags, and a cancellation token.
 #[derive(Clone)]
 pub struct Engine {
@@ -456,18 +464,16 @@ impl Engine {
         }
     }
 
-    fn timeout(a: &AccessArgs, delete: bool) -> Duration {
-        let t = a.timeouts.as_ref().and_then(|t| {
-            if delete {
-                t.delete.clone()
-            } else {
-                t.create.clone()
-            }
+    fn timeout(a: &AccessArgs, op: Op) -> Duration {
+        let t = a.timeouts.as_ref().and_then(|t| match op {
+            Op::Create => t.create.clone(),
+            Op::Update => t.update.clone(),
+            Op::Delete => t.delete.clone(),
         });
-        let d = if delete {
-            model::DEFAULT_DELETE_TIMEOUT
-        } else {
-            model::DEFAULT_CREATE_TIMEOUT
+        let d = match op {
+            Op::Create => model::DEFAULT_CREATE_TIMEOUT,
+            Op::Update => model::DEFAULT_UPDATE_TIMEOUT,
+            Op::Delete => model::DEFAULT_DELETE_TIMEOUT,
         };
         validate::parse_duration(t.as_deref().unwrap_or(d)).unwrap_or(Duration::from_secs(600))
     }
@@ -554,7 +560,7 @@ impl Engine {
     /// Creates the access described by `planned` (a planned state whose inputs are all known).
     pub async fn create(&self, planned: &Value) -> Result<Value, ApplyError> {
         let mut a = args_of(planned).map_err(|d| ApplyError::new(d, None))?;
-        let deadline = Instant::now() + Self::timeout(&a, false);
+        let deadline = Instant::now() + Self::timeout(&a, Op::Create);
         let info = match &a.cluster {
             Some(c) => Some(
                 self.cloud
@@ -1066,7 +1072,7 @@ impl Engine {
         prior: &Value,
         cur: &mut Current,
     ) -> Result<(), Diagnostic> {
-        let deadline = Instant::now() + Self::timeout(new, false);
+        let deadline = Instant::now() + Self::timeout(new, Op::Update);
         let name = new.name.clone().unwrap_or_default();
         let port = new.port.unwrap_or(model::DEFAULT_PORT);
         let cluster_sg = cur.cluster_sg.clone();
@@ -1273,9 +1279,9 @@ impl Engine {
             }
         }
 
-        // The client group: delete it when no longer wanted (its rule was revoked above).
+        // The client group: delete it when no longer wanted (its rule was revoked above), within
+        // the update's own deadline.
         if let (Some(c), false) = (&client_group, want_client) {
-            let deadline = Instant::now() + Self::timeout(new, true);
             self.delete_group(&c.id, &vpc, deadline).await?;
             cur.client_sg = None;
             cur.ssh_rules.clear();
@@ -1420,7 +1426,7 @@ impl Engine {
     /// Deletes the access. Objects already gone count as deleted.
     pub async fn delete(&self, state: &Value) -> Result<(), ApplyError> {
         let a = args_of(state).map_err(|d| ApplyError::new(d, Some(state.clone())))?;
-        let deadline = Instant::now() + Self::timeout(&a, true);
+        let deadline = Instant::now() + Self::timeout(&a, Op::Delete);
         let cluster_sg = state.get("id").as_str().unwrap_or_default().to_string();
         let client_sg = state
             .get("client_security_group_id")

@@ -17,6 +17,8 @@ pub const DEFAULT_PORT: u16 = 6379;
 pub const MEMCACHED_PORT: u16 = 11211;
 /// Create timeout when `timeouts.create` is not set.
 pub const DEFAULT_CREATE_TIMEOUT: &str = "10m";
+/// Update timeout when `timeouts.update` is not set.
+pub const DEFAULT_UPDATE_TIMEOUT: &str = "10m";
 /// Delete timeout when `timeouts.delete` is not set.
 pub const DEFAULT_DELETE_TIMEOUT: &str = "15m";
 
@@ -113,7 +115,7 @@ pub struct AccessArgs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
 
-    /// How long create and delete may take (Go duration strings such as `30s`, `10m`, `1h`). In
+    /// How long create, update and delete may take (Go duration strings such as `30s`, `10m`, `1h`). In
     /// Pulumi, the `customTimeouts` resource option, when set, takes precedence for that operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<Timeouts>,
@@ -141,6 +143,10 @@ pub struct Timeouts {
     /// How long a create may take, including retries of AWS's eventual consistency. Default `10m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create: Option<String>,
+    /// How long an in-place update may take (new rules, descriptions, attachment), including
+    /// retries. Default `10m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<String>,
     /// How long a delete may wait for the groups to be released (DependencyViolation). Default `15m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete: Option<String>,

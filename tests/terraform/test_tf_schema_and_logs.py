@@ -41,7 +41,7 @@ def test_providers_schema_lists_every_attribute_with_a_description(ws):
     assert attrs["unmanaged_ingress"]["type"][0] == "list"
     blocks = block["block_types"]
     assert set(blocks) == {"timeouts", "cluster"}
-    assert set(blocks["timeouts"]["block"]["attributes"]) == {"create", "delete"}
+    assert set(blocks["timeouts"]["block"]["attributes"]) == {"create", "update", "delete"}
     assert set(blocks["cluster"]["block"]["attributes"]) == {"replication_group_id", "cache_cluster_id", "serverless_cache_name"}
     for b in blocks.values():
         assert b["nesting_mode"] == "single"

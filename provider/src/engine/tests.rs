@@ -715,6 +715,37 @@ async fn toggling_the_client_group_in_place() {
 }
 
 #[tokio::test]
+async fn an_update_waits_within_timeouts_update() {
+    // Turning the client group off deletes it during the update: a group still in use is waited
+    // for until the update's own timeout, not the (much longer) delete timeout.
+    let fake = Fake::default();
+    let e = engine(&fake);
+    let timeouts = serde_json::json!({"update": "50ms", "delete": "10m"});
+    let st = must(apply(&e, None, &config(serde_json::json!({"timeouts": timeouts}))).await);
+    let off =
+        config(serde_json::json!({"create_client_security_group": false, "timeouts": timeouts}));
+    fake.fault("DeleteSecurityGroup", "DependencyViolation", 10_000);
+    let started = std::time::Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(20), apply(&e, Some(&st), &off))
+        .await
+        .unwrap_or_else(|_| panic!("the update waited past timeouts.update"));
+    let Err(err) = r else {
+        panic!("the update should fail while the client group is in use")
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.diagnostics[0].summary.contains("still in use"),
+        "{:?}",
+        err.diagnostics
+    );
+    assert!(err.state.is_some(), "the access is still tracked");
+}
+
+#[tokio::test]
 async fn a_missing_source_group_fails_at_once_instead_of_waiting() {
     let fake = Fake::default();
     let e = engine(&fake);

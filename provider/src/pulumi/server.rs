@@ -729,7 +729,7 @@ impl ResourceProvider for Provider {
                 }));
             }
             let engine = self.engine().await?;
-            let run = with_custom_timeout(&p.planned, &["create", "delete"], req.timeout);
+            let run = with_custom_timeout(&p.planned, &["update"], req.timeout);
             let result = engine
                 .update(&olds.value, &run)
                 .await

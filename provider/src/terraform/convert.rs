@@ -267,7 +267,7 @@ mod tests {
         let b = s.block.unwrap_or_default();
         assert_eq!(s.version, crate::model::SCHEMA_VERSION);
         for (name, inner) in [
-            ("timeouts", vec!["create", "delete"]),
+            ("timeouts", vec!["create", "delete", "update"]),
             (
                 "cluster",
                 vec![
