@@ -29,6 +29,30 @@ impl Source {
     pub fn key(&self) -> String {
         self.to_string()
     }
+
+    /// The source as AWS reports it on a group owned by `own_account`: a group of that same account
+    /// is named without its account (`123456789012/sg-…` there is plain `sg-…`). An empty
+    /// `own_account` (not known yet) changes nothing.
+    pub fn as_seen_from(&self, own_account: &str) -> Source {
+        match self {
+            Source::Group { id, owner: Some(o) } if !own_account.is_empty() && o == own_account => {
+                Source::Group {
+                    id: id.clone(),
+                    owner: None,
+                }
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// True when both name the same source. Security group ids are unique across accounts, so a
+    /// group is the same whether or not its account is written.
+    pub fn same_as(&self, other: &Source) -> bool {
+        match (self, other) {
+            (Source::Group { id: a, .. }, Source::Group { id: b, .. }) => a == b,
+            (a, b) => a == b,
+        }
+    }
 }
 
 impl fmt::Display for Source {
@@ -360,3 +384,38 @@ pub const IAM_ACTIONS: &[&str] = &[
     "elasticache:ModifyReplicationGroup",
     "elasticache:ModifyServerlessCache",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::Source;
+
+    fn group(id: &str, owner: Option<&str>) -> Source {
+        Source::Group {
+            id: id.to_string(),
+            owner: owner.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_group_of_the_own_account_is_seen_without_its_account() {
+        let own = "123456789012";
+        let g = group("sg-0123456789abcdef0", Some(own));
+        assert_eq!(g.as_seen_from(own).key(), "sg-0123456789abcdef0");
+        // another account's group keeps its account; an unknown owner changes nothing
+        let peer = group("sg-0123456789abcdef0", Some("222222222222"));
+        assert_eq!(peer.as_seen_from(own), peer);
+        assert_eq!(g.as_seen_from(""), g);
+        let cidr = Source::Cidr("10.0.0.0/8".parse().unwrap());
+        assert_eq!(cidr.as_seen_from(own), cidr);
+    }
+
+    #[test]
+    fn groups_are_the_same_source_with_or_without_their_account() {
+        let plain = group("sg-0123456789abcdef0", None);
+        assert!(plain.same_as(&group("sg-0123456789abcdef0", Some("123456789012"))));
+        assert!(!plain.same_as(&group("sg-0123456789abcdef1", None)));
+        assert!(!plain.same_as(&Source::PrefixList("pl-0123abcd".to_string())));
+        let cidr = Source::Cidr("10.0.0.0/8".parse().unwrap());
+        assert!(cidr.same_as(&cidr.clone()));
+    }
+}

@@ -240,11 +240,14 @@ fn rule_description(a: &AccessArgs, name: &str) -> String {
 }
 
 /// Sources of the cluster group's rules, keyed by their `ingress_rule_ids` key.
+/// `own_account` (empty when not known yet) is the groups' owner: a client group of that account is
+/// keyed as AWS reports it, without the account.
 fn desired_cluster_rules(
     a: &AccessArgs,
     name: &str,
     port: u16,
     client_sg: Option<&str>,
+    own_account: &str,
 ) -> BTreeMap<String, RuleSpec> {
     let description = rule_description(a, name);
     let mut out = BTreeMap::new();
@@ -266,7 +269,7 @@ fn desired_cluster_rules(
     }
     for s in a.client_security_group_ids.iter().flatten() {
         if let Ok(src) = validate::parse_group_source(s) {
-            add(src);
+            add(src.as_seen_from(own_account));
         }
     }
     for s in a.allowed_cidr_blocks.iter().flatten() {
@@ -665,9 +668,10 @@ impl Engine {
             cur.client_sg = Some(id);
         }
         let rule_tags = self.member_tags(&a, name, &cluster_sg, "rule");
-        let specs: Vec<RuleSpec> = desired_cluster_rules(&a, name, port, cur.client_sg.as_deref())
-            .into_values()
-            .collect();
+        let specs: Vec<RuleSpec> =
+            desired_cluster_rules(&a, name, port, cur.client_sg.as_deref(), "")
+                .into_values()
+                .collect();
         let fresh: Vec<String> = std::iter::once(cluster_sg.clone())
             .chain(cur.client_sg.clone())
             .collect();
@@ -765,7 +769,7 @@ impl Engine {
                         !r.is_egress
                             && r.group_id == group
                             && r.is_tcp_port(s.port)
-                            && r.source.as_ref() == Some(&s.source)
+                            && r.source.as_ref().is_some_and(|x| x.same_as(&s.source))
                     }) {
                         Some(r) => adopted.push(r.clone()),
                         None => rest.push(s.clone()),
@@ -901,7 +905,9 @@ impl Engine {
         let cidrs = keys_of(|s| matches!(s, Source::Cidr(_)));
         let pls = keys_of(|s| matches!(s, Source::PrefixList(_)));
         a.client_security_group_ids = refresh_set(&a.client_security_group_ids, &groups, |s| {
-            validate::parse_group_source(s).ok().map(|x| x.key())
+            validate::parse_group_source(s)
+                .ok()
+                .map(|x| x.as_seen_from(&cg.owner_id).key())
         });
         a.allowed_cidr_blocks = refresh_set(&a.allowed_cidr_blocks, &cidrs, |s| {
             validate::parse_cidr(s).ok().map(|n| n.to_string())
@@ -1216,6 +1222,7 @@ impl Engine {
             } else {
                 None
             },
+            &cg.owner_id,
         );
         let cluster_rules: Vec<&Rule> = rules
             .iter()
@@ -1315,13 +1322,13 @@ impl Engine {
                 .iter()
                 .find(|r| {
                     is_mine(r)
-                        && r.source.as_ref() == Some(&spec.source)
+                        && r.source.as_ref().is_some_and(|s| s.same_as(&spec.source))
                         && r.is_tcp_port(spec.port)
                 })
                 .or_else(|| {
                     existing.iter().find(|r| {
                         !is_mine(r)
-                            && r.source.as_ref() == Some(&spec.source)
+                            && r.source.as_ref().is_some_and(|s| s.same_as(&spec.source))
                             && r.is_tcp_port(spec.port)
                     })
                 });

@@ -86,14 +86,24 @@ pub fn merged_tags(
 }
 
 /// The sources of the cluster group's rules, as keys of `ingress_rule_ids`; None when not known yet.
-/// `client_group` is the created client group's id (None when none is created or it is not known).
-pub fn desired_sources(config: &Value, client_group: Option<&str>) -> Option<BTreeSet<String>> {
+/// `client_group` is the created client group's id (None when none is created or it is not known);
+/// `own_account` the groups' owner, empty when not known (see [`Source::as_seen_from`]).
+pub fn desired_sources(
+    config: &Value,
+    client_group: Option<&str>,
+    own_account: &str,
+) -> Option<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     if validate::flag(config, "create_client_security_group")? {
         out.insert(client_group?.to_string());
     }
     for item in list(config, "client_security_group_ids")? {
-        out.insert(validate::parse_group_source(item.as_str()?).ok()?.key());
+        out.insert(
+            validate::parse_group_source(item.as_str()?)
+                .ok()?
+                .as_seen_from(own_account)
+                .key(),
+        );
     }
     for item in list(config, "allowed_cidr_blocks")? {
         out.insert(Source::Cidr(validate::parse_cidr(item.as_str()?).ok()?).key());
@@ -272,7 +282,8 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 _ => Value::Unknown,
             };
             let same_port = p.get("port") == planned.get("port");
-            let rules = match (&client, desired_sources(config, client.as_str())) {
+            let own = p.get("owner_id").as_str().unwrap_or_default();
+            let rules = match (&client, desired_sources(config, client.as_str(), own)) {
                 (_, Some(want))
                     if same_port
                         && string_map_keys(p.get("ingress_rule_ids")) == Some(want.clone()) =>

@@ -56,7 +56,8 @@ pub fn parse_cidr(s: &str) -> Result<IpNet, String> {
 fn is_hex_id(s: &str, prefix: &str) -> bool {
     s.strip_prefix(prefix)
         .map(|rest| {
-            (8..=17).contains(&rest.len())
+            // AWS ids have 8 (older) or 17 hex digits.
+            (rest.len() == 8 || rest.len() == 17)
                 && rest
                     .chars()
                     .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
@@ -699,6 +700,12 @@ mod tests {
                 serde_json::json!({"vpc_id": "vpc-01234567", "client_security_group_ids": ["sg-1"]}),
                 Some("client_security_group_ids[0]"),
                 "not a security group id",
+            ),
+            (
+                "sg of 9 hex digits",
+                serde_json::json!({"vpc_id": "vpc-01234567", "client_security_group_ids": ["sg-0123abcd9"]}),
+                Some("client_security_group_ids[0]"),
+                "8 or 17 hex digits",
             ),
             (
                 "peered sg ok",

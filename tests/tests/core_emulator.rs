@@ -504,3 +504,62 @@ async fn a_description_change_keeps_a_peered_accounts_group_rule() -> Result<()>
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_of_the_own_account_written_with_its_account_gives_no_diff() -> Result<()> {
+    // `<own account>/sg-…` is accepted: AWS reports such a rule without the account, and the
+    // access must neither show a perpetual diff nor fail to update it.
+    let emu = Emulator::start()?;
+    let seed = emu.seed()?;
+    let vpc = seed["vpc_id"].as_str().unwrap_or_default().to_string();
+    let app = seed["app_security_group_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let e = engine(&emu).await?;
+    let st = apply(
+        &e,
+        None,
+        &cfg(serde_json::json!({"vpc_id": vpc, "name": "own", "create_client_security_group": false})),
+    )
+    .await?;
+    let own = s(st.get("owner_id"));
+    assert_eq!(own.len(), 12);
+    let spelled = format!("{own}/{app}");
+    let c1 = cfg(
+        serde_json::json!({"vpc_id": vpc, "name": "own", "create_client_security_group": false, "client_security_group_ids": [spelled]}),
+    );
+    let st1 = apply(&e, Some(&st), &c1).await?;
+    let read = e
+        .read(&st1)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))?
+        .unwrap_or_default();
+    assert_eq!(
+        read.get("client_security_group_ids"),
+        &Value::string_list([spelled.as_str()]),
+        "the user's spelling is kept"
+    );
+    let p = e.plan(Some(&read), &c1).await;
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
+    assert!(!p.planned.get("ingress_rule_ids").is_unknown());
+
+    // a port change updates the rule instead of failing on a duplicate
+    let c2 = cfg(
+        serde_json::json!({"vpc_id": vpc, "name": "own", "create_client_security_group": false, "client_security_group_ids": [spelled], "port": 6390}),
+    );
+    let st2 = apply(&e, Some(&read), &c2).await?;
+    let ec2 = aws_sdk_ec2::Client::new(&emu.sdk_config().await);
+    let group = s(st2.get("id"));
+    assert_eq!(ingress(&ec2, &group).await?, vec![(app.clone(), 6390)]);
+    let again = e
+        .read(&st2)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))?
+        .unwrap_or_default();
+    assert!(e.plan(Some(&again), &c2).await.changes.is_empty());
+    e.delete(&again)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    Ok(())
+}
