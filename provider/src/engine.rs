@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::cloud::{Cloud, CloudError, ClusterInfo, Group, Rule, RuleSpec, Source};
+use crate::cloud::{Cloud, CloudError, ClusterInfo, ClusterKind, Group, Rule, RuleSpec, Source};
 use crate::diag::{AttrPath, Diagnostic};
 use crate::model::{self, AccessArgs, AccessOutputs, ClusterRef, ProviderConfig, UnmanagedRule};
 use crate::plan::{self, Plan, PlanInput};
@@ -697,15 +697,8 @@ impl Engine {
             }
         }
         if a.attach_to_cluster == Some(true) {
-            if let (Some(c), Some(i)) = (&a.cluster, info) {
-                let mut ids = i.security_group_ids.clone();
-                if !ids.contains(&cluster_sg) {
-                    ids.push(cluster_sg.clone());
-                    self.cloud
-                        .set_cluster_security_groups(c, &ids)
-                        .await
-                        .map_err(|e| cloud_diag("attach the cluster group to the cluster", &e))?;
-                }
+            if let (Some(c), Some(i)) = (&a.cluster, &info) {
+                self.attach(c, i, &cluster_sg).await?;
             }
         }
         let groups = self
@@ -1276,14 +1269,7 @@ impl Engine {
         }
         if let (Some(c), Some(i), true) = (&new.cluster, &info, new.attach_to_cluster == Some(true))
         {
-            if !i.security_group_ids.contains(&cluster_sg) {
-                let mut ids = i.security_group_ids.clone();
-                ids.push(cluster_sg.clone());
-                self.cloud
-                    .set_cluster_security_groups(c, &ids)
-                    .await
-                    .map_err(|e| cloud_diag("attach the cluster group to the cluster", &e))?;
-            }
+            self.attach(c, i, &cluster_sg).await?;
         }
 
         // The client group: delete it when no longer wanted (its rule was revoked above), within
@@ -1380,6 +1366,36 @@ impl Engine {
             Err(e) => return Err(cloud_diag("revoke the old ingress rules", &e)),
         }
         Ok((keep, left))
+    }
+
+    /// Adds `group` to the cluster's security groups, keeping the ones it has. `info` is the cluster
+    /// as read in this apply; for a replication group that is its first member only, so the groups
+    /// are read again over all members (one call) before the members are modified.
+    async fn attach(
+        &self,
+        c: &ClusterRef,
+        info: &ClusterInfo,
+        group: &str,
+    ) -> Result<(), Diagnostic> {
+        if info.security_group_ids.iter().any(|s| s == group) {
+            return Ok(());
+        }
+        let mut ids = match info.kind {
+            ClusterKind::ReplicationGroup => self
+                .cloud
+                .cluster_security_groups(c)
+                .await
+                .map_err(|e| cloud_diag("read the cluster's security groups", &e))?,
+            ClusterKind::CacheCluster | ClusterKind::Serverless => info.security_group_ids.clone(),
+        };
+        if ids.iter().any(|s| s == group) {
+            return Ok(());
+        }
+        ids.push(group.to_string());
+        self.cloud
+            .set_cluster_security_groups(c, &ids)
+            .await
+            .map_err(|e| cloud_diag("attach the cluster group to the cluster", &e))
     }
 
     async fn detach(&self, c: &ClusterRef, group: &str) -> Result<(), Diagnostic> {

@@ -15,6 +15,8 @@ struct World {
     groups: BTreeMap<String, Group>,
     rules: Vec<Rule>,
     clusters: BTreeMap<String, ClusterInfo>,
+    /// Groups that only a replication group's later members have (`describe_cluster` reads the first).
+    later_member_groups: BTreeMap<String, Vec<String>>,
     next: u32,
     log: Vec<String>,
     /// (operation, error, how many more times)
@@ -279,11 +281,18 @@ impl Cloud for Fake {
     async fn cluster_security_groups(&self, c: &ClusterRef) -> Result<Vec<String>, CloudError> {
         self.call("DescribeCacheClusters")?;
         let id = c.replication_group_id.clone().unwrap_or_default();
-        self.w()
+        let w = self.w();
+        let mut groups = w
             .clusters
             .get(&id)
             .map(|i| i.security_group_ids.clone())
-            .ok_or_else(|| err("ReplicationGroupNotFoundFault"))
+            .ok_or_else(|| err("ReplicationGroupNotFoundFault"))?;
+        for g in w.later_member_groups.get(&id).into_iter().flatten() {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        Ok(groups)
     }
     async fn set_cluster_security_groups(
         &self,
@@ -292,7 +301,9 @@ impl Cloud for Fake {
     ) -> Result<(), CloudError> {
         self.call("ModifyReplicationGroup")?;
         let id = c.replication_group_id.clone().unwrap_or_default();
-        if let Some(i) = self.w().clusters.get_mut(&id) {
+        let mut w = self.w();
+        w.later_member_groups.remove(&id);
+        if let Some(i) = w.clusters.get_mut(&id) {
             i.security_group_ids = ids.to_vec();
         }
         Ok(())
@@ -667,6 +678,42 @@ async fn attach_and_detach_keep_other_groups_and_refuse_to_empty() {
     assert_eq!(
         fake.w().clusters["demo"].security_group_ids,
         vec!["sg-0bbbbbbbbbbbbbbb2".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn attaching_to_a_replication_group_keeps_the_groups_of_every_member() {
+    // ModifyReplicationGroup sets the list on every member: a group that only a later member has
+    // must be in it, although the cluster's description shows the first member's groups.
+    let fake = Fake::default();
+    fake.w().clusters.insert(
+        "demo".into(),
+        ClusterInfo {
+            kind: ClusterKind::ReplicationGroup,
+            id: "demo".into(),
+            vpc_id: Some(VPC.into()),
+            port: Some(6379),
+            endpoint: None,
+            engine: Some("redis".into()),
+            security_group_ids: vec!["sg-0bbbbbbbbbbbbbbb2".into()],
+        },
+    );
+    fake.w()
+        .later_member_groups
+        .insert("demo".into(), vec!["sg-0ccccccccccccccc3".into()]);
+    let e = engine(&fake);
+    let cfg = Value::from_json(
+        &serde_json::json!({"cluster": {"replication_group_id": "demo"}, "name": "m", "attach_to_cluster": true}),
+    );
+    let st = must(apply(&e, None, &cfg).await);
+    let id = st.get("id").as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        fake.w().clusters["demo"].security_group_ids,
+        vec![
+            "sg-0bbbbbbbbbbbbbbb2".to_string(),
+            "sg-0ccccccccccccccc3".to_string(),
+            id
+        ]
     );
 }
 
