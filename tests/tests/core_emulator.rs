@@ -563,3 +563,94 @@ async fn a_group_of_the_own_account_written_with_its_account_gives_no_diff() -> 
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_an_access_whose_groups_are_already_gone_succeeds() {
+    let emu = Emulator::start().expect("emulator");
+    let seed = emu.seed().expect("seed");
+    let vpc = seed["vpc_id"].as_str().unwrap_or_default().to_string();
+    let ec2 = aws_sdk_ec2::Client::new(&emu.sdk_config().await);
+    let e = engine(&emu).await.expect("engine");
+    let st = apply(
+        &e,
+        None,
+        &cfg(serde_json::json!({"vpc_id": vpc, "name": "gone", "allowed_cidr_blocks": ["10.9.0.0/16"]})),
+    )
+    .await
+    .expect("create");
+    let cluster = s(st.get("id"));
+    let client = s(st.get("client_security_group_id"));
+    // Someone removed the whole access by hand: the rule that references the client group, then
+    // both groups.
+    let rule = s(st.get("ingress_rule_ids").get(&client));
+    ec2.revoke_security_group_ingress()
+        .group_id(&cluster)
+        .security_group_rule_ids(&rule)
+        .send()
+        .await
+        .expect("revoke");
+    for g in [&client, &cluster] {
+        ec2.delete_security_group()
+            .group_id(g)
+            .send()
+            .await
+            .expect("delete by hand");
+    }
+    emu.reset_calls().expect("reset");
+    let r = e.delete(&st).await;
+    assert!(r.is_ok(), "{:?}", r.err().map(|x| x.to_string()));
+    // it tried each object once and took "not found" as done
+    assert_eq!(
+        emu.actions().expect("calls"),
+        [
+            "RevokeSecurityGroupIngress",
+            "DeleteSecurityGroup",
+            "DeleteSecurityGroup"
+        ]
+    );
+    assert!(e.read(&st).await.expect("read").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prefix_list_source_is_created_read_imported_and_deleted() {
+    let emu = Emulator::start().expect("emulator");
+    let seed = emu.seed().expect("seed");
+    let vpc = seed["vpc_id"].as_str().unwrap_or_default().to_string();
+    let ec2 = aws_sdk_ec2::Client::new(&emu.sdk_config().await);
+    let pl = ec2
+        .create_managed_prefix_list()
+        .prefix_list_name("office")
+        .address_family("IPv4")
+        .max_entries(5)
+        .send()
+        .await
+        .expect("prefix list")
+        .prefix_list()
+        .and_then(|p| p.prefix_list_id())
+        .unwrap_or_default()
+        .to_string();
+    assert!(pl.starts_with("pl-"), "{pl}");
+    let e = engine(&emu).await.expect("engine");
+    let c = cfg(
+        serde_json::json!({"vpc_id": vpc, "name": "office", "create_client_security_group": false, "allowed_prefix_list_ids": [pl]}),
+    );
+    let st = apply(&e, None, &c).await.expect("create");
+    let cluster = s(st.get("id"));
+    assert_eq!(
+        ingress(&ec2, &cluster).await.expect("rules"),
+        vec![(pl.clone(), 6379)]
+    );
+    assert!(s(st.get("ingress_rule_ids").get(&pl)).starts_with("sgr-"));
+    let read = e.read(&st).await.expect("read").unwrap_or_default();
+    assert_eq!(read, st);
+    assert!(e.plan(Some(&read), &c).await.changes.is_empty());
+    let imported = e.import(&cluster).await.expect("import");
+    assert_eq!(
+        imported.get("allowed_prefix_list_ids"),
+        &Value::string_list([pl.as_str()])
+    );
+    let p = e.plan(Some(&imported), &c).await;
+    assert!(p.changes.is_empty() && !p.replaces(), "{:?}", p.changes);
+    e.delete(&st).await.expect("delete");
+    assert!(e.read(&st).await.expect("read").is_none());
+}

@@ -546,6 +546,48 @@ async fn eventual_consistency_is_retried() {
 }
 
 #[tokio::test]
+async fn eventual_consistency_is_waited_for_within_timeouts_create_only() {
+    let fake = Fake::default();
+    let e = engine(&fake);
+    fake.fault(
+        "AuthorizeSecurityGroupIngress",
+        "InvalidGroup.NotFound",
+        10_000,
+    );
+    let started = std::time::Instant::now();
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        apply(
+            &e,
+            None,
+            &config(serde_json::json!({"timeouts": {"create": "50ms"}})),
+        ),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the create waited past timeouts.create"));
+    let Err(err) = r else {
+        panic!("the create should fail once its timeout has passed")
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.diagnostics[0].detail.contains("InvalidGroup.NotFound"),
+        "{:?}",
+        err.diagnostics
+    );
+    // what was made is in the partial state, and deletes cleanly
+    let st = err.state.unwrap_or_default();
+    assert_eq!(fake.w().groups.len(), 2);
+    assert!(st.get("client_security_group_id").as_str().is_some());
+    fake.w().faults.clear();
+    assert!(e.delete(&st).await.is_ok());
+    assert!(fake.w().groups.is_empty());
+}
+
+#[tokio::test]
 async fn dependency_violation_is_retried_then_explained() {
     let fake = Fake::default();
     let e = engine(&fake);
