@@ -17,7 +17,10 @@ that one can show the tests fail against unpatched moto.
 Control endpoints (handled before moto sees the request):
 
     GET    /_emulator/health        -> {"ok": true, "patched": bool}
-    GET    /_emulator/calls         -> {"calls": [{"service": "ec2", "action": "DescribeSecurityGroups"}, ...]}
+    GET    /_emulator/calls         -> {"calls": [{"service": "ec2", "action": "DescribeSecurityGroups",
+                                                   "access_key": "AKID"}, ...]}
+                                       (an STS call also has "params": its RoleArn, RoleSessionName
+                                       and ExternalId)
     POST   /_emulator/calls/reset   -> {"ok": true}
     GET    /_emulator/fault         -> {"faults": [...]}
     POST   /_emulator/fault         body {"service": "ec2", "action": "AuthorizeSecurityGroupIngress",
@@ -66,6 +69,17 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def access_key_from_authorization(auth: str | None) -> str | None:
+    """The access key id of the SigV4 credential scope (never the secret, which is not sent)."""
+    if not auth or "Credential=" not in auth:
+        return None
+    return auth.split("Credential=", 1)[1].split("/", 1)[0].strip() or None
+
+
+# Request parameters recorded with the call: the role a client assumed, and how.
+RECORDED_PARAMS = ("RoleArn", "RoleSessionName", "ExternalId")
 
 
 def service_from_authorization(auth: str | None) -> str | None:
@@ -140,19 +154,23 @@ class EmulatorControl:
         return body
 
     @staticmethod
-    def _action(environ: dict, body: bytes) -> str | None:
-        qs = parse_qs(environ.get("QUERY_STRING", ""))
-        if qs.get("Action"):
-            return qs["Action"][0]
+    def _params(environ: dict, body: bytes) -> dict[str, str]:
+        """The query-protocol parameters of a request (query string, then form body), first values."""
+        out = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items() if v}
         ctype = environ.get("CONTENT_TYPE", "")
         if body and ("x-www-form-urlencoded" in ctype or b"Action=" in body[:4096]):
             try:
                 form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
             except UnicodeDecodeError:
-                return None
-            if form.get("Action"):
-                return form["Action"][0]
-        return None
+                return out
+            for k, v in form.items():
+                if v:
+                    out.setdefault(k, v[0])
+        return out
+
+    @staticmethod
+    def _action(environ: dict, body: bytes) -> str | None:
+        return EmulatorControl._params(environ, body).get("Action")
 
     def _take_fault(self, service: str, action: str) -> dict[str, Any] | None:
         fired = None
@@ -256,9 +274,16 @@ class EmulatorControl:
         body = self._read_body(environ)
         action = self._action(environ, body)
         if action:
-            service = service_from_authorization(environ.get("HTTP_AUTHORIZATION")) or "unknown"
+            auth = environ.get("HTTP_AUTHORIZATION")
+            service = service_from_authorization(auth) or "unknown"
+            call: dict[str, Any] = {"service": service, "action": action,
+                                    "access_key": access_key_from_authorization(auth)}
+            params = self._params(environ, body)
+            recorded = {k: params[k] for k in RECORDED_PARAMS if k in params}
+            if recorded:
+                call["params"] = recorded
             with self.lock:
-                self.calls.append({"service": service, "action": action})
+                self.calls.append(call)
             fault = self._take_fault(service, action)
             if fault is not None:
                 request_id = str(uuid.uuid4())

@@ -511,10 +511,16 @@ def test_call_log_records_service_and_action_in_order(emulator, ec2, ec):
     ec2.describe_security_groups()
     ec.describe_cache_clusters()
     ec2.describe_vpcs()
+    key = "AKIDFORTHELOG"
+    sts = boto3.client("sts", endpoint_url=emulator.url, region_name=REGION, aws_access_key_id=key,
+                       aws_secret_access_key="testing")
+    sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/r", RoleSessionName="ses", ExternalId="ext")
     assert control(emulator, "GET", "/_emulator/calls") == {"calls": [
-        {"service": "ec2", "action": "DescribeSecurityGroups"},
-        {"service": "elasticache", "action": "DescribeCacheClusters"},
-        {"service": "ec2", "action": "DescribeVpcs"},
+        {"service": "ec2", "action": "DescribeSecurityGroups", "access_key": "testing"},
+        {"service": "elasticache", "action": "DescribeCacheClusters", "access_key": "testing"},
+        {"service": "ec2", "action": "DescribeVpcs", "access_key": "testing"},
+        {"service": "sts", "action": "AssumeRole", "access_key": key,
+         "params": {"RoleArn": "arn:aws:iam::123456789012:role/r", "RoleSessionName": "ses", "ExternalId": "ext"}},
     ]}
     control(emulator, "POST", "/_emulator/calls/reset")
     assert control(emulator, "GET", "/_emulator/calls") == {"calls": []}

@@ -28,6 +28,12 @@ pub struct Emulator {
 pub struct Call {
     pub service: String,
     pub action: String,
+    /// The access key id the request was signed with.
+    #[serde(default)]
+    pub access_key: Option<String>,
+    /// For STS calls: RoleArn, RoleSessionName and ExternalId, when sent.
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 impl Emulator {

@@ -2,7 +2,7 @@
 //! a port change with no access gap, drift, attach/detach, import and delete, with the number of AWS
 //! calls of each operation asserted from the emulator's own call log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use elasticache_provider::engine::Engine;
@@ -653,4 +653,64 @@ async fn a_prefix_list_source_is_created_read_imported_and_deleted() {
     assert!(p.changes.is_empty() && !p.replaces(), "{:?}", p.changes);
     e.delete(&st).await.expect("delete");
     assert!(e.read(&st).await.expect("read").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn assume_role_signs_the_calls_with_the_roles_credentials() {
+    let emu = Emulator::start().expect("emulator");
+    let seed = emu.seed().expect("seed");
+    let vpc = seed["vpc_id"].as_str().unwrap_or_default().to_string();
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    // STS is reached through the standard per-service variable (only this test calls STS).
+    std::env::set_var("AWS_ENDPOINT_URL_STS", &emu.url);
+    let role = "arn:aws:iam::123456789012:role/cache-admin";
+    let cfg_provider = ProviderConfig {
+        region: Some("us-east-1".into()),
+        endpoints: Some(Endpoints {
+            ec2: Some(emu.url.clone()),
+            elasticache: Some(emu.url.clone()),
+        }),
+        assume_role: Some(elasticache_provider::model::AssumeRole {
+            role_arn: role.into(),
+            session_name: Some("ci-plan".into()),
+            external_id: Some("ext-42".into()),
+        }),
+        max_retries: Some(2),
+        ..Default::default()
+    };
+    let e = Engine::connect(&cfg_provider)
+        .await
+        .map_err(|d| anyhow::anyhow!("{d}"))
+        .expect("connect");
+    emu.reset_calls().expect("reset");
+    let st = apply(
+        &e,
+        None,
+        &cfg(serde_json::json!({"vpc_id": vpc, "name": "assumed", "create_client_security_group": false})),
+    )
+    .await
+    .expect("create");
+    let calls = emu.calls().expect("calls");
+    let assume: Vec<_> = calls.iter().filter(|c| c.action == "AssumeRole").collect();
+    assert_eq!(assume.len(), 1, "{calls:?}");
+    assert_eq!(assume[0].service, "sts");
+    assert_eq!(assume[0].access_key.as_deref(), Some("testing"));
+    assert_eq!(
+        assume[0].params,
+        BTreeMap::from([
+            ("ExternalId".to_string(), "ext-42".to_string()),
+            ("RoleArn".to_string(), role.to_string()),
+            ("RoleSessionName".to_string(), "ci-plan".to_string()),
+        ])
+    );
+    // every EC2 call is signed with the role's temporary key, not the base one
+    let ec2_keys: BTreeSet<_> = calls
+        .iter()
+        .filter(|c| c.service == "ec2")
+        .map(|c| c.access_key.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(ec2_keys.len(), 1, "{calls:?}");
+    assert!(!ec2_keys.contains("testing"), "{ec2_keys:?}");
+    e.delete(&st).await.expect("delete");
 }
