@@ -460,6 +460,21 @@ def test_plugin_starts_without_engine_address_and_takes_legacy_variables(emulato
         assert p.stop() == 0
 
 
+def test_engine_address_given_only_as_the_argument_receives_the_logs(emulator, fake_engine):
+    """Engines that predate the Handshake RPC pass their address only as the last argument."""
+    p = start_plugin([fake_engine.address])
+    try:
+        configure(p.stub, emulator)
+        name = unique("argonly")
+        cidrs = [f"10.{i}.0.0/16" for i in range(61)]
+        resp = check(p.stub, name, {"vpcId": emulator.seed["vpc_id"], "allowedCidrBlocks": cidrs})
+        assert not resp.failures
+        hits = fake_engine.wait_for(lambda e: e.urn == urn(name) and e.severity == 2 and "quota" in e.message)
+        assert hits, [(e.severity, e.urn, e.message) for e in fake_engine.logs][-10:]
+    finally:
+        assert p.stop() == 0
+
+
 def test_unconfigured_provider_refuses_real_operations_but_previews(emulator):
     p = start_plugin(["-v=1"])
     try:
