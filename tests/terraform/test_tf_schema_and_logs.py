@@ -202,3 +202,53 @@ def test_sigterm_right_after_the_handshake_line_always_stops_the_plugin(provider
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def test_go_plugin_services_over_automtls_with_alpn(provider_binary, tmp_path):
+    """gRPC's own client (which insists on ALPN h2) reaches go-plugin's health, stdio and controller
+    services over AutoMTLS with the client certificate the plugin was given; another certificate is
+    refused; Controller.Shutdown ends the plugin with exit 0."""
+    import base64
+    import select
+    import ssl
+
+    import grpc
+
+    env = go_plugin_env(tmp_path, "6")
+    p = subprocess.Popen([str(provider_binary)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, text=True)
+    try:
+        ready, _, _ = select.select([p.stdout], [], [], 10)
+        assert ready, "no handshake line within 10 s"
+        _, _, network, address, _, cert = p.stdout.readline().strip().split("|")
+        server_pem = ssl.DER_cert_to_PEM_cert(base64.b64decode(cert + "=" * (-len(cert) % 4))).encode()
+        target = f"unix:{address}" if network == "unix" else address
+        options = [("grpc.ssl_target_name_override", "localhost")]
+
+        def channel(cert_pem: bytes, key_pem: bytes) -> grpc.Channel:
+            creds = grpc.ssl_channel_credentials(root_certificates=server_pem, private_key=key_pem,
+                                                 certificate_chain=cert_pem)
+            return grpc.secure_channel(target, creds, options=options)
+
+        raw = dict(request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        # Another client certificate (a key pair Terraform did not announce) is refused.
+        other = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", str(tmp_path / "other.pem"), "-subj", "/CN=localhost", "-days", "1"],
+            capture_output=True, timeout=60, check=True).stdout
+        with channel(other, (tmp_path / "other.pem").read_bytes()) as ch:
+            with pytest.raises(grpc.RpcError) as refused:
+                ch.unary_unary("/grpc.health.v1.Health/Check", **raw)(b"\x0a\x06plugin", timeout=10)
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+        with channel(env["PLUGIN_CLIENT_CERT"].encode(), (tmp_path / "k.pem").read_bytes()) as ch:
+            # grpc.health.v1.HealthCheckRequest{service: "plugin"} -> HealthCheckResponse{status: SERVING}
+            assert ch.unary_unary("/grpc.health.v1.Health/Check", **raw)(b"\x0a\x06plugin", timeout=10) == b"\x08\x01"
+            # GRPCStdio: this provider forwards nothing, so the stream ends at once.
+            assert list(ch.unary_stream("/plugin.GRPCStdio/StreamStdio", **raw)(b"", timeout=10)) == []
+            ch.unary_unary("/plugin.GRPCController/Shutdown", **raw)(b"", timeout=10)
+        assert p.wait(timeout=10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
