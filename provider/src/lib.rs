@@ -3,28 +3,28 @@
 //! protocol) from one protocol-neutral core.
 //!
 //! # Layout
-//! - [`model`]: the resource declared once (inputs, outputs, provider configuration, behaviour table).
-//! - [`schema`]: the protocol-neutral schema derived from [`model`] (types, descriptions, modes).
-//! - [`value`], [`diag`]: dynamic values with unknowns, and diagnostics with attribute paths.
-//! - [`validate`]: every input rule, checked before any AWS call; normalization of inputs.
-//! - [`plan`]: one pipeline that decides the planned state, what replaces and what updates in place.
-//! - [`cloud`]: the AWS operations the engine needs, in core types; [`aws`] implements them.
-//! - [`engine`]: create, read, update, delete and import, written against [`cloud::Cloud`].
-//! - [`state`]: the resource's state as a [`value::Value`] and back.
-//!
-//! The core ([`model`] to [`engine`]) knows nothing of gRPC, msgpack, protobuf Struct or AWS SDK types:
-//! adapters convert in, call the core, convert out.
+//! - [`domain`]: the core, with no gRPC, msgpack, protobuf Struct or AWS SDK type in it:
+//!   - [`domain::model`]: the resource declared once (inputs, outputs, provider configuration), its
+//!     behaviour table and the table of which outputs follow which inputs;
+//!   - [`domain::schema`]: the protocol-neutral schema derived from the declaration;
+//!   - [`domain::types`], [`domain::desired`], [`domain::settings`]: inputs and provider settings
+//!     parsed once into typed values ([`domain::types::Known`] for values unknown at plan time), every
+//!     diagnostic with its attribute path ([`domain::diag`]); [`domain::typecheck`] checks shapes;
+//!   - [`domain::value`]: the dynamic value both adapters decode into;
+//!   - [`domain::plan`]: one plan pipeline; [`domain::state`]: the state and its codec;
+//!   - [`domain::cloud`]: the port to AWS; [`domain::engine`]: create, read, import, update, delete,
+//!     rules, attach, tags, bookkeeping and sweep, over a world of what AWS holds;
+//!   - [`domain::service`]: the one service both adapters call.
+//! - [`aws`]: the only code that talks to AWS: connect, errors (the code table), ec2, elasticache,
+//!   iam (the action list).
+//! - [`terraform`]: go-plugin handshake and AutoMTLS, msgpack, conversions per RPC, the schema JSON.
+//! - [`pulumi`]: the port line, the Struct codec (unknowns, secrets), conversions per RPC, the schema.
+//! - [`docs`]: the generated pages; [`generate`]: writes (or checks) `docs/` and `sdk-schemas/`.
+//! - `bin/`: the two binaries.
 
 pub mod aws;
-pub mod cloud;
-pub mod diag;
-pub mod engine;
+pub mod docs;
+pub mod domain;
 pub mod generate;
-pub mod model;
-pub mod plan;
 pub mod pulumi;
-pub mod schema;
-pub mod state;
 pub mod terraform;
-pub mod validate;
-pub mod value;

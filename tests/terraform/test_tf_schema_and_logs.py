@@ -48,8 +48,11 @@ def test_providers_schema_lists_every_attribute_with_a_description(ws):
         for name, a in b["block"]["attributes"].items():
             assert a.get("description") and a.get("optional"), name
     assert block.get("description", "").startswith("Authorizes network access")
-    provider = schemas[PROVIDER_ADDR]["provider"]["block"]["attributes"]
-    assert {"region", "profile", "assume_role", "endpoints", "max_retries", "default_tags"} <= set(provider)
+    provider = schemas[PROVIDER_ADDR]["provider"]["block"]
+    assert {"region", "profile", "max_retries", "shared_config_files"} <= set(provider["attributes"])
+    # the blocks of terraform-provider-aws's provider block
+    assert set(provider["block_types"]) == {"assume_role", "endpoints", "default_tags", "ignore_tags"}
+    assert provider["block_types"]["assume_role"]["block"]["attributes"]["role_arn"].get("required")
     assert res["version"] >= 1
 
 

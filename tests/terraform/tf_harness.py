@@ -235,7 +235,7 @@ class Workspace:
 
             provider "elasticache" {{
               region = "{REGION}"
-              endpoints = {{
+              endpoints {{
                 ec2         = "{self.emulator.url}"
                 elasticache = "{self.emulator.url}"
               }}

@@ -4,37 +4,97 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use anyhow::Result;
-use elasticache_provider::engine::Engine;
-use elasticache_provider::model::{Endpoints, ProviderConfig};
-use elasticache_provider::value::Value;
+use elasticache_provider::aws::AwsConnector;
+use elasticache_provider::domain::diag::Diagnostic;
+use elasticache_provider::domain::plan::Plan;
+use elasticache_provider::domain::service::{Apply, Service};
+use elasticache_provider::domain::value::Value;
 use elasticache_tests::Emulator;
 
-async fn engine(emu: &Emulator) -> Result<Engine> {
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    let cfg = ProviderConfig {
-        region: Some("us-east-1".into()),
-        endpoints: Some(Endpoints {
-            ec2: Some(emu.url.clone()),
-            elasticache: Some(emu.url.clone()),
-        }),
-        default_tags: Some(BTreeMap::from([("owner".to_string(), "tests".to_string())])),
-        max_retries: Some(2),
-        ..Default::default()
-    };
-    Engine::connect(&cfg)
-        .await
-        .map_err(|d| anyhow::anyhow!("{d}"))
+/// The service over the real AWS module, with the calls of one operation at a time.
+struct Core(Service);
+
+/// A failed operation: its diagnostics and the state it left.
+#[derive(Debug)]
+struct Failure {
+    diagnostics: Vec<Diagnostic>,
+    state: Option<Value>,
 }
 
-async fn apply(e: &Engine, prior: Option<&Value>, cfg: &Value) -> Result<Value> {
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t: Vec<String> = self.diagnostics.iter().map(ToString::to_string).collect();
+        write!(f, "{}", t.join("; "))
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl Core {
+    async fn plan(&self, prior: Option<&Value>, cfg: &Value) -> Plan {
+        self.0.plan(prior, cfg).await
+    }
+
+    async fn run(&self, prior: Option<&Value>, planned: Option<&Value>) -> Result<Option<Value>, Failure> {
+        let a = self.0.apply(Apply { prior: prior.cloned(), planned: planned.cloned(), timeout: None }).await;
+        if a.diagnostics.iter().any(Diagnostic::is_error) {
+            return Err(Failure { diagnostics: a.diagnostics, state: a.state });
+        }
+        Ok(a.state)
+    }
+
+    async fn create(&self, planned: &Value) -> Result<Value, Failure> {
+        self.run(None, Some(planned)).await.map(Option::unwrap_or_default)
+    }
+
+    async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, Failure> {
+        self.run(Some(prior), Some(planned)).await.map(Option::unwrap_or_default)
+    }
+
+    async fn delete(&self, st: &Value) -> Result<(), Failure> {
+        self.run(Some(st), None).await.map(|_| ())
+    }
+
+    async fn read(&self, st: &Value) -> Result<Option<Value>, Failure> {
+        self.0.read(st).await.map_err(|diagnostics| Failure { diagnostics, state: None })
+    }
+
+    async fn import(&self, id: &str) -> Result<Value, Failure> {
+        self.0.import(id).await.map_err(|diagnostics| Failure { diagnostics, state: None })
+    }
+}
+
+/// The provider configured as the tests configure it, plus `extra`.
+async fn connect(emu: &Emulator, extra: serde_json::Value) -> Result<Core> {
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    let mut cfg = serde_json::json!({
+        "region": "us-east-1",
+        "endpoints": {"ec2": emu.url, "elasticache": emu.url},
+        "default_tags": {"tags": {"owner": "tests"}},
+        "max_retries": 2,
+    });
+    if let (Some(o), Some(e)) = (cfg.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    let svc = Service::new(Arc::new(AwsConnector));
+    let d = svc.configure(&Value::from_json(&cfg)).await;
+    anyhow::ensure!(d.is_empty(), "configure: {d:?}");
+    Ok(Core(svc))
+}
+
+async fn engine(emu: &Emulator) -> Result<Core> {
+    connect(emu, serde_json::json!({})).await
+}
+
+async fn apply(e: &Core, prior: Option<&Value>, cfg: &Value) -> Result<Value> {
     let p = e.plan(prior, cfg).await;
-    anyhow::ensure!(
-        p.diagnostics.iter().all(|d| !d.is_error()),
-        "plan: {:?}",
-        p.diagnostics
-    );
+    anyhow::ensure!(p.diagnostics.iter().all(|d| !d.is_error()), "plan: {:?}", p.diagnostics);
     let r = match prior {
         Some(prior) if !p.replaces() => e.update(prior, &p.planned).await,
         _ => e.create(&p.planned).await,
@@ -129,7 +189,8 @@ async fn lifecycle_against_the_emulator() -> Result<()> {
         serde_json::json!({"vpc_id": vpc, "name": "life", "allowed_cidr_blocks": ["10.8.0.0/16", "fd00:1::/64"], "client_security_group_ids": [app], "description": "app tier"}),
     );
 
-    // create: two groups, one authorize call for all three sources, one read of the owner
+    // create: two groups (tagged as being created), one authorize call for all three sources (the
+    // owner comes from the groups' ARNs), then each group's creation marker removed
     emu.reset_calls()?;
     let st = apply(&e, None, &c1).await?;
     assert_eq!(
@@ -138,7 +199,8 @@ async fn lifecycle_against_the_emulator() -> Result<()> {
             "CreateSecurityGroup",
             "CreateSecurityGroup",
             "AuthorizeSecurityGroupIngress",
-            "DescribeSecurityGroups"
+            "DeleteTags",
+            "DeleteTags"
         ]
     );
     let cluster = s(st.get("id"));
@@ -273,8 +335,8 @@ async fn lifecycle_against_the_emulator() -> Result<()> {
     let actions = emu.actions()?;
     assert_eq!(
         writes(&actions),
-        ["CreateTags", "UpdateSecurityGroupRuleDescriptionsIngress"],
-        "{actions:?}"
+        ["UpdateSecurityGroupRuleDescriptionsIngress", "CreateTags"],
+        "the rules first, the description tag last: {actions:?}"
     );
     assert_eq!(st4.get("ingress_rule_ids"), again.get("ingress_rule_ids"));
     assert_eq!(st4.get("id"), again.get("id"));
@@ -320,7 +382,8 @@ async fn lifecycle_against_the_emulator() -> Result<()> {
     );
     let st3 = st4;
 
-    // delete: nothing of the access is left
+    // delete: one read of what AWS holds (so that every rule naming the client group is found),
+    // then nothing of the access is left
     emu.reset_calls()?;
     e.delete(&st3)
         .await
@@ -328,6 +391,8 @@ async fn lifecycle_against_the_emulator() -> Result<()> {
     assert_eq!(
         emu.actions()?,
         [
+            "DescribeSecurityGroups",
+            "DescribeSecurityGroupRules",
             "RevokeSecurityGroupIngress",
             "DeleteSecurityGroup",
             "DeleteSecurityGroup"
@@ -387,7 +452,9 @@ async fn attach_to_and_detach_from_a_replication_group() -> Result<()> {
         want.push(id.clone());
         assert_eq!(a, want, "the cluster keeps its groups and gains ours");
     }
-    // read: two EC2 calls and one ElastiCache call
+    // read: two EC2 calls; the membership of every member (the replication group, then each of its
+    // members by id: never a page through the Region's clusters) and the endpoint afresh
+    // (DescribeReplicationGroups, the first member, its subnet group)
     emu.reset_calls()?;
     let read = e
         .read(&st)
@@ -401,8 +468,8 @@ async fn attach_to_and_detach_from_a_replication_group() -> Result<()> {
         "{calls:?}"
     );
     assert_eq!(
-        calls.iter().filter(|c| c.service == "elasticache").count(),
-        1,
+        calls.iter().filter(|c| c.service == "elasticache").map(|c| c.action.as_str()).collect::<Vec<_>>(),
+        ["DescribeReplicationGroups", "DescribeCacheClusters", "DescribeCacheClusters", "DescribeCacheClusters", "DescribeReplicationGroups", "DescribeCacheClusters", "DescribeCacheSubnetGroups"],
         "{calls:?}"
     );
     assert_eq!(read.get("attach_to_cluster"), &Value::Bool(true));
@@ -599,13 +666,11 @@ async fn deleting_an_access_whose_groups_are_already_gone_succeeds() {
     emu.reset_calls().expect("reset");
     let r = e.delete(&st).await;
     assert!(r.is_ok(), "{:?}", r.err().map(|x| x.to_string()));
-    // it tried each object once and took "not found" as done
+    // one read shows that nothing is left: nothing to revoke or delete
     assert_eq!(
         emu.actions().expect("calls"),
         [
-            "RevokeSecurityGroupIngress",
-            "DeleteSecurityGroup",
-            "DeleteSecurityGroup"
+            "DescribeSecurityGroups"
         ]
     );
     assert!(e.read(&st).await.expect("read").is_none());
@@ -665,24 +730,12 @@ async fn assume_role_signs_the_calls_with_the_roles_credentials() {
     // STS is reached through the standard per-service variable (only this test calls STS).
     std::env::set_var("AWS_ENDPOINT_URL_STS", &emu.url);
     let role = "arn:aws:iam::123456789012:role/cache-admin";
-    let cfg_provider = ProviderConfig {
-        region: Some("us-east-1".into()),
-        endpoints: Some(Endpoints {
-            ec2: Some(emu.url.clone()),
-            elasticache: Some(emu.url.clone()),
-        }),
-        assume_role: Some(elasticache_provider::model::AssumeRole {
-            role_arn: role.into(),
-            session_name: Some("ci-plan".into()),
-            external_id: Some("ext-42".into()),
-        }),
-        max_retries: Some(2),
-        ..Default::default()
-    };
-    let e = Engine::connect(&cfg_provider)
-        .await
-        .map_err(|d| anyhow::anyhow!("{d}"))
-        .expect("connect");
+    let e = connect(&emu, serde_json::json!({
+        "assume_role": {"role_arn": role, "session_name": "ci-plan", "external_id": "ext-42"},
+        "default_tags": null,
+    }))
+    .await
+    .expect("connect");
     emu.reset_calls().expect("reset");
     let st = apply(
         &e,

@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use prost_types::{value::Kind, ListValue, Struct};
 
-use crate::diag::{AttrPath, PathStep};
-use crate::model;
-use crate::schema::{Attribute, Type};
-use crate::value::Value;
+use crate::domain::diag::{AttrPath, PathStep};
+use crate::domain::model;
+use crate::domain::schema::{Attribute, Type};
+use crate::domain::value::Value;
 
 /// The key that marks a special object.
 pub const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
@@ -343,8 +343,8 @@ fn snake_names() -> &'static BTreeSet<String> {
     }
     NAMES.get_or_init(|| {
         let mut out = BTreeSet::new();
-        walk(&crate::schema::resource().attributes, &mut out);
-        walk(&crate::schema::provider().attributes, &mut out);
+        walk(&crate::domain::schema::resource().attributes, &mut out);
+        walk(&crate::domain::schema::provider().attributes, &mut out);
         out
     })
 }
@@ -395,7 +395,7 @@ pub fn pulumi_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema;
+    use crate::domain::schema;
 
     fn sv(s: &str) -> prost_types::Value {
         string(s)

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{Rng, SeedableRng};
 
-use crate::schema::{self, Attribute, Type};
-use crate::validate;
-use crate::value::Value;
+use crate::domain::schema::{self, Attribute, Type};
+use crate::domain::model;
+use crate::domain::types::Cidr;
+use crate::domain::value::Value;
 
 /// Length of the random suffix of an auto-name (Pulumi's convention: 7 lowercase letters and digits).
 pub const AUTONAME_SUFFIX_LEN: usize = 7;
@@ -94,8 +95,8 @@ pub fn normalize(inputs: &Value) -> Value {
                 let v = coerce(v, &a.ty);
                 if CIDR_SETS.contains(&k.as_str()) {
                     map_strings(&v, |s| {
-                        validate::parse_cidr(s)
-                            .map(|n| n.to_string())
+                        Cidr::parse(s)
+                            .map(|c| c.net().to_string())
                             .unwrap_or_else(|_| s.to_string())
                     })
                 } else {
@@ -196,23 +197,13 @@ pub fn coerce_object(v: &Value, attrs: &[Attribute]) -> Value {
 /// Keys the engine adds to a provider's inputs that are not provider configuration.
 pub const ENGINE_CONFIG_KEYS: [&str; 3] = ["version", "pluginDownloadURL", "pluginChecksums"];
 
-/// Outputs that are derived from each input: a secret input keeps them secret.
-const DERIVED: &[(&str, &str)] = &[
-    ("client_security_group_ids", "ingress_rule_ids"),
-    ("allowed_cidr_blocks", "ingress_rule_ids"),
-    ("allowed_prefix_list_ids", "ingress_rule_ids"),
-    ("client_ssh_cidr_blocks", "client_ssh_rule_ids"),
-    ("tags", "tags_all"),
-    ("cluster", "cluster_endpoint"),
-];
-
 /// The outputs that are secret when the top-level inputs `secret_inputs` were secret: the same
-/// properties, and the outputs derived from them.
+/// properties, and every attribute that follows one of them ([`model::DERIVED`]).
 pub fn output_secrets(secret_inputs: &BTreeSet<String>) -> BTreeSet<String> {
     let mut out = secret_inputs.clone();
-    for (input, output) in DERIVED {
-        if secret_inputs.contains(*input) {
-            out.insert(output.to_string());
+    for d in model::DERIVED {
+        if d.from.iter().any(|f| secret_inputs.contains(*f)) {
+            out.insert(d.attr.to_string());
         }
     }
     out

@@ -2,17 +2,18 @@
 //! `elasticache`, resource `elasticache:index:Access`.
 //!
 //! # Layout
-//! - [`codec`]: `google.protobuf.Struct` ⇄ [`crate::value::Value`] (camelCase ⇄ snake_case by the
+//! - [`codec`]: `google.protobuf.Struct` ⇄ [`crate::domain::value::Value`] (camelCase ⇄ snake_case by the
 //!   schema, unknown sentinels, secrets, output values).
 //! - [`inputs`]: what Check adds: auto-naming, normalization, secrets of derived outputs.
-//! - [`schema`]: the Pulumi package schema, derived from [`crate::schema`].
-//! - [`server`]: the RPCs, each converting in, calling [`crate::engine`], converting out.
+//! - [`schema`]: the Pulumi package schema, derived from [`crate::domain::schema`].
+//! - [`server`]: the RPCs, each converting in, calling [`crate::domain::engine`], converting out.
 //! - [`logging`]: a `tracing` layer that forwards to the engine's `Log` RPC.
 //!
 //! Launch: the plugin binds 127.0.0.1:0, prints the port as its first stdout line, and serves until
 //! SIGINT/SIGTERM (see [`serve`]).
 
 pub mod codec;
+pub mod convert;
 pub mod inputs;
 pub mod logging;
 pub mod schema;

@@ -1,4 +1,4 @@
-//! The Pulumi package schema (`pulumi package get-schema`), derived from [`crate::schema`].
+//! The Pulumi package schema (`pulumi package get-schema`), derived from [`crate::domain::schema`].
 //!
 //! One resource, `elasticache:index:Access`, with camelCase properties; nested objects become named
 //! types (`elasticache:index:AccessCluster`, `…AccessTimeouts`, `…AccessUnmanagedRule`); the provider's
@@ -8,8 +8,8 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::codec;
-use crate::model::{self, Mode};
-use crate::schema::{self, Attribute, ResourceSchema, Type};
+use crate::domain::model::{self, Mode};
+use crate::domain::schema::{self, Attribute, ResourceSchema, Type};
 
 /// The package name.
 pub const PACKAGE: &str = "elasticache";

@@ -4,10 +4,10 @@
 use elasticache_proto::tfplugin6 as tf;
 use serde_json::{json, Value as Json};
 
-use crate::diag::{AttrPath, Diagnostic, PathStep, Severity};
-use crate::model::{Mode, Nesting};
-use crate::schema::{Attribute, ResourceSchema, Type};
-use crate::value::Value;
+use crate::domain::diag::{AttrPath, Diagnostic, PathStep, Severity};
+use crate::domain::model::{Mode, Nesting};
+use crate::domain::schema::{Attribute, ResourceSchema, Type};
+use crate::domain::value::Value;
 
 use super::msgpack;
 
@@ -234,7 +234,7 @@ pub fn encode(v: &Value, attrs: &[Attribute]) -> tf::DynamicValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema;
+    use crate::domain::schema;
     use tf::attribute_path::step::Selector;
 
     fn selectors(p: &tf::AttributePath) -> Vec<Selector> {
@@ -265,7 +265,7 @@ mod tests {
     fn resource_schema_has_single_blocks_for_timeouts_and_cluster() {
         let s = schema(schema::resource());
         let b = s.block.unwrap_or_default();
-        assert_eq!(s.version, crate::model::SCHEMA_VERSION);
+        assert_eq!(s.version, crate::domain::model::SCHEMA_VERSION);
         for (name, inner) in [
             ("timeouts", vec!["create", "delete", "update"]),
             (
@@ -324,20 +324,10 @@ mod tests {
     fn provider_schema_nests_assume_role_with_a_required_arn() {
         let s = schema(schema::provider());
         let b = s.block.unwrap_or_default();
-        let ar = b
-            .attributes
-            .iter()
-            .find(|a| a.name == "assume_role")
-            .cloned()
-            .unwrap_or_default();
-        let arn = ar
-            .nested_type
-            .unwrap_or_default()
-            .attributes
-            .into_iter()
-            .find(|a| a.name == "role_arn")
-            .unwrap_or_default();
-        assert!(arn.required);
+        let ar = b.block_types.iter().find(|a| a.type_name == "assume_role").cloned().unwrap_or_default();
+        assert_eq!(ar.nesting, tf::schema::nested_block::NestingMode::Single as i32);
+        let arn = ar.block.unwrap_or_default().attributes.into_iter().find(|a| a.name == "role_arn").unwrap_or_default();
+        assert!(arn.required, "{arn:?}");
     }
 
     #[test]
@@ -394,7 +384,7 @@ mod tests {
     #[test]
     fn dynamic_values_round_trip_and_json_is_accepted() {
         let attrs = &schema::resource().attributes;
-        let v = crate::state::complete(&Value::from_json(
+        let v = crate::domain::state::complete(&Value::from_json(
             &json!({"vpc_id": "vpc-1", "port": 6379, "allowed_cidr_blocks": ["10.0.0.0/8"]}),
         ));
         let back = decode(Some(&encode(&v, attrs)), attrs, "state");

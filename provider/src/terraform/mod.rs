@@ -19,6 +19,7 @@ pub mod convert;
 pub mod handshake;
 pub mod log;
 pub mod msgpack;
+pub mod schema_json;
 pub mod server;
 pub mod tls;
 

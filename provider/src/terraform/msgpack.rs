@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use rmpv::Value as Mp;
 
-use crate::schema::{Attribute, Type};
-use crate::value::Value;
+use crate::domain::schema::{Attribute, Type};
+use crate::domain::value::Value;
 
 /// A value that does not fit its schema type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -230,7 +230,7 @@ fn to_mp(v: &Value, ty: &Type) -> Mp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Mode, Nesting};
+    use crate::domain::model::{Mode, Nesting};
 
     fn attr(name: &str, ty: Type) -> Attribute {
         Attribute {

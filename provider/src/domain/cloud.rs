@@ -1,8 +1,9 @@
 //! What the core needs from AWS, in the core's own terms.
 //!
-//! [`Cloud`] is implemented by `aws::Aws` (the only code that talks to EC2 and ElastiCache) and by fakes
-//! in tests. Errors are classified by AWS error code into [`CloudError`], so the engine can match on
-//! "not found" versus "throttled" versus "still in use" without looking at strings.
+//! [`Cloud`] is the port to AWS: `aws::Aws` implements it (the only code that talks to EC2 and
+//! ElastiCache), and so do fakes in tests. `aws::errors` classifies every AWS error code into a
+//! [`CloudError`] kind, so the engine can match on "not found" versus "throttled" versus "still in
+//! use" without looking at strings.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,7 +11,7 @@ use std::fmt;
 use async_trait::async_trait;
 use ipnet::IpNet;
 
-use crate::model::ClusterRef;
+pub use crate::domain::types::ClusterRef;
 
 /// The source of an ingress rule.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,6 +25,14 @@ pub enum Source {
 }
 
 impl Source {
+    /// A security group source.
+    pub fn group(id: &str, owner: Option<&str>) -> Source {
+        Source::Group {
+            id: id.to_string(),
+            owner: owner.map(str::to_string),
+        }
+    }
+
     /// The key of this source in `ingress_rule_ids` and in user input: `sg-…`, `<account>/sg-…`,
     /// a CIDR block, or `pl-…`.
     pub fn key(&self) -> String {
@@ -91,6 +100,8 @@ pub struct Rule {
     pub source_text: String,
     pub description: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// The account that owns the rule's group, when AWS reported it.
+    pub owner_id: Option<String>,
 }
 
 impl Rule {
@@ -132,8 +143,65 @@ pub struct ClusterInfo {
     /// `address:port` of its primary or configuration endpoint.
     pub endpoint: Option<String>,
     pub engine: Option<String>,
-    /// Its security groups, in the order AWS reports them.
+    /// Its security groups, in the order AWS reports them (a replication group's first member's).
     pub security_group_ids: Vec<String>,
+    /// Its status as AWS reports it (`available`, `modifying`, `creating`, ...).
+    pub status: String,
+    /// A replication group's member clusters (empty for the other kinds).
+    pub members: Vec<String>,
+}
+
+/// The security groups a cluster uses, member by member, and whether it can be modified now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterGroups {
+    /// `available`, `modifying`, ... (a replication group's own status).
+    pub status: String,
+    /// Each member's (or the one cluster's) security groups, in the order AWS reports them.
+    pub members: Vec<(String, Vec<String>)>,
+}
+
+impl ClusterGroups {
+    pub fn is_available(&self) -> bool {
+        self.status.eq_ignore_ascii_case("available")
+    }
+
+    /// True when every member uses `group`.
+    pub fn has_everywhere(&self, group: &str) -> bool {
+        !self.members.is_empty() && self.members.iter().all(|(_, g)| g.iter().any(|x| x == group))
+    }
+
+    /// True when some member uses `group`.
+    pub fn has_anywhere(&self, group: &str) -> bool {
+        self.members.iter().any(|(_, g)| g.iter().any(|x| x == group))
+    }
+
+    /// Every group some member uses, first-seen order.
+    pub fn union(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for g in self.members.iter().flat_map(|(_, g)| g) {
+            if !out.contains(g) {
+                out.push(g.clone());
+            }
+        }
+        out
+    }
+}
+
+/// A security group just created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedGroup {
+    pub id: String,
+    /// The owning account, when the answer carried the group's ARN.
+    pub owner_id: Option<String>,
+}
+
+/// Which security groups to find.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupFilter {
+    pub vpc_id: Option<String>,
+    pub names: Vec<String>,
+    /// Tag key and value (`None`: any value).
+    pub tags: Vec<(String, Option<String>)>,
 }
 
 /// What still holds a security group that cannot be deleted.
@@ -217,96 +285,66 @@ impl CloudError {
         }
     }
 
-    /// Classifies an AWS error code.
-    pub fn from_code(code: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        let code_s = code.to_string();
-        match code {
-            c if c.ends_with(".NotFound")
-                || c.ends_with("NotFound")
-                || c.ends_with("NotFoundFault")
-                || c == "InvalidGroupId.NotFound" =>
-            {
-                CloudError::NotFound {
-                    code: code_s,
-                    message,
-                }
-            }
-            "InvalidPermission.Duplicate" => CloudError::Duplicate {
-                code: code_s,
-                message,
-            },
-            "InvalidGroup.Duplicate" => CloudError::AlreadyExists {
-                code: code_s,
-                message,
-            },
-            "DependencyViolation"
-            | "InvalidGroup.InUse"
-            | "InvalidCacheClusterState"
-            | "InvalidReplicationGroupState"
-            | "InvalidServerlessCacheStateFault" => CloudError::InUse {
-                code: code_s,
-                message,
-            },
-            "RequestLimitExceeded"
-            | "Throttling"
-            | "ThrottlingException"
-            | "TooManyRequestsException"
-            | "RequestThrottled"
-            | "SlowDown"
-            | "PriorRequestNotComplete" => CloudError::Throttled {
-                code: code_s,
-                message,
-            },
-            c if c.starts_with("Invalid")
-                || c.ends_with("LimitExceeded")
-                || c == "UnauthorizedOperation"
-                || c == "AccessDenied"
-                || c == "AuthFailure"
-                || c == "MissingParameter" =>
-            {
-                CloudError::Invalid {
-                    code: code_s,
-                    message,
-                }
-            }
-            _ => CloudError::Other {
-                code: code_s,
-                message,
-            },
+    pub fn message(&self) -> &str {
+        match self {
+            CloudError::NotFound { message, .. }
+            | CloudError::Duplicate { message, .. }
+            | CloudError::AlreadyExists { message, .. }
+            | CloudError::InUse { message, .. }
+            | CloudError::Throttled { message, .. }
+            | CloudError::Invalid { message, .. }
+            | CloudError::Other { message, .. } => message,
         }
+    }
+
+    /// True for failures worth retrying later: throttling and AWS's or the network's transient
+    /// failures (5xx, timeouts, lost connections).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, CloudError::Throttled { .. } | CloudError::Other { .. })
+            && self.code() != CANCELLED
+    }
+
+    /// The operation was cancelled (StopProvider, Pulumi's Cancel).
+    pub fn cancelled() -> CloudError {
+        CloudError::Other {
+            code: CANCELLED.into(),
+            message: "the operation was cancelled".into(),
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.code() == CANCELLED
     }
 }
 
+/// The code of [`CloudError::cancelled`].
+pub const CANCELLED: &str = "Cancelled";
+
 /// The EC2 and ElastiCache operations the engine uses. Every method is one AWS call unless it says
-/// otherwise; every list argument is sent in one call.
+/// otherwise; every list argument is sent in one call (or in as few as AWS's limits allow).
 #[async_trait]
 pub trait Cloud: Send + Sync {
-    /// CreateSecurityGroup, tagged at creation. Returns the new group's id.
+    /// CreateSecurityGroup, tagged at creation.
     async fn create_security_group(
         &self,
         vpc_id: &str,
         name: &str,
         description: &str,
         tags: &BTreeMap<String, String>,
-    ) -> Result<String, CloudError>;
+    ) -> Result<CreatedGroup, CloudError>;
 
-    /// DescribeSecurityGroups filtered by `group-id`: the groups that exist (missing ones are absent,
-    /// never an error).
+    /// DescribeSecurityGroups by `group-id`: the groups that exist (missing ones are absent, never an
+    /// error).
     async fn describe_security_groups(&self, ids: &[String]) -> Result<Vec<Group>, CloudError>;
 
-    /// DescribeSecurityGroups filtered by tag `key` = `value`.
-    async fn find_security_groups_by_tag(
-        &self,
-        key: &str,
-        value: &str,
-    ) -> Result<Vec<Group>, CloudError>;
+    /// DescribeSecurityGroups with filters (VPC, group names, tags), every page.
+    async fn find_security_groups(&self, filter: &GroupFilter) -> Result<Vec<Group>, CloudError>;
 
-    /// DescribeSecurityGroupRules filtered by `group-id`: ingress and egress rules of these groups.
+    /// DescribeSecurityGroupRules by `group-id`: ingress and egress rules of these groups.
     async fn describe_rules(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError>;
 
     /// AuthorizeSecurityGroupIngress of all `rules` in one call, each rule tagged at creation.
-    /// Returns the created rules.
+    /// Returns the rules AWS reports as created (AWS may list fewer than it made).
     async fn authorize_ingress(
         &self,
         group_id: &str,
@@ -314,7 +352,8 @@ pub trait Cloud: Send + Sync {
         tags: &BTreeMap<String, String>,
     ) -> Result<Vec<Rule>, CloudError>;
 
-    /// RevokeSecurityGroupIngress by rule ids, in one call.
+    /// RevokeSecurityGroupIngress by rule ids, in one call (AWS refuses the whole call when one id
+    /// does not exist).
     async fn revoke_ingress(&self, group_id: &str, rule_ids: &[String]) -> Result<(), CloudError>;
 
     /// UpdateSecurityGroupRuleDescriptionsIngress: sets the description of existing rules, by rule
@@ -343,15 +382,14 @@ pub trait Cloud: Send + Sync {
     /// groups in `vpc_id` (several calls; used only to explain a failed delete).
     async fn find_holders(&self, group_id: &str, vpc_id: &str) -> Result<Holders, CloudError>;
 
-    /// The cluster's VPC, port, endpoint and security groups (up to three ElastiCache calls, plus
-    /// DescribeSubnets for a serverless cache).
+    /// The cluster's VPC, port, endpoint, status and members (one ElastiCache call, plus one for the
+    /// VPC of its subnet group, or DescribeSubnets for a serverless cache).
     async fn describe_cluster(&self, cluster: &ClusterRef) -> Result<ClusterInfo, CloudError>;
 
-    /// Only the cluster's security groups: one ElastiCache call.
-    async fn cluster_security_groups(
-        &self,
-        cluster: &ClusterRef,
-    ) -> Result<Vec<String>, CloudError>;
+    /// The security groups of the cluster, member by member, and its status: one call for a cache
+    /// cluster or serverless cache, one plus one per member for a replication group (never a page
+    /// through the Region's clusters).
+    async fn cluster_groups(&self, cluster: &ClusterRef) -> Result<ClusterGroups, CloudError>;
 
     /// ModifyReplicationGroup / ModifyCacheCluster / ModifyServerlessCache with these security groups,
     /// applied immediately.
@@ -360,30 +398,11 @@ pub trait Cloud: Send + Sync {
         cluster: &ClusterRef,
         group_ids: &[String],
     ) -> Result<(), CloudError>;
-}
 
-/// Every AWS API action the AWS implementation of [`Cloud`] calls, as IAM actions: the provider's
-/// documentation turns this list into its IAM policy, and a test in `aws.rs` checks it against the calls.
-pub const IAM_ACTIONS: &[&str] = &[
-    "ec2:AuthorizeSecurityGroupIngress",
-    "ec2:CreateSecurityGroup",
-    "ec2:CreateTags",
-    "ec2:DeleteSecurityGroup",
-    "ec2:DeleteTags",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSecurityGroupRules",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets",
-    "ec2:RevokeSecurityGroupIngress",
-    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
-    "elasticache:DescribeCacheClusters",
-    "elasticache:DescribeCacheSubnetGroups",
-    "elasticache:DescribeReplicationGroups",
-    "elasticache:DescribeServerlessCaches",
-    "elasticache:ModifyCacheCluster",
-    "elasticache:ModifyReplicationGroup",
-    "elasticache:ModifyServerlessCache",
-];
+    /// The clusters of the Region that use `group_id` (pages through the Region's clusters: only for
+    /// importing an access built by hand).
+    async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError>;
+}
 
 #[cfg(test)]
 mod tests {

@@ -108,6 +108,11 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// The attribute path as Terraform writes it (empty when the diagnostic has none).
+    pub fn path_text(&self) -> String {
+        self.path.as_ref().map(ToString::to_string).unwrap_or_default()
+    }
 }
 
 impl fmt::Display for Diagnostic {

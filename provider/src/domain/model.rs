@@ -196,7 +196,8 @@ pub struct UnmanagedRule {
     pub description: String,
 }
 
-/// Provider configuration. Every field falls back to the standard AWS chain and variables.
+/// Provider configuration, in terraform-provider-aws's shape (blocks for `assume_role`, `endpoints`,
+/// `default_tags` and `ignore_tags`). Every field falls back to the standard AWS chain and variables.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
@@ -206,27 +207,38 @@ pub struct ProviderConfig {
     /// Named profile from the shared config and credentials files. Falls back to `AWS_PROFILE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Shared config files to read instead of `~/.aws/config` (`AWS_CONFIG_FILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_config_files: Option<Vec<String>>,
+    /// Shared credentials files to read instead of `~/.aws/credentials`
+    /// (`AWS_SHARED_CREDENTIALS_FILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_credentials_files: Option<Vec<String>>,
     /// A role to assume with the credentials found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assume_role: Option<AssumeRole>,
     /// Custom service endpoints (for example a local emulator). Fall back to `AWS_ENDPOINT_URL_EC2`,
-    /// `AWS_ENDPOINT_URL_ELASTICACHE` and `AWS_ENDPOINT_URL`.
+    /// `AWS_ENDPOINT_URL_ELASTICACHE`, `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<Endpoints>,
-    /// Maximum attempts for a throttled or failed AWS call (standard retry mode). Default 5.
+    /// Maximum attempts for a throttled or failed AWS call. Default 5. Calls of one
+    /// provider process also share a client-side rate limit that slows down under throttling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 25))]
     pub max_retries: Option<u32>,
     /// Tags added to every security group and rule this provider creates; a resource's `tags` win.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_tags: Option<BTreeMap<String, String>>,
+    pub default_tags: Option<DefaultTags>,
+    /// Tags this provider neither reports nor removes (set by other tools or by AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_tags: Option<IgnoreTags>,
 }
 
 /// A role to assume.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssumeRole {
-    /// ARN of the role to assume.
+    /// ARN of the role to assume, such as `arn:aws:iam::123456789012:role/deployer`.
     pub role_arn: String,
     /// Session name. Default `elasticache-access`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -234,6 +246,9 @@ pub struct AssumeRole {
     /// External id the role's trust policy requires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    /// How long the role's session lasts, from `15m` to `12h` (a duration such as `1h`). Default `1h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
 }
 
 /// Custom service endpoints.
@@ -246,7 +261,37 @@ pub struct Endpoints {
     /// ElastiCache endpoint URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elasticache: Option<String>,
+    /// STS endpoint URL (used by `assume_role`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sts: Option<String>,
 }
+
+/// Tags for every security group and rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultTags {
+    /// The tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// Tags to leave alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreTags {
+    /// Tag keys to ignore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<BTreeSet<String>>,
+    /// Tag key prefixes to ignore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_prefixes: Option<BTreeSet<String>>,
+}
+
+/// How each provider setting is presented: the four nested settings are blocks, as in
+/// terraform-provider-aws.
+pub const PROVIDER_BLOCKS: [&str; 4] = ["assume_role", "endpoints", "default_tags", "ignore_tags"];
+/// Default of `max_retries`.
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
 /// How an attribute is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -343,6 +388,49 @@ pub const BEHAVIOUR: &[Behaviour] = &[
     b("unmanaged_ingress", Mode::Computed, false, None),
 ];
 
+/// Which inputs an attribute the provider computes follows. The plan keeps an attribute's prior
+/// value while none of these inputs changes; Pulumi marks it secret when one of them is secret; the
+/// docs say what recomputes it. `*` stands for the provider configuration's `default_tags`.
+pub struct Derivation {
+    pub attr: &'static str,
+    pub from: &'static [&'static str],
+}
+
+/// Inputs whose change replaces the access: every computed id follows them.
+const IDENTITY_INPUTS: &[&str] = &["vpc_id", "name", "name_prefix"];
+const RULE_INPUTS: &[&str] = &[
+    "port",
+    "create_client_security_group",
+    "client_security_group_ids",
+    "allowed_cidr_blocks",
+    "allowed_prefix_list_ids",
+];
+
+/// The derivation table, in schema order.
+pub const DERIVED: &[Derivation] = &[
+    Derivation { attr: "vpc_id", from: &["cluster"] },
+    Derivation { attr: "port", from: &["cluster"] },
+    Derivation { attr: "name", from: &["name_prefix"] },
+    Derivation { attr: "id", from: IDENTITY_INPUTS },
+    Derivation { attr: "cluster_security_group_id", from: IDENTITY_INPUTS },
+    Derivation { attr: "client_security_group_id", from: &["create_client_security_group"] },
+    Derivation { attr: "ingress_rule_ids", from: RULE_INPUTS },
+    Derivation { attr: "client_ssh_rule_ids", from: &["create_client_security_group", "client_ssh_cidr_blocks"] },
+    Derivation { attr: "owner_id", from: IDENTITY_INPUTS },
+    Derivation { attr: "cluster_endpoint", from: &["cluster"] },
+    Derivation { attr: "tags_all", from: &["tags", "*"] },
+    Derivation { attr: "unmanaged_ingress", from: &["exclusive_ingress", "port", "client_security_group_ids", "allowed_cidr_blocks", "allowed_prefix_list_ids"] },
+];
+
+/// The inputs attribute `attr` follows (empty for an input without a derived value).
+pub fn derived_from(attr: &str) -> &'static [&'static str] {
+    DERIVED
+        .iter()
+        .find(|d| d.attr == attr)
+        .map(|d| d.from)
+        .unwrap_or(&[])
+}
+
 /// The behaviour of attribute `name`.
 pub fn behaviour(name: &str) -> Option<&'static Behaviour> {
     BEHAVIOUR.iter().find(|b| b.name == name)
@@ -409,6 +497,23 @@ mod tests {
         }
         let table: Vec<String> = BEHAVIOUR.iter().map(|b| b.name.to_string()).collect();
         assert_eq!(declared, table);
+    }
+
+    #[test]
+    fn every_computed_attribute_says_what_it_follows() {
+        for b in BEHAVIOUR.iter().filter(|b| b.mode != Mode::Optional && b.mode != Mode::Required) {
+            assert!(!derived_from(b.name).is_empty(), "{} has no derivation", b.name);
+        }
+        for d in DERIVED {
+            assert!(behaviour(d.attr).is_some(), "{}", d.attr);
+            for f in d.from.iter().filter(|f| **f != "*") {
+                assert!(
+                    behaviour(f).is_some_and(|b| b.mode != Mode::Computed),
+                    "{} follows {f}, which is not an input",
+                    d.attr
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The protocol-neutral schema, derived from the declaration in `model.rs`.
 //!
 //! Types and descriptions come from the JSON Schema that schemars derives from the Rust types; modes,
-//! replacement and defaults come from [`crate::model::BEHAVIOUR`]. The Terraform and Pulumi adapters
+//! replacement and defaults come from [`crate::domain::model::BEHAVIOUR`]. The Terraform and Pulumi adapters
 //! each turn a [`ResourceSchema`] into their own wire schema.
 
 use std::sync::OnceLock;
@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use schemars::JsonSchema;
 use serde_json::Value as Json;
 
-use crate::model::{self, AccessArgs, AccessOutputs, Mode, Nesting, ProviderConfig};
+use crate::domain::model::{self, AccessArgs, AccessOutputs, Mode, Nesting, ProviderConfig};
 
 /// An attribute's type.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +106,10 @@ pub fn provider() -> &'static ResourceSchema {
                     .map(|(name, p)| {
                         let mut a = attribute_from(&root, name, p, Mode::Optional);
                         if name == "max_retries" {
-                            a.default = Some(Json::from(5));
+                            a.default = Some(Json::from(model::DEFAULT_MAX_RETRIES));
+                        }
+                        if model::PROVIDER_BLOCKS.contains(&name.as_str()) {
+                            a.nesting = Nesting::Block;
                         }
                         a
                     })

@@ -1,0 +1,135 @@
+//! The only code that talks to AWS: [`Aws`] implements the core's [`Cloud`] port with the EC2 and
+//! ElastiCache SDKs, and [`AwsConnector`] makes one from the provider's settings.
+//!
+//! - [`connect`]: the clients from the settings and the standard AWS chain;
+//! - [`errors`]: AWS's error codes classified in one table;
+//! - [`ec2`], [`elasticache`]: the calls, each logged at debug level with its operation name and
+//!   resource ids (never credentials);
+//! - [`iam`]: the IAM actions those calls need.
+//!
+//! Throttling and transient failures are retried by the SDK's standard retry mode (up to
+//! `max_retries` attempts); what survives the retries is classified by its AWS error code.
+
+pub mod connect;
+pub mod ec2;
+pub mod elasticache;
+pub mod errors;
+pub mod iam;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_types::SdkConfig;
+
+use crate::domain::cloud::{
+    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, CreatedGroup, Group, GroupFilter,
+    Holders, Rule, RuleSpec,
+};
+use crate::domain::diag::Diagnostic;
+use crate::domain::service::Connector;
+use crate::domain::settings::AwsSettings;
+
+pub use errors::cloud_error;
+pub use iam::IAM_ACTIONS;
+
+/// EC2 and ElastiCache clients for one Region and one set of credentials.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) elasticache: aws_sdk_elasticache::Client,
+}
+
+impl Aws {
+    /// Wraps clients built elsewhere (tests build them with mocks).
+    pub fn from_clients(ec2: aws_sdk_ec2::Client, elasticache: aws_sdk_elasticache::Client) -> Aws {
+        Aws { ec2, elasticache }
+    }
+
+    /// Builds the clients from a loaded SDK configuration, with optional per-service endpoint
+    /// overrides. Without an override each SDK applies AWS_ENDPOINT_URL_EC2 /
+    /// AWS_ENDPOINT_URL_ELASTICACHE, then AWS_ENDPOINT_URL (and the profile's `endpoint_url`), itself.
+    pub fn from_sdk_config(sdk: &SdkConfig, ec2_endpoint: Option<&str>, elasticache_endpoint: Option<&str>) -> Aws {
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(sdk);
+        if let Some(url) = ec2_endpoint {
+            ec2 = ec2.endpoint_url(url);
+        }
+        let mut elasticache = aws_sdk_elasticache::config::Builder::from(sdk);
+        if let Some(url) = elasticache_endpoint {
+            elasticache = elasticache.endpoint_url(url);
+        }
+        Aws::from_clients(aws_sdk_ec2::Client::from_conf(ec2.build()), aws_sdk_elasticache::Client::from_conf(elasticache.build()))
+    }
+
+    /// The Region the clients talk to.
+    pub fn region(&self) -> Option<String> {
+        self.ec2.config().region().map(|r| r.to_string())
+    }
+}
+
+/// Connects the service to AWS.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AwsConnector;
+
+#[async_trait]
+impl Connector for AwsConnector {
+    async fn connect(&self, settings: &AwsSettings) -> Result<Arc<dyn Cloud>, Vec<Diagnostic>> {
+        Ok(Arc::new(Aws::connect(settings).await?))
+    }
+}
+
+#[async_trait]
+impl Cloud for Aws {
+    async fn create_security_group(&self, vpc_id: &str, name: &str, description: &str, tags: &BTreeMap<String, String>) -> Result<CreatedGroup, CloudError> {
+        self.ec2_create_security_group(vpc_id, name, description, tags).await
+    }
+    async fn describe_security_groups(&self, ids: &[String]) -> Result<Vec<Group>, CloudError> {
+        self.ec2_describe_security_groups(ids).await
+    }
+    async fn find_security_groups(&self, filter: &GroupFilter) -> Result<Vec<Group>, CloudError> {
+        self.ec2_find_security_groups(filter).await
+    }
+    async fn describe_rules(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError> {
+        self.ec2_describe_rules(group_ids).await
+    }
+    async fn authorize_ingress(&self, group_id: &str, rules: &[RuleSpec], tags: &BTreeMap<String, String>) -> Result<Vec<Rule>, CloudError> {
+        self.ec2_authorize_ingress(group_id, rules, tags).await
+    }
+    async fn revoke_ingress(&self, group_id: &str, rule_ids: &[String]) -> Result<(), CloudError> {
+        self.ec2_revoke_ingress(group_id, rule_ids).await
+    }
+    async fn update_rule_descriptions(&self, group_id: &str, rules: &[(String, RuleSpec)]) -> Result<(), CloudError> {
+        self.ec2_update_rule_descriptions(group_id, rules).await
+    }
+    async fn create_tags(&self, resource_ids: &[String], tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+        self.ec2_create_tags(resource_ids, tags).await
+    }
+    async fn delete_tags(&self, resource_ids: &[String], keys: &[String]) -> Result<(), CloudError> {
+        self.ec2_delete_tags(resource_ids, keys).await
+    }
+    async fn delete_security_group(&self, group_id: &str) -> Result<(), CloudError> {
+        self.ec2_delete_security_group(group_id).await
+    }
+    async fn find_holders(&self, group_id: &str, vpc_id: &str) -> Result<Holders, CloudError> {
+        self.ec2_find_holders(group_id, vpc_id).await
+    }
+    async fn describe_cluster(&self, cluster: &ClusterRef) -> Result<ClusterInfo, CloudError> {
+        self.ec_describe_cluster(cluster).await
+    }
+    async fn cluster_groups(&self, cluster: &ClusterRef) -> Result<ClusterGroups, CloudError> {
+        self.ec_cluster_groups(cluster).await
+    }
+    async fn set_cluster_security_groups(&self, cluster: &ClusterRef, group_ids: &[String]) -> Result<(), CloudError> {
+        self.ec_set_cluster_security_groups(cluster, group_ids).await
+    }
+    async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
+        self.clusters_using_group(group_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod connect_tests;
+#[cfg(test)]
+mod mock_tests;

@@ -1,0 +1,62 @@
+//! Deleting an access: detach the cluster group, revoke every rule that names the client group,
+//! delete the client group, then the cluster group, retrying DependencyViolation until the delete
+//! timeout and then naming what still holds the group.
+
+use tokio::time::Instant;
+
+use crate::domain::cloud::CloudError;
+use crate::domain::desired::Op;
+use crate::domain::diag::Diagnostic;
+use crate::domain::engine::observe::{derive, Attachment, World};
+use crate::domain::engine::{cloud_diag, Engine, Failed};
+use crate::domain::state::AccessState;
+
+impl Engine {
+    /// Deletes the access. What is already gone counts as deleted.
+    pub async fn delete(&self, prior: &AccessState) -> Result<(), Failed> {
+        let deadline = Instant::now() + prior.inputs.timeout(Op::Delete);
+        let w = self.read_world(prior, false).await.map_err(|e| Failed::new(cloud_diag("read the access", &e), Some(prior.clone())))?;
+        let Some(mut w) = w else {
+            return Ok(());
+        };
+        match self.delete_steps(&mut w, deadline).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(Failed::new(e, Some(derive(&w, &prior.inputs, &self.tags)))),
+        }
+    }
+
+    async fn delete_steps(&self, w: &mut World, deadline: Instant) -> Result<(), Diagnostic> {
+        let cg = w.cluster_group.id.clone();
+        if let Some(c) = w.cluster.clone() {
+            self.detach(&c, &cg, deadline).await?;
+            w.attached = Some(Attachment::No);
+        }
+        if let Some(client) = w.client_group.clone() {
+            self.release_client_group(w, &client.id).await?;
+            self.delete_group(&client.id, &client.vpc_id, deadline, Op::Delete).await?;
+            w.rules.retain(|r| r.group_id != client.id);
+            w.client_group = None;
+        }
+        let vpc = w.cluster_group.vpc_id.clone();
+        self.delete_group(&cg, &vpc, deadline, Op::Delete).await
+    }
+
+    /// Deletes a security group, retrying while it is in use until `deadline` (the timeout of `op`).
+    pub(crate) async fn delete_group(&self, id: &str, vpc: &str, deadline: Instant, op: Op) -> Result<(), Diagnostic> {
+        let in_use = |e: &CloudError| matches!(e, CloudError::InUse { .. }) || e.is_transient();
+        match self.retry("DeleteSecurityGroup", deadline, in_use, || self.cloud.delete_security_group(id)).await {
+            Ok(()) | Err(CloudError::NotFound { .. }) => {
+                tracing::info!(group = %id, "deleted security group");
+                Ok(())
+            }
+            Err(e @ CloudError::InUse { .. }) => {
+                let holders = self.cloud.find_holders(id, vpc).await.map(|h| h.to_string()).unwrap_or_else(|e| format!("(could not list what holds it: {e})"));
+                Err(Diagnostic::general(
+                    format!("Security group {id} is still in use"),
+                    format!("AWS answered {e} until timeouts.{} ran out. It is held by: {holders}. Detach it from those (or wait until their network interfaces are released), then apply again; raise timeouts.{} to wait longer.", op.name(), op.name()),
+                ))
+            }
+            Err(e) => Err(cloud_diag(&format!("delete security group {id}"), &e)),
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Create, read, import, update and delete of an access, written against [`Cloud`].
+//!
+//! Every operation works on a [`World`]: what AWS holds for the access, as read at the start and then
+//! changed only by the writes AWS confirmed. The state an operation returns, failed or not, is
+//! derived from that world by the same function a refresh uses ([`observe::derive`]), so it is what
+//! AWS holds; intent that did not take effect shows as a difference from the configuration, and the
+//! next plan retries it. Every write is safe to repeat: an existing group or rule that an earlier,
+//! interrupted attempt made is found and adopted.
+//!
+//! - [`create`]: cluster group, client group (both marked as being created), rules, attach, marks
+//!   removed; an interrupted create is adopted by the next one.
+//! - [`update`]: tags, client group, new rules before old ones are revoked (no access gap),
+//!   attachment, bookkeeping tags last.
+//! - [`delete`]: detach, revoke every rule that names the client group, delete both groups.
+//! - [`read`] and [`import`]: one describe of the groups, one of their rules, the cluster when needed.
+
+mod attach;
+pub mod bookkeeping;
+mod create;
+mod delete;
+mod import;
+pub mod observe;
+mod read;
+mod rules;
+pub mod sweep;
+mod tags;
+mod target;
+mod update;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::cloud::{Cloud, CloudError, ClusterInfo, ClusterRef};
+use crate::domain::diag::Diagnostic;
+use crate::domain::settings::TagFilter;
+use crate::domain::state::AccessState;
+
+pub use observe::World;
+
+/// An operation that failed: what went wrong, and the state of what exists now (None: nothing).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failed {
+    pub diagnostics: Vec<Diagnostic>,
+    pub state: Option<AccessState>,
+}
+
+impl Failed {
+    pub fn new(d: Diagnostic, state: Option<AccessState>) -> Self {
+        Failed {
+            diagnostics: vec![d],
+            state,
+        }
+    }
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let texts: Vec<String> = self.diagnostics.iter().map(ToString::to_string).collect();
+        write!(f, "{}", texts.join("; "))
+    }
+}
+
+/// Waits between retries: exponential from `initial`, capped at `max`, with jitter.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The provider's tag settings, applied to everything the engine writes and reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TagSettings {
+    pub default_tags: BTreeMap<String, String>,
+    pub ignore: TagFilter,
+}
+
+/// The configured engine: a cloud, the provider's tag settings, and a cancellation token.
+pub struct Engine {
+    cloud: Arc<dyn Cloud>,
+    tags: TagSettings,
+    backoff: Backoff,
+    cancel: CancellationToken,
+    clusters: Mutex<BTreeMap<ClusterRef, ClusterInfo>>,
+    locks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A diagnostic for a failed AWS call, with what to do about it.
+pub fn cloud_diag(what: &str, e: &CloudError) -> Diagnostic {
+    let hint = match e {
+        CloudError::Throttled { .. } => " AWS throttled the calls and the retries ran out; raise max_retries or apply again later.",
+        CloudError::Invalid { code, .. } if code == "UnauthorizedOperation" || code == "AccessDenied" => {
+            " The credentials lack a permission; see the IAM policy in the provider's documentation."
+        }
+        CloudError::Invalid { code, .. } if code.ends_with("LimitExceeded") => {
+            " An AWS quota was reached (for example inbound rules per security group); remove sources or raise the quota."
+        }
+        CloudError::AlreadyExists { .. } => " A security group with this name already exists in the VPC; choose another name, or import the existing access.",
+        CloudError::Other { .. } if e.is_cancelled() => " The run was interrupted; apply again to finish.",
+        _ => "",
+    };
+    Diagnostic::general(format!("Failed to {what}"), format!("AWS answered {e}.{hint}"))
+}
+
+impl Engine {
+    pub fn new(cloud: Arc<dyn Cloud>, tags: TagSettings) -> Self {
+        Engine {
+            cloud,
+            tags,
+            backoff: Backoff::default(),
+            cancel: CancellationToken::new(),
+            clusters: Mutex::new(BTreeMap::new()),
+            locks: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Shares a cancellation token (the service's, so a cancel before Configure is kept).
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    pub fn tag_settings(&self) -> &TagSettings {
+        &self.tags
+    }
+
+    pub fn cloud(&self) -> &Arc<dyn Cloud> {
+        &self.cloud
+    }
+
+    /// Cancels in-flight work (StopProvider, Pulumi's Cancel).
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Sleeps `d`, returning early with a cancellation error when the operation is cancelled.
+    async fn sleep(&self, d: Duration) -> Result<(), CloudError> {
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err(CloudError::cancelled()),
+            _ = tokio::time::sleep(d) => Ok(()),
+        }
+    }
+
+    fn jittered(&self, wait: Duration) -> Duration {
+        let f = 0.5 + rand::random::<f64>() / 2.0;
+        wait.mul_f64(f)
+    }
+
+    /// Runs `op` until it succeeds, fails with an error `retry_on` does not accept, or `deadline`
+    /// passes. Waits are cancellable.
+    async fn retry<T, F, Fut>(
+        &self,
+        what: &str,
+        deadline: Instant,
+        retry_on: impl Fn(&CloudError) -> bool,
+        mut op: F,
+    ) -> Result<T, CloudError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CloudError>>,
+    {
+        let mut wait = self.backoff.initial;
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(CloudError::cancelled());
+            }
+            match op().await {
+                Err(e) if retry_on(&e) && Instant::now() + wait < deadline => {
+                    tracing::debug!(operation = what, error = %e, wait_ms = wait.as_millis() as u64, "retrying");
+                    self.sleep(self.jittered(wait)).await?;
+                    wait = (wait * 2).min(self.backoff.max);
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// Runs a read until it succeeds or fails with something other than throttling or a transient
+    /// failure, within `deadline`.
+    async fn read_retrying<T, F, Fut>(&self, what: &str, deadline: Instant, op: F) -> Result<T, CloudError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CloudError>>,
+    {
+        self.retry(what, deadline, CloudError::is_transient, op).await
+    }
+
+    /// The cluster's facts, described once per provider process (until this process changes it).
+    pub async fn describe_cluster(&self, c: &ClusterRef) -> Result<ClusterInfo, CloudError> {
+        if let Some(i) = self.cached(c) {
+            return Ok(i);
+        }
+        let info = self.cloud.describe_cluster(c).await?;
+        if let Ok(mut m) = self.clusters.lock() {
+            m.insert(c.clone(), info.clone());
+        }
+        Ok(info)
+    }
+
+    fn cached(&self, c: &ClusterRef) -> Option<ClusterInfo> {
+        self.clusters.lock().ok().and_then(|m| m.get(c).cloned())
+    }
+
+    fn forget_cluster(&self, c: &ClusterRef) {
+        if let Ok(mut m) = self.clusters.lock() {
+            m.remove(c);
+        }
+    }
+
+    /// One lock per cluster, so that accesses of one run change a cluster's groups one at a time.
+    fn cluster_lock(&self, c: &ClusterRef) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        m.entry(c.tag()).or_default().clone()
+    }
+}
+
+#[cfg(test)]
+pub mod fake;
+#[cfg(test)]
+pub mod rig;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,85 @@
+//! Reading an access: one describe of its groups, one of their rules, and the cluster only when
+//! needed (its endpoint once per provider process; its groups when the access is attached).
+
+use std::collections::BTreeSet;
+
+use crate::domain::cloud::{CloudError, ClusterRef};
+use crate::domain::diag::Diagnostic;
+use crate::domain::engine::bookkeeping as bk;
+use crate::domain::engine::observe::{derive, Attachment, World};
+use crate::domain::engine::{cloud_diag, Engine};
+use crate::domain::state::AccessState;
+use crate::domain::types::known;
+
+impl Engine {
+    /// Reads what AWS holds for the access of `prior`: None when its cluster group is gone.
+    /// `membership`: also read whether the cluster uses the cluster group.
+    pub(crate) async fn read_world(&self, prior: &AccessState, membership: bool) -> Result<Option<World>, CloudError> {
+        let cluster_sg = prior.id().to_string();
+        if cluster_sg.is_empty() {
+            return Ok(None);
+        }
+        let mut ids = vec![cluster_sg.clone()];
+        ids.extend(prior.outputs.client_security_group_id.clone());
+        let groups = self.cloud.describe_security_groups(&ids).await?;
+        let Some(cg) = groups.iter().find(|g| g.id == cluster_sg).cloned() else {
+            tracing::info!(group = %cluster_sg, "cluster security group is gone");
+            return Ok(None);
+        };
+        let client = prior.outputs.client_security_group_id.as_ref().and_then(|c| groups.iter().find(|g| &g.id == c)).cloned();
+        let present: Vec<String> = std::iter::once(cg.id.clone()).chain(client.as_ref().map(|c| c.id.clone())).collect();
+        let rules = self.cloud.describe_rules(&present).await?;
+        let managed: BTreeSet<String> = prior.outputs.ingress_rule_ids.values().chain(prior.outputs.client_ssh_rule_ids.values()).cloned().collect();
+        let cluster = cg.tags.get(bk::CLUSTER).and_then(|t| ClusterRef::from_tag(t)).or_else(|| known(&prior.inputs.cluster).cloned());
+        let mut w = World {
+            cluster_group: cg,
+            client_group: client,
+            rules,
+            managed,
+            cluster,
+            attached: None,
+            endpoint: prior.outputs.cluster_endpoint.clone(),
+        };
+        if membership {
+            self.read_membership(&mut w).await?;
+        }
+        self.refresh_endpoint(&mut w).await;
+        Ok(Some(w))
+    }
+
+    /// Whether the world's cluster uses its cluster group on every member.
+    pub(crate) async fn read_membership(&self, w: &mut World) -> Result<(), CloudError> {
+        let Some(c) = w.cluster.clone() else {
+            return Ok(());
+        };
+        w.attached = match self.cloud.cluster_groups(&c).await {
+            Ok(g) if g.has_everywhere(&w.cluster_group.id) => Some(Attachment::Yes),
+            Ok(g) if g.has_anywhere(&w.cluster_group.id) => Some(Attachment::Partly),
+            Ok(_) | Err(CloudError::NotFound { .. }) => Some(Attachment::No),
+            Err(e) => return Err(e),
+        };
+        Ok(())
+    }
+
+    /// The cluster's endpoint, described afresh (one call: the plan after this refresh reuses it);
+    /// the recorded one when AWS does not answer.
+    async fn refresh_endpoint(&self, w: &mut World) {
+        let Some(c) = w.cluster.clone() else {
+            w.endpoint = None;
+            return;
+        };
+        self.forget_cluster(&c);
+        match self.describe_cluster(&c).await {
+            Ok(i) => w.endpoint = i.endpoint,
+            Err(CloudError::NotFound { .. }) => w.endpoint = None,
+            Err(e) => tracing::warn!(cluster = %c, error = %e, "could not read the cluster's endpoint; keeping the recorded one"),
+        }
+    }
+
+    /// Reads the access: None when its cluster group is gone.
+    pub async fn read(&self, prior: &AccessState) -> Result<Option<AccessState>, Diagnostic> {
+        let membership = prior.inputs.attach() == crate::domain::types::Known::Known(true);
+        let w = self.read_world(prior, membership).await.map_err(|e| cloud_diag("read the access", &e))?;
+        Ok(w.map(|w| derive(&w, &prior.inputs, &self.tags)))
+    }
+}

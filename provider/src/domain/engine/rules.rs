@@ -1,0 +1,178 @@
+//! Bringing a group's ingress rules to what is wanted: adopt identical rules that exist, authorize
+//! the missing ones, update descriptions, and only then revoke the old ones, so a change never opens
+//! an access gap. Each confirmed write is applied to the [`World`].
+
+use std::collections::BTreeMap;
+
+use tokio::time::Instant;
+
+use crate::domain::cloud::{CloudError, Rule, RuleSpec};
+use crate::domain::diag::Diagnostic;
+use crate::domain::engine::observe::SSH_PORT;
+use crate::domain::engine::{cloud_diag, Engine, World};
+
+/// The rules one group should have.
+pub(crate) struct Want<'a> {
+    pub group: &'a str,
+    pub specs: BTreeMap<String, RuleSpec>,
+    /// Revoke rules this access does not manage too (`exclusive_ingress`).
+    pub exclusive: bool,
+    /// The client group's SSH rules: only this access's TCP 22 rules are in scope.
+    pub ssh: bool,
+    /// Tags for new and adopted rules.
+    pub tags: &'a BTreeMap<String, String>,
+    /// Groups made by this operation: AWS may not show them yet.
+    pub fresh: &'a [String],
+}
+
+fn matches(r: &Rule, spec: &RuleSpec) -> bool {
+    r.is_tcp_port(spec.port) && r.source.as_ref().is_some_and(|s| s.same_as(&spec.source))
+}
+
+impl Engine {
+    /// Converges the rules of `want.group` in `w`.
+    pub(crate) async fn converge(&self, w: &mut World, want: &Want<'_>, deadline: Instant) -> Result<(), Diagnostic> {
+        let existing: Vec<Rule> = w
+            .ingress(want.group)
+            .filter(|r| !want.ssh || (w.is_managed(r) && r.is_tcp_port(SSH_PORT)))
+            .cloned()
+            .collect();
+        let mut used = Vec::new();
+        let (mut adopt, mut add, mut describe) = (Vec::new(), Vec::new(), Vec::new());
+        for spec in want.specs.values() {
+            let found = existing.iter().filter(|r| !used.contains(&r.id)).find(|r| w.is_managed(r) && matches(r, spec))
+                .or_else(|| existing.iter().filter(|r| !used.contains(&r.id)).find(|r| matches(r, spec)));
+            match found {
+                None => add.push(spec.clone()),
+                Some(r) => {
+                    used.push(r.id.clone());
+                    if !w.is_managed(r) {
+                        adopt.push(r.id.clone());
+                    }
+                    if r.description.as_deref().unwrap_or_default() != spec.description {
+                        describe.push((r.id.clone(), spec.clone()));
+                    }
+                }
+            }
+        }
+        self.adopt(w, &adopt, want.tags).await.map_err(|e| cloud_diag("tag the adopted rules", &e))?;
+        self.authorize(w, want.group, &add, want.tags, deadline, want.fresh)
+            .await
+            .map_err(|e| cloud_diag(&format!("authorize the ingress rules of {}", want.group), &e))?;
+        if !describe.is_empty() {
+            self.cloud.update_rule_descriptions(want.group, &describe).await.map_err(|e| cloud_diag("update the rules' descriptions", &e))?;
+            for (id, spec) in &describe {
+                w.set_description(id, &spec.description);
+            }
+        }
+        let revoke: Vec<String> = existing
+            .iter()
+            .filter(|r| !used.contains(&r.id) && (want.exclusive || w.is_managed(r)))
+            .map(|r| r.id.clone())
+            .collect();
+        self.revoke(w, want.group, &revoke).await.map_err(|e| cloud_diag(&format!("revoke the old ingress rules of {}", want.group), &e))
+    }
+
+    /// Tags rules found identical to wanted ones, making them this access's.
+    async fn adopt(&self, w: &mut World, ids: &[String], tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.cloud.create_tags(ids, tags).await?;
+        tracing::info!(rules = ?ids, "adopted existing identical rules");
+        w.tag(ids, tags);
+        w.managed.extend(ids.iter().cloned());
+        Ok(())
+    }
+
+    /// Authorizes `specs` on `group` in one call, retrying "not found" for groups this operation made
+    /// (AWS may not show them yet) until `deadline`. Rules that exist already are adopted. When AWS's
+    /// answer lists fewer rules than were authorized, the group's rules are read back once.
+    pub(crate) async fn authorize(&self, w: &mut World, group: &str, specs: &[RuleSpec], tags: &BTreeMap<String, String>, deadline: Instant, fresh: &[String]) -> Result<(), CloudError> {
+        if specs.is_empty() {
+            return Ok(());
+        }
+        let not_yet_visible = |e: &CloudError| match e {
+            CloudError::NotFound { message, .. } => {
+                fresh.iter().any(|f| message.contains(f.as_str())) || (!message.contains("sg-") && fresh.iter().any(|f| f == group))
+            }
+            _ => false,
+        };
+        let made = self
+            .retry("AuthorizeSecurityGroupIngress", deadline, not_yet_visible, || self.cloud.authorize_ingress(group, specs, tags))
+            .await;
+        match made {
+            Ok(rules) => {
+                let complete = specs.iter().all(|s| rules.iter().any(|r| matches(r, s)));
+                w.add_rules(rules);
+                if !complete {
+                    self.read_back(w, group, specs, deadline).await?;
+                }
+                Ok(())
+            }
+            Err(CloudError::Duplicate { .. }) => self.authorize_after_duplicate(w, group, specs, tags, deadline).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Some rules exist already (added outside, or by an earlier attempt whose answer was lost):
+    /// adopt those, authorize the rest.
+    async fn authorize_after_duplicate(&self, w: &mut World, group: &str, specs: &[RuleSpec], tags: &BTreeMap<String, String>, deadline: Instant) -> Result<(), CloudError> {
+        let ids = [group.to_string()];
+        let rules = self.read_retrying("DescribeSecurityGroupRules", deadline, || self.cloud.describe_rules(&ids)).await?;
+        w.replace_rules_of(group, rules);
+        let mut adopt = Vec::new();
+        let mut rest = Vec::new();
+        for s in specs {
+            match w.ingress(group).find(|r| matches(r, s)) {
+                Some(r) => adopt.push(r.id.clone()),
+                None => rest.push(s.clone()),
+            }
+        }
+        self.adopt(w, &adopt, tags).await?;
+        if !rest.is_empty() {
+            let made = self.cloud.authorize_ingress(group, &rest, tags).await?;
+            let complete = rest.iter().all(|s| made.iter().any(|r| matches(r, s)));
+            w.add_rules(made);
+            if !complete {
+                self.read_back(w, group, &rest, deadline).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the group's rules again and marks the authorized ones as this access's.
+    async fn read_back(&self, w: &mut World, group: &str, specs: &[RuleSpec], deadline: Instant) -> Result<(), CloudError> {
+        let ids = [group.to_string()];
+        let rules = self.read_retrying("DescribeSecurityGroupRules", deadline, || self.cloud.describe_rules(&ids)).await?;
+        let ids: Vec<String> = rules.iter().filter(|r| !r.is_egress && specs.iter().any(|s| matches(r, s))).map(|r| r.id.clone()).collect();
+        w.replace_rules_of(group, rules);
+        w.managed.extend(ids);
+        Ok(())
+    }
+
+    /// Revokes rules by id. AWS refuses the whole call when one of them is gone already: the rules
+    /// still there are then revoked in a second call.
+    pub(crate) async fn revoke(&self, w: &mut World, group: &str, ids: &[String]) -> Result<(), CloudError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        match self.cloud.revoke_ingress(group, ids).await {
+            Ok(()) => {
+                w.remove_rules(ids);
+                Ok(())
+            }
+            Err(CloudError::NotFound { .. }) => {
+                let rules = self.cloud.describe_rules(&[group.to_string()]).await?;
+                let still: Vec<String> = ids.iter().filter(|id| rules.iter().any(|r| &&r.id == id)).cloned().collect();
+                w.replace_rules_of(group, rules);
+                if !still.is_empty() {
+                    self.cloud.revoke_ingress(group, &still).await?;
+                    w.remove_rules(&still);
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

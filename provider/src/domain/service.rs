@@ -1,0 +1,270 @@
+//! The one service both protocol adapters call (the role of terraform-plugin-framework's `fwserver`).
+//!
+//! It decides, once for both protocols: how the provider configuration is parsed and when it is
+//! known enough to connect; the engine slot; planning before (or without) Configure; cancellation
+//! (a cancel that arrives before Configure is kept); and whether an apply creates, updates or
+//! deletes. Adapters convert their wire values into [`Value`]s, call one method, and convert the
+//! answer back.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::cloud::Cloud;
+use crate::domain::desired::{self, Desired, Op, Timeouts};
+use crate::domain::diag::{has_errors, Diagnostic};
+use crate::domain::engine::{Backoff, Engine, Failed, TagSettings};
+use crate::domain::plan::{self, ClusterFacts, Facts, Plan};
+use crate::domain::settings::{self, AwsSettings, Settings};
+use crate::domain::state::{self, AccessState};
+use crate::domain::types::{Known, Timeout};
+use crate::domain::value::Value;
+
+/// Makes the cloud the engine talks to from the provider's AWS settings.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    async fn connect(&self, settings: &AwsSettings) -> Result<Arc<dyn Cloud>, Vec<Diagnostic>>;
+}
+
+/// What the provider knows of its configuration.
+enum Slot {
+    /// Configure has not been called.
+    Unconfigured,
+    /// Configure was called with parts not known yet: plans go without AWS.
+    Unknown(Box<Settings>),
+    Ready(Arc<Engine>),
+}
+
+/// An apply: `prior` None creates, `planned` None deletes, both set update in place.
+#[derive(Clone, Debug, Default)]
+pub struct Apply {
+    pub prior: Option<Value>,
+    pub planned: Option<Value>,
+    /// Pulumi's `customTimeouts`: the timeout of this one operation, not recorded in the state.
+    pub timeout: Option<Duration>,
+}
+
+/// The state after an apply (None: nothing exists) and what went wrong.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Applied {
+    pub state: Option<Value>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn not_configured() -> Diagnostic {
+    Diagnostic::general("Provider not configured", "The elasticache provider's configuration is not known yet (it depends on values known only after apply?). Make the provider configuration known at plan time.")
+}
+
+/// The service: one per provider process.
+pub struct Service {
+    connector: Arc<dyn Connector>,
+    slot: RwLock<Slot>,
+    cancel: CancellationToken,
+    backoff: Option<Backoff>,
+}
+
+impl Service {
+    pub fn new(connector: Arc<dyn Connector>) -> Self {
+        Service { connector, slot: RwLock::new(Slot::Unconfigured), cancel: CancellationToken::new(), backoff: None }
+    }
+
+    /// Engines made by this service wait `backoff` between retries (tests use short waits).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = Some(backoff);
+        self
+    }
+
+    /// The configured engine, if any.
+    pub fn engine(&self) -> Option<Arc<Engine>> {
+        match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
+            Slot::Ready(e) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
+    fn default_tags(&self) -> Known<std::collections::BTreeMap<String, String>> {
+        match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
+            Slot::Ready(e) => Known::Known(e.tag_settings().default_tags.clone()),
+            Slot::Unknown(s) => s.default_tags.clone(),
+            Slot::Unconfigured => Known::Unknown,
+        }
+    }
+
+    /// Checks a provider configuration: every problem, with its setting's path.
+    pub fn validate_provider(&self, config: &Value) -> Vec<Diagnostic> {
+        match settings::parse(config) {
+            Ok(c) => c.warnings,
+            Err(d) => d,
+        }
+    }
+
+    /// Configures the provider. A configuration with unknown parts connects to nothing: the
+    /// provider then plans without AWS (and never falls back to the environment's settings).
+    pub async fn configure(&self, config: &Value) -> Vec<Diagnostic> {
+        let s = match settings::parse(config) {
+            Ok(c) => c.value,
+            Err(d) => return d,
+        };
+        let (Known::Known(aws), true) = (&s.aws, s.is_known()) else {
+            tracing::info!("provider configuration not known yet; planning without AWS");
+            *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Slot::Unknown(Box::new(s));
+            return Vec::new();
+        };
+        let cloud = match self.connector.connect(aws).await {
+            Ok(c) => c,
+            Err(d) => return d,
+        };
+        let tags = TagSettings {
+            default_tags: s.default_tags.known().cloned().unwrap_or_default(),
+            ignore: s.ignore_tags.known().cloned().unwrap_or_default(),
+        };
+        let mut engine = Engine::new(cloud, tags).with_cancel(self.cancel.clone());
+        if let Some(b) = self.backoff {
+            engine = engine.with_backoff(b);
+        }
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Slot::Ready(Arc::new(engine));
+        tracing::info!("provider configured");
+        Vec::new()
+    }
+
+    /// Checks a resource configuration: every problem, with its attribute's path, and the warnings.
+    pub fn validate(&self, config: &Value) -> Vec<Diagnostic> {
+        match desired::parse(config) {
+            Ok(c) => c.warnings,
+            Err(d) => d,
+        }
+    }
+
+    /// Plans a create (`prior` None) or an update. Only the plan's own diagnostics are returned (and
+    /// the configuration's errors); validation reports the warnings.
+    pub async fn plan(&self, prior: Option<&Value>, config: &Value) -> Plan {
+        let fail = |diagnostics: Vec<Diagnostic>| Plan { diagnostics, ..Default::default() };
+        let d = match desired::parse(config) {
+            Ok(c) => c.value,
+            Err(d) => return fail(d.into_iter().filter(Diagnostic::is_error).collect()),
+        };
+        let prior = match prior.map(AccessState::from_value).transpose() {
+            Ok(p) => p,
+            Err(e) => return fail(vec![e]),
+        };
+        let mut diagnostics = Vec::new();
+        let cluster = match self.engine() {
+            Some(e) => e.cluster_facts(&d).await.unwrap_or_else(|e| {
+                diagnostics.push(e);
+                ClusterFacts::NotRead
+            }),
+            None if d.cluster.is_none() => ClusterFacts::None,
+            None => ClusterFacts::NotRead,
+        };
+        let facts = Facts { default_tags: self.default_tags(), cluster };
+        let mut p = plan::plan(prior.as_ref(), config, &d, &facts);
+        p.diagnostics.extend(diagnostics);
+        p
+    }
+
+    /// Applies a planned change.
+    pub async fn apply(&self, req: Apply) -> Applied {
+        let keep = req.prior.clone();
+        let failed = |d: Vec<Diagnostic>| Applied { state: keep.clone(), diagnostics: d };
+        let Some(engine) = self.engine() else {
+            return failed(vec![not_configured()]);
+        };
+        if self.cancel.is_cancelled() {
+            return failed(vec![crate::domain::engine::cloud_diag("apply the change", &crate::domain::cloud::CloudError::cancelled())]);
+        }
+        let prior = match req.prior.as_ref().map(AccessState::from_value).transpose() {
+            Ok(p) => p,
+            Err(e) => return failed(vec![e]),
+        };
+        let Some(planned) = &req.planned else {
+            let Some(p) = prior else { return Applied::default() };
+            tracing::info!(id = %p.id(), "deleting");
+            return match engine.delete(&with_timeout(p.clone(), Op::Delete, req.timeout)).await {
+                Ok(()) => Applied::default(),
+                Err(f) => answer(Err(f), &p.inputs.timeouts),
+            };
+        };
+        let d = match desired::parse_recorded(&state::inputs_of(planned)) {
+            Ok(d) => d,
+            Err(e) => return failed(e),
+        };
+        let declared = d.timeouts.clone();
+        let r = match &prior {
+            None => {
+                tracing::info!("creating");
+                engine.create(&with_desired_timeout(d, Op::Create, req.timeout)).await
+            }
+            Some(p) => {
+                tracing::info!(id = %p.id(), "updating");
+                engine.update(p, &with_desired_timeout(d, Op::Update, req.timeout)).await
+            }
+        };
+        answer(r, &declared)
+    }
+
+    /// Reads the access: None when it is gone.
+    pub async fn read(&self, state: &Value) -> Result<Option<Value>, Vec<Diagnostic>> {
+        let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
+        let prior = AccessState::from_value(state).map_err(|e| vec![e])?;
+        engine.read(&prior).await.map(|s| s.map(|s| s.to_value())).map_err(|e| vec![e])
+    }
+
+    /// Imports the access whose cluster group is `id`.
+    pub async fn import(&self, id: &str) -> Result<Value, Vec<Diagnostic>> {
+        let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
+        engine.import(id.trim()).await.map(|s| s.to_value()).map_err(|e| vec![e])
+    }
+
+    /// Brings a stored state of an earlier schema version to this one.
+    pub fn upgrade(&self, raw: &serde_json::Value, version: i64) -> Result<Value, Diagnostic> {
+        state::upgrade(raw, version)
+    }
+
+    /// Cancels in-flight and later work (StopProvider, Pulumi's Cancel), before Configure too.
+    pub fn cancel(&self) {
+        tracing::info!("cancelling in-flight work");
+        self.cancel.cancel();
+    }
+
+    /// True when a plan's diagnostics stop it.
+    pub fn refused(p: &Plan) -> bool {
+        has_errors(&p.diagnostics)
+    }
+}
+
+/// The state an apply returns: the timeouts the configuration declared are recorded, not the
+/// operation's own.
+fn answer(r: Result<AccessState, Failed>, declared: &Option<Known<Timeouts>>) -> Applied {
+    let record = |mut s: AccessState| {
+        s.inputs.timeouts = declared.clone();
+        s.to_value()
+    };
+    match r {
+        Ok(s) => Applied { state: Some(record(s)), diagnostics: Vec::new() },
+        Err(f) => Applied { state: f.state.map(record), diagnostics: f.diagnostics },
+    }
+}
+
+fn with_desired_timeout(mut d: Desired, op: Op, timeout: Option<Duration>) -> Desired {
+    let Some(t) = timeout.filter(|t| !t.is_zero()) else { return d };
+    let Ok(tt) = Timeout::parse(&format!("{}ms", t.as_millis())) else { return d };
+    let mut ts = d.timeouts.as_ref().and_then(Known::known).cloned().unwrap_or_default();
+    match op {
+        Op::Create => ts.create = Some(tt),
+        Op::Update => ts.update = Some(tt),
+        Op::Delete => ts.delete = Some(tt),
+    }
+    d.timeouts = Some(Known::Known(ts));
+    d
+}
+
+fn with_timeout(mut s: AccessState, op: Op, timeout: Option<Duration>) -> AccessState {
+    s.inputs = with_desired_timeout(s.inputs, op, timeout);
+    s
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;
