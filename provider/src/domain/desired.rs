@@ -85,6 +85,9 @@ pub struct Desired {
     pub exclusive_ingress: Input<bool>,
     pub tags: Input<BTreeMap<String, String>>,
     pub timeouts: Input<Timeouts>,
+    /// The timeout of this one operation when the engine gives one (Pulumi's `customTimeouts`): it
+    /// bounds the operation but is not an input, so it is never recorded.
+    pub op_timeout: Option<Duration>,
 }
 
 /// A parse that succeeded, with the warnings it found.
@@ -121,6 +124,9 @@ impl Desired {
 
     /// The timeout of `op`: the declared one, else the default.
     pub fn timeout(&self, op: Op) -> Duration {
+        if let Some(t) = self.op_timeout {
+            return t;
+        }
         let declared = known(&self.timeouts).and_then(|t| match op {
             Op::Create => t.create.as_ref(),
             Op::Update => t.update.as_ref(),
@@ -374,6 +380,7 @@ fn parse_with(config: &Value, rules: bool) -> Result<Checked<Desired>, Vec<Diagn
         exclusive_ingress: read::boolean(config.get("exclusive_ingress")),
         tags: parse_tags(&mut p, config.get("tags"), "tags"),
         timeouts: parse_timeouts(&mut p, config.get("timeouts")),
+        op_timeout: None,
     };
     let warnings = if rules { cross_rules(&mut p, &d, config) } else { Vec::new() };
     if p.out.is_empty() {
@@ -526,7 +533,7 @@ fn cross_rules(p: &mut Parser, d: &Desired, config: &Value) -> Vec<Diagnostic> {
     if !config.get("name").is_null() && !config.get("name_prefix").is_null() {
         p.error(AttrPath::attr("name_prefix"), "Conflicting name and name_prefix", "Set name or name_prefix, not both.");
     }
-    cidr_rules(p, d, &mut warnings);
+    cidr_rules(p, d, config, &mut warnings);
     if d.create_client() == Known::Known(false) && known(&d.client_ssh_cidr_blocks).is_some_and(|s| !s.is_empty()) {
         p.error(AttrPath::attr("client_ssh_cidr_blocks"), "SSH rules need the client group", "client_ssh_cidr_blocks adds SSH rules to the created client group; set create_client_security_group = true or remove client_ssh_cidr_blocks.");
     }
@@ -537,12 +544,15 @@ fn cross_rules(p: &mut Parser, d: &Desired, config: &Value) -> Vec<Diagnostic> {
     warnings
 }
 
-fn cidr_rules(p: &mut Parser, d: &Desired, warnings: &mut Vec<Diagnostic>) {
+fn cidr_rules(p: &mut Parser, d: &Desired, config: &Value, warnings: &mut Vec<Diagnostic>) {
     let public_ok = d.allow_public();
     for (attr, set) in [("allowed_cidr_blocks", &d.allowed_cidr_blocks), ("client_ssh_cidr_blocks", &d.client_ssh_cidr_blocks)] {
         let Some(cidrs) = known(set) else { continue };
+        let written = config.get(attr).as_list().unwrap_or_default();
         for (i, c) in cidrs.iter().enumerate() {
-            let path = AttrPath::attr(attr).then_index(i);
+            // the element's index as written (invalid elements are not in the parsed set)
+            let at = written.iter().position(|v| v.as_str() == Some(c.text())).unwrap_or(i);
+            let path = AttrPath::attr(attr).then_index(at);
             if !c.is_canonical() {
                 let net = c.net();
                 warnings.push(Diagnostic::warning(path.clone(), "CIDR block is not in canonical form", format!("{:?} is the network {net}; AWS stores it as {net}. Write {:?} so that an imported access plans no change.", c.text(), net.to_string())));

@@ -19,7 +19,7 @@ use crate::domain::engine::{Backoff, Engine, Failed, TagSettings};
 use crate::domain::plan::{self, ClusterFacts, Facts, Plan};
 use crate::domain::settings::{self, AwsSettings, Settings};
 use crate::domain::state::{self, AccessState};
-use crate::domain::types::{Known, Timeout};
+use crate::domain::types::Known;
 use crate::domain::value::Value;
 
 /// Makes the cloud the engine talks to from the provider's AWS settings.
@@ -247,16 +247,8 @@ fn answer(r: Result<AccessState, Failed>, declared: &Option<Known<Timeouts>>) ->
     }
 }
 
-fn with_desired_timeout(mut d: Desired, op: Op, timeout: Option<Duration>) -> Desired {
-    let Some(t) = timeout.filter(|t| !t.is_zero()) else { return d };
-    let Ok(tt) = Timeout::parse(&format!("{}ms", t.as_millis())) else { return d };
-    let mut ts = d.timeouts.as_ref().and_then(Known::known).cloned().unwrap_or_default();
-    match op {
-        Op::Create => ts.create = Some(tt),
-        Op::Update => ts.update = Some(tt),
-        Op::Delete => ts.delete = Some(tt),
-    }
-    d.timeouts = Some(Known::Known(ts));
+fn with_desired_timeout(mut d: Desired, _op: Op, timeout: Option<Duration>) -> Desired {
+    d.op_timeout = timeout.filter(|t| !t.is_zero());
     d
 }
 

@@ -48,6 +48,7 @@ fn recorded_inputs(cg: &Group, observed_tags: &BTreeMap<String, String>) -> Desi
         tags,
         timeouts: r.timeouts.map(Known::Known),
         port: None,
+        op_timeout: None,
     }
 }
 
