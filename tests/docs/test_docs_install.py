@@ -7,12 +7,7 @@ import json
 import shutil
 import subprocess
 
-import pytest
-
-from docs_harness import PROVIDER_SOURCE, REPO, TERRAFORMS, TF_PLUGIN, aws_env
-
-TF_PARAMS = pytest.mark.parametrize("version,terraform", TERRAFORMS,
-                                    ids=[f"terraform-{v}" for v, _ in TERRAFORMS])
+from docs_harness import PROVIDER_SOURCE, REPO, TF_PLUGIN, aws_env
 
 MAIN_TF = f'''terraform {{
   required_providers {{
@@ -41,7 +36,6 @@ def cargo_version() -> str:
     raise AssertionError("no workspace version in Cargo.toml")
 
 
-@TF_PARAMS
 def test_filesystem_mirror_install(version, terraform, plugin_built, tmp_path):
     v = cargo_version()
     assert v == "0.1.0", "update MAIN_TF and the README's filesystem mirror example to the new version"

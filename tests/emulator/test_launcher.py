@@ -29,6 +29,7 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
+import emulator_fixture  # noqa: E402  (tests/common)
 from harness import SEED, start_emulator  # noqa: E402
 
 REGION = "us-east-1"
@@ -40,12 +41,12 @@ _cidr = itertools.count(100)
 # ----------------------------------------------------------------------------------------
 # fixtures and helpers
 # ----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def emulator():
-    emu = start_emulator()
-    yield emu
-    rc = emu.stop()
-    assert rc == 0, emu.stderr()
+@pytest.fixture
+def emulator(emulator_process):
+    """The run's one emulator (tests/common/emulator_fixture.py, which checks that it exits 0),
+    reset before each test. The tests of starting and stopping start their own."""
+    emulator_fixture.reset(emulator_process.url)
+    return emulator_process
 
 
 def client(emulator, service, retries=1):

@@ -1,11 +1,9 @@
-"""Fixtures: the seeded emulator, a fake engine recording Log calls, and one plugin process that was
-handshaken and configured as the engine would (see pulumi_harness.py)."""
+"""Fixtures: the run's one emulator (tests/common/emulator_fixture.py), reset and re-seeded for each
+test, a fake engine recording Log calls, and one plugin process that was handshaken and configured
+against the emulator as the engine would (see pulumi_harness.py)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from concurrent import futures
 
 import boto3
@@ -14,22 +12,17 @@ import pytest
 from botocore.config import Config
 from pulumi.runtime.proto import engine_pb2_grpc, provider_pb2
 
-from pulumi_harness import (REGION, SEED, Emu, FakeEngine, _EngineServicer, configure, start_emulator,
-                            start_plugin)
+import emulator_fixture  # tests/common
+from pulumi_harness import REGION, Emu, FakeEngine, _EngineServicer, configure, start_plugin
 
 
-@pytest.fixture(scope="session")
-def emulator():
-    emu = start_emulator()
-    try:
-        out = subprocess.run([sys.executable, SEED, "--endpoint", emu.url, "--region", REGION],
-                             check=True, capture_output=True, text=True, timeout=120).stdout
-        kw = dict(endpoint_url=emu.url, region_name=REGION, aws_access_key_id="testing",
-                  aws_secret_access_key="testing", config=Config(retries={"max_attempts": 2}))
-        yield Emu(url=emu.url, seed=json.loads(out), ec2=boto3.client("ec2", **kw),
-                  elasticache=boto3.client("elasticache", **kw))
-    finally:
-        emu.stop()
+@pytest.fixture
+def emulator(emulator_process) -> Emu:
+    url = emulator_process.url
+    seed = emulator_fixture.reset_and_seed(url, REGION)
+    kw = dict(endpoint_url=url, region_name=REGION, aws_access_key_id="testing",
+              aws_secret_access_key="testing", config=Config(retries={"max_attempts": 2}))
+    return Emu(url=url, seed=seed, ec2=boto3.client("ec2", **kw), elasticache=boto3.client("elasticache", **kw))
 
 
 @pytest.fixture(scope="session")
@@ -44,13 +37,13 @@ def fake_engine():
 
 
 @pytest.fixture(scope="session")
-def plugin(emulator, fake_engine):
+def plugin(emulator_process, fake_engine):
     p = start_plugin(["--logtostderr", "-v=5", fake_engine.address])
     try:
         hs = p.stub.Handshake(provider_pb2.ProviderHandshakeRequest(engine_address=fake_engine.address,
                                                                    configure_with_urn=True))
         assert hs.accept_secrets and hs.accept_resources
-        resp = configure(p.stub, emulator)
+        resp = configure(p.stub, emulator_process)  # the endpoints only: the URL stays across resets
         assert resp.supportsPreview and resp.acceptSecrets
         yield p
     finally:

