@@ -245,7 +245,6 @@ pub fn pretty(v: &Json) -> String {
     s
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,20 +38,38 @@ impl Core {
         self.0.plan(prior, cfg).await
     }
 
-    async fn run(&self, prior: Option<&Value>, planned: Option<&Value>) -> Result<Option<Value>, Failure> {
-        let a = self.0.apply(Apply { prior: prior.cloned(), planned: planned.cloned(), timeout: None }).await;
+    async fn run(
+        &self,
+        prior: Option<&Value>,
+        planned: Option<&Value>,
+    ) -> Result<Option<Value>, Failure> {
+        let a = self
+            .0
+            .apply(Apply {
+                prior: prior.cloned(),
+                planned: planned.cloned(),
+                timeout: None,
+            })
+            .await;
         if a.diagnostics.iter().any(Diagnostic::is_error) {
-            return Err(Failure { diagnostics: a.diagnostics, state: a.state });
+            return Err(Failure {
+                diagnostics: a.diagnostics,
+                state: a.state,
+            });
         }
         Ok(a.state)
     }
 
     async fn create(&self, planned: &Value) -> Result<Value, Failure> {
-        self.run(None, Some(planned)).await.map(Option::unwrap_or_default)
+        self.run(None, Some(planned))
+            .await
+            .map(Option::unwrap_or_default)
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, Failure> {
-        self.run(Some(prior), Some(planned)).await.map(Option::unwrap_or_default)
+        self.run(Some(prior), Some(planned))
+            .await
+            .map(Option::unwrap_or_default)
     }
 
     async fn delete(&self, st: &Value) -> Result<(), Failure> {
@@ -59,11 +77,17 @@ impl Core {
     }
 
     async fn read(&self, st: &Value) -> Result<Option<Value>, Failure> {
-        self.0.read(st).await.map_err(|diagnostics| Failure { diagnostics, state: None })
+        self.0.read(st).await.map_err(|diagnostics| Failure {
+            diagnostics,
+            state: None,
+        })
     }
 
     async fn import(&self, id: &str) -> Result<Value, Failure> {
-        self.0.import(id).await.map_err(|diagnostics| Failure { diagnostics, state: None })
+        self.0.import(id).await.map_err(|diagnostics| Failure {
+            diagnostics,
+            state: None,
+        })
     }
 }
 
@@ -94,7 +118,11 @@ async fn engine(emu: &Emulator) -> Result<Core> {
 
 async fn apply(e: &Core, prior: Option<&Value>, cfg: &Value) -> Result<Value> {
     let p = e.plan(prior, cfg).await;
-    anyhow::ensure!(p.diagnostics.iter().all(|d| !d.is_error()), "plan: {:?}", p.diagnostics);
+    anyhow::ensure!(
+        p.diagnostics.iter().all(|d| !d.is_error()),
+        "plan: {:?}",
+        p.diagnostics
+    );
     let r = match prior {
         Some(prior) if !p.replaces() => e.update(prior, &p.planned).await,
         _ => e.create(&p.planned).await,
@@ -468,8 +496,20 @@ async fn attach_to_and_detach_from_a_replication_group() -> Result<()> {
         "{calls:?}"
     );
     assert_eq!(
-        calls.iter().filter(|c| c.service == "elasticache").map(|c| c.action.as_str()).collect::<Vec<_>>(),
-        ["DescribeReplicationGroups", "DescribeCacheClusters", "DescribeCacheClusters", "DescribeCacheClusters", "DescribeReplicationGroups", "DescribeCacheClusters", "DescribeCacheSubnetGroups"],
+        calls
+            .iter()
+            .filter(|c| c.service == "elasticache")
+            .map(|c| c.action.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "DescribeReplicationGroups",
+            "DescribeCacheClusters",
+            "DescribeCacheClusters",
+            "DescribeCacheClusters",
+            "DescribeReplicationGroups",
+            "DescribeCacheClusters",
+            "DescribeCacheSubnetGroups"
+        ],
         "{calls:?}"
     );
     assert_eq!(read.get("attach_to_cluster"), &Value::Bool(true));
@@ -667,12 +707,7 @@ async fn deleting_an_access_whose_groups_are_already_gone_succeeds() {
     let r = e.delete(&st).await;
     assert!(r.is_ok(), "{:?}", r.err().map(|x| x.to_string()));
     // one read shows that nothing is left: nothing to revoke or delete
-    assert_eq!(
-        emu.actions().expect("calls"),
-        [
-            "DescribeSecurityGroups"
-        ]
-    );
+    assert_eq!(emu.actions().expect("calls"), ["DescribeSecurityGroups"]);
     assert!(e.read(&st).await.expect("read").is_none());
 }
 
@@ -730,10 +765,13 @@ async fn assume_role_signs_the_calls_with_the_roles_credentials() {
     // STS is reached through the standard per-service variable (only this test calls STS).
     std::env::set_var("AWS_ENDPOINT_URL_STS", &emu.url);
     let role = "arn:aws:iam::123456789012:role/cache-admin";
-    let e = connect(&emu, serde_json::json!({
-        "assume_role": {"role_arn": role, "session_name": "ci-plan", "external_id": "ext-42"},
-        "default_tags": null,
-    }))
+    let e = connect(
+        &emu,
+        serde_json::json!({
+            "assume_role": {"role_arn": role, "session_name": "ci-plan", "external_id": "ext-42"},
+            "default_tags": null,
+        }),
+    )
     .await
     .expect("connect");
     emu.reset_calls().expect("reset");

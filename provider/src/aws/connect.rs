@@ -58,10 +58,15 @@ impl Aws {
     }
 
     /// [`Aws::connect`] starting from `loader` instead of the bare default chain.
-    pub async fn connect_with(s: &AwsSettings, loader: ConfigLoader) -> Result<Aws, Vec<Diagnostic>> {
+    pub async fn connect_with(
+        s: &AwsSettings,
+        loader: ConfigLoader,
+    ) -> Result<Aws, Vec<Diagnostic>> {
         let files = profile_files(s);
         if let Some(name) = &s.profile {
-            check_profile(name, files.as_ref()).await.map_err(|d| vec![d])?;
+            check_profile(name, files.as_ref())
+                .await
+                .map_err(|d| vec![d])?;
         }
         let mut loader = loader.retry_config(retry_config(s.max_attempts));
         if let Some(region) = &s.region {
@@ -96,16 +101,28 @@ impl Aws {
             }
             let provider = builder.build().await;
             debug!(role_arn = %role.role_arn, session_name = %role.session_name, "assuming role");
-            sdk = sdk.into_builder().credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(provider)).build();
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+                    provider,
+                ))
+                .build();
         }
-        Ok(Aws::from_sdk_config(&sdk, s.endpoints.ec2.as_deref(), s.endpoints.elasticache.as_deref()))
+        Ok(Aws::from_sdk_config(
+            &sdk,
+            s.endpoints.ec2.as_deref(),
+            s.endpoints.elasticache.as_deref(),
+        ))
     }
 }
 
 /// Fails early, with the profiles that do exist, when an explicit `profile` is not defined. A file
 /// that cannot be read is left to the SDK (which reports it when credentials are needed).
 #[allow(deprecated)]
-async fn check_profile(name: &str, files: Option<&aws_config::profile::profile_file::ProfileFiles>) -> Result<(), Diagnostic> {
+async fn check_profile(
+    name: &str,
+    files: Option<&aws_config::profile::profile_file::ProfileFiles>,
+) -> Result<(), Diagnostic> {
     check_profile_in(name, &aws_types::os_shim_internal::Env::real(), files).await
 }
 
@@ -117,7 +134,8 @@ pub(crate) async fn check_profile_in(
 ) -> Result<(), Diagnostic> {
     let fs = aws_types::os_shim_internal::Fs::real();
     let default_files = Default::default();
-    let Ok(set) = aws_config::profile::load(&fs, env, files.unwrap_or(&default_files), None).await else {
+    let Ok(set) = aws_config::profile::load(&fs, env, files.unwrap_or(&default_files), None).await
+    else {
         return Ok(());
     };
     if set.get_profile(name).is_some() {
@@ -125,7 +143,11 @@ pub(crate) async fn check_profile_in(
     }
     let mut names: Vec<&str> = set.profiles().collect();
     names.sort_unstable();
-    let available = if names.is_empty() { "no profile is defined there".to_string() } else { format!("defined: {}", names.join(", ")) };
+    let available = if names.is_empty() {
+        "no profile is defined there".to_string()
+    } else {
+        format!("defined: {}", names.join(", "))
+    };
     Err(Diagnostic::error(
         AttrPath::attr("profile"),
         "AWS profile not found",

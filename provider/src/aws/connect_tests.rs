@@ -18,7 +18,11 @@ fn test_loader() -> ConfigLoader {
 fn settings(ec2: Option<String>, elasticache: Option<&str>, max_attempts: u32) -> AwsSettings {
     AwsSettings {
         region: Some("eu-west-1".to_string()),
-        endpoints: EndpointSettings { ec2, elasticache: elasticache.map(str::to_string), sts: None },
+        endpoints: EndpointSettings {
+            ec2,
+            elasticache: elasticache.map(str::to_string),
+            sts: None,
+        },
         max_attempts,
         ..AwsSettings::default()
     }
@@ -26,7 +30,10 @@ fn settings(ec2: Option<String>, elasticache: Option<&str>, max_attempts: u32) -
 
 #[tokio::test]
 async fn no_region_is_reported_at_region() {
-    let s = AwsSettings { max_attempts: 1, ..AwsSettings::default() };
+    let s = AwsSettings {
+        max_attempts: 1,
+        ..AwsSettings::default()
+    };
     let loader = test_loader().region(None::<aws_types::region::Region>);
     // the environment may carry a Region: only check the path when none was found
     if let Err(d) = Aws::connect_with(&s, loader).await {
@@ -80,7 +87,10 @@ async fn an_undefined_profile_is_reported_at_profile_with_the_defined_ones() {
     let d = missing.unwrap_err();
     assert_eq!(d.path_text(), "profile");
     let text = d.to_string();
-    assert!(text.contains("defined: dev, prod") && text.contains("AWS_PROFILE"), "{text}");
+    assert!(
+        text.contains("defined: dev, prod") && text.contains("AWS_PROFILE"),
+        "{text}"
+    );
 }
 
 /// Serves one HTTP request on 127.0.0.1 with `status` and `body`; returns the URL and the request
@@ -186,4 +196,3 @@ async fn an_ec2_error_answer_is_classified_by_its_code() {
     assert!(err.to_string().contains("used by another group"), "{err}");
     assert!(err.to_string().contains("req-7"), "{err}");
 }
-

@@ -11,7 +11,9 @@ use tracing::debug;
 
 use crate::aws::errors::cloud_error;
 use crate::aws::Aws;
-use crate::domain::cloud::{CloudError, CreatedGroup, Group, GroupFilter, Holders, Rule, RuleSpec, Source};
+use crate::domain::cloud::{
+    CloudError, CreatedGroup, Group, GroupFilter, Holders, Rule, RuleSpec, Source,
+};
 
 pub(crate) fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
     let mut b = Filter::builder().name(name);
@@ -183,7 +185,10 @@ impl Aws {
         Ok(groups)
     }
 
-    pub(crate) async fn ec2_find_security_groups(&self, f: &GroupFilter) -> Result<Vec<Group>, CloudError> {
+    pub(crate) async fn ec2_find_security_groups(
+        &self,
+        f: &GroupFilter,
+    ) -> Result<Vec<Group>, CloudError> {
         let mut filters = Vec::new();
         if let Some(v) = &f.vpc_id {
             filters.push(filter("vpc-id", [v.as_str()]));
@@ -224,16 +229,26 @@ impl Aws {
             .send()
             .await
             .map_err(|e| cloud_error("CreateSecurityGroup", e))?;
-        let id = out.group_id().map(str::to_string).ok_or_else(|| CloudError::Other {
-            code: "InvalidResponse".to_string(),
-            message: format!("CreateSecurityGroup for {name} answered without a group id"),
-        })?;
+        let id = out
+            .group_id()
+            .map(str::to_string)
+            .ok_or_else(|| CloudError::Other {
+                code: "InvalidResponse".to_string(),
+                message: format!("CreateSecurityGroup for {name} answered without a group id"),
+            })?;
         // arn:aws:ec2:<region>:<account>:security-group/<id>
-        let owner_id = out.security_group_arn().and_then(|arn| arn.split(':').nth(4)).filter(|a| !a.is_empty()).map(str::to_string);
+        let owner_id = out
+            .security_group_arn()
+            .and_then(|arn| arn.split(':').nth(4))
+            .filter(|a| !a.is_empty())
+            .map(str::to_string);
         Ok(CreatedGroup { id, owner_id })
     }
 
-    pub(crate) async fn ec2_describe_security_groups(&self, ids: &[String]) -> Result<Vec<Group>, CloudError> {
+    pub(crate) async fn ec2_describe_security_groups(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<Group>, CloudError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -242,7 +257,10 @@ impl Aws {
             .await
     }
 
-    pub(crate) async fn ec2_describe_rules(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError> {
+    pub(crate) async fn ec2_describe_rules(
+        &self,
+        group_ids: &[String],
+    ) -> Result<Vec<Rule>, CloudError> {
         if group_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -299,7 +317,11 @@ impl Aws {
             .collect())
     }
 
-    pub(crate) async fn ec2_revoke_ingress(&self, group_id: &str, rule_ids: &[String]) -> Result<(), CloudError> {
+    pub(crate) async fn ec2_revoke_ingress(
+        &self,
+        group_id: &str,
+        rule_ids: &[String],
+    ) -> Result<(), CloudError> {
         if rule_ids.is_empty() {
             return Ok(());
         }
@@ -398,7 +420,11 @@ impl Aws {
         Ok(())
     }
 
-    pub(crate) async fn ec2_find_holders(&self, group_id: &str, vpc_id: &str) -> Result<Holders, CloudError> {
+    pub(crate) async fn ec2_find_holders(
+        &self,
+        group_id: &str,
+        vpc_id: &str,
+    ) -> Result<Holders, CloudError> {
         let mut holders = Holders::default();
 
         let mut token: Option<String> = None;
@@ -445,7 +471,12 @@ impl Aws {
             }
         }
 
-        holders.clusters = self.clusters_using_group(group_id).await?.iter().map(|c| c.id().to_string()).collect();
+        holders.clusters = self
+            .clusters_using_group(group_id)
+            .await?
+            .iter()
+            .map(|c| c.id().to_string())
+            .collect();
         Ok(holders)
     }
 }

@@ -259,7 +259,10 @@ impl Aws {
         })
     }
 
-    pub(crate) async fn ec_describe_cluster(&self, cluster: &ClusterRef) -> Result<ClusterInfo, CloudError> {
+    pub(crate) async fn ec_describe_cluster(
+        &self,
+        cluster: &ClusterRef,
+    ) -> Result<ClusterInfo, CloudError> {
         match cluster {
             ClusterRef::ReplicationGroup(id) => self.describe_replication_group(id).await,
             ClusterRef::CacheCluster(id) => self.describe_single_cache_cluster(id).await,
@@ -269,12 +272,26 @@ impl Aws {
 
     /// The cluster's groups member by member: the replication group (its status and members), then
     /// each member by id; never a page through the Region.
-    pub(crate) async fn ec_cluster_groups(&self, cluster: &ClusterRef) -> Result<ClusterGroups, CloudError> {
+    pub(crate) async fn ec_cluster_groups(
+        &self,
+        cluster: &ClusterRef,
+    ) -> Result<ClusterGroups, CloudError> {
         match cluster {
             ClusterRef::ReplicationGroup(id) => {
                 debug!(operation = "DescribeReplicationGroups", replication_group_id = %id, "AWS call");
-                let out = self.elasticache.describe_replication_groups().replication_group_id(id).send().await.map_err(|e| cloud_error("DescribeReplicationGroups", e))?;
-                let rg = out.replication_groups().first().ok_or_else(|| not_found("ReplicationGroupNotFoundFault", format!("replication group {id} not found")))?;
+                let out = self
+                    .elasticache
+                    .describe_replication_groups()
+                    .replication_group_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| cloud_error("DescribeReplicationGroups", e))?;
+                let rg = out.replication_groups().first().ok_or_else(|| {
+                    not_found(
+                        "ReplicationGroupNotFoundFault",
+                        format!("replication group {id} not found"),
+                    )
+                })?;
                 let mut members = Vec::new();
                 for m in rg.member_clusters() {
                     match self.describe_cache_cluster(m, false).await {
@@ -284,25 +301,40 @@ impl Aws {
                         Err(e) => return Err(e),
                     }
                 }
-                Ok(ClusterGroups { status: rg.status().unwrap_or_default().to_string(), members })
+                Ok(ClusterGroups {
+                    status: rg.status().unwrap_or_default().to_string(),
+                    members,
+                })
             }
             ClusterRef::CacheCluster(id) => {
                 let cc = self.describe_cache_cluster(id, false).await?;
-                Ok(ClusterGroups { status: cc.cache_cluster_status().unwrap_or_default().to_string(), members: vec![(id.clone(), cache_cluster_groups(&cc))] })
+                Ok(ClusterGroups {
+                    status: cc.cache_cluster_status().unwrap_or_default().to_string(),
+                    members: vec![(id.clone(), cache_cluster_groups(&cc))],
+                })
             }
             ClusterRef::Serverless(name) => {
                 let sc = self.describe_serverless_cache(name).await?;
-                Ok(ClusterGroups { status: sc.status().unwrap_or_default().to_string(), members: vec![(name.clone(), sc.security_group_ids().to_vec())] })
+                Ok(ClusterGroups {
+                    status: sc.status().unwrap_or_default().to_string(),
+                    members: vec![(name.clone(), sc.security_group_ids().to_vec())],
+                })
             }
         }
     }
 
     /// The clusters of the Region that use `group_id` (every page of DescribeCacheClusters, and of
     /// DescribeServerlessCaches).
-    pub(crate) async fn clusters_using_group(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
+    pub(crate) async fn clusters_using_group(
+        &self,
+        group_id: &str,
+    ) -> Result<Vec<ClusterRef>, CloudError> {
         let mut out: Vec<ClusterRef> = Vec::new();
         self.all_cache_clusters(|c| {
-            if c.security_groups().iter().any(|m| m.security_group_id() == Some(group_id)) {
+            if c.security_groups()
+                .iter()
+                .any(|m| m.security_group_id() == Some(group_id))
+            {
                 let r = match (c.replication_group_id(), c.cache_cluster_id()) {
                     (Some(rg), _) => Some(ClusterRef::ReplicationGroup(rg.to_string())),
                     (None, Some(id)) => Some(ClusterRef::CacheCluster(id.to_string())),
@@ -316,11 +348,24 @@ impl Aws {
         .await?;
         let mut token: Option<String> = None;
         loop {
-            debug!(operation = "DescribeServerlessCaches", page = token.is_some(), "AWS call");
-            let page = self.elasticache.describe_serverless_caches().set_next_token(token.take()).send().await.map_err(|e| cloud_error("DescribeServerlessCaches", e))?;
+            debug!(
+                operation = "DescribeServerlessCaches",
+                page = token.is_some(),
+                "AWS call"
+            );
+            let page = self
+                .elasticache
+                .describe_serverless_caches()
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| cloud_error("DescribeServerlessCaches", e))?;
             for sc in page.serverless_caches() {
                 if sc.security_group_ids().iter().any(|g| g == group_id) {
-                    out.extend(sc.serverless_cache_name().map(|n| ClusterRef::Serverless(n.to_string())));
+                    out.extend(
+                        sc.serverless_cache_name()
+                            .map(|n| ClusterRef::Serverless(n.to_string())),
+                    );
                 }
             }
             match page.next_token() {
@@ -373,5 +418,4 @@ impl Aws {
         }
         Ok(())
     }
-
 }

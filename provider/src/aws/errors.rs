@@ -60,7 +60,11 @@ pub fn classify(code: &str, message: impl Into<String>) -> CloudError {
         CloudError::InUse { code, message }
     } else if THROTTLING_CODES.contains(&c) {
         CloudError::Throttled { code, message }
-    } else if c.starts_with("Invalid") || c.ends_with("LimitExceeded") || c.ends_with("QuotaExceeded") || REFUSAL_CODES.contains(&c) {
+    } else if c.starts_with("Invalid")
+        || c.ends_with("LimitExceeded")
+        || c.ends_with("QuotaExceeded")
+        || REFUSAL_CODES.contains(&c)
+    {
         CloudError::Invalid { code, message }
     } else {
         CloudError::Other { code, message }
@@ -133,7 +137,6 @@ pub(crate) fn not_found(code: &str, message: String) -> CloudError {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,18 +147,90 @@ mod tests {
         let of = |e: CloudError| std::mem::discriminant(&e);
         let m = || "m".to_string();
         for (code, want) in [
-            ("InvalidGroup.NotFound", of(CloudError::NotFound { code: m(), message: m() })),
-            ("InvalidSecurityGroupRuleId.NotFound", of(CloudError::NotFound { code: m(), message: m() })),
-            ("ReplicationGroupNotFoundFault", of(CloudError::NotFound { code: m(), message: m() })),
-            ("InvalidPermission.Duplicate", of(CloudError::Duplicate { code: m(), message: m() })),
-            ("InvalidGroup.Duplicate", of(CloudError::AlreadyExists { code: m(), message: m() })),
-            ("DependencyViolation", of(CloudError::InUse { code: m(), message: m() })),
-            ("InvalidReplicationGroupState", of(CloudError::InUse { code: m(), message: m() })),
-            ("RequestLimitExceeded", of(CloudError::Throttled { code: m(), message: m() })),
-            ("Throttling", of(CloudError::Throttled { code: m(), message: m() })),
-            ("RulesPerSecurityGroupLimitExceeded", of(CloudError::Invalid { code: m(), message: m() })),
-            ("UnauthorizedOperation", of(CloudError::Invalid { code: m(), message: m() })),
-            ("InternalError", of(CloudError::Other { code: m(), message: m() })),
+            (
+                "InvalidGroup.NotFound",
+                of(CloudError::NotFound {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "InvalidSecurityGroupRuleId.NotFound",
+                of(CloudError::NotFound {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "ReplicationGroupNotFoundFault",
+                of(CloudError::NotFound {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "InvalidPermission.Duplicate",
+                of(CloudError::Duplicate {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "InvalidGroup.Duplicate",
+                of(CloudError::AlreadyExists {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "DependencyViolation",
+                of(CloudError::InUse {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "InvalidReplicationGroupState",
+                of(CloudError::InUse {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "RequestLimitExceeded",
+                of(CloudError::Throttled {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "Throttling",
+                of(CloudError::Throttled {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "RulesPerSecurityGroupLimitExceeded",
+                of(CloudError::Invalid {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "UnauthorizedOperation",
+                of(CloudError::Invalid {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
+            (
+                "InternalError",
+                of(CloudError::Other {
+                    code: m(),
+                    message: m(),
+                }),
+            ),
         ] {
             assert_eq!(kind(code), want, "{code}");
         }

@@ -30,28 +30,54 @@ mod tests {
     /// Every fluent builder `.verb_noun()` taking no argument in the module's non-test code.
     #[test]
     fn iam_actions_match_the_calls_made() {
-        let sources = [include_str!("ec2.rs"), include_str!("elasticache.rs"), include_str!("mod.rs"), include_str!("connect.rs")];
-        let verbs = ["describe_", "create_", "delete_", "modify_", "authorize_", "revoke_", "update_"];
+        let sources = [
+            include_str!("ec2.rs"),
+            include_str!("elasticache.rs"),
+            include_str!("mod.rs"),
+            include_str!("connect.rs"),
+        ];
+        let verbs = [
+            "describe_",
+            "create_",
+            "delete_",
+            "modify_",
+            "authorize_",
+            "revoke_",
+            "update_",
+        ];
         let mut called = BTreeSet::new();
         for src in sources {
             let code = src.split("#[cfg(test)]").next().unwrap_or_default();
             for piece in code.split('.').skip(1) {
-                let Some(op) = piece.strip_suffix("()").or_else(|| piece.split_once("()").map(|(a, _)| a)) else {
+                let Some(op) = piece
+                    .strip_suffix("()")
+                    .or_else(|| piece.split_once("()").map(|(a, _)| a))
+                else {
                     continue;
                 };
-                if op.chars().all(|c| c.is_ascii_lowercase() || c == '_') && verbs.iter().any(|v| op.starts_with(v)) {
+                if op.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    && verbs.iter().any(|v| op.starts_with(v))
+                {
                     called.insert(pascal(op));
                 }
             }
         }
-        let listed: BTreeSet<String> = super::IAM_ACTIONS.iter().filter_map(|s| s.split_once(':').map(|(_, a)| a.to_string())).collect();
+        let listed: BTreeSet<String> = super::IAM_ACTIONS
+            .iter()
+            .filter_map(|s| s.split_once(':').map(|(_, a)| a.to_string()))
+            .collect();
         assert_eq!(called, listed);
     }
 
     fn pascal(snake: &str) -> String {
-        snake.split('_').map(|p| {
-            let mut c = p.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
-        }).collect()
+        snake
+            .split('_')
+            .map(|p| {
+                let mut c = p.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 }

@@ -49,7 +49,11 @@ impl Aws {
     /// Builds the clients from a loaded SDK configuration, with optional per-service endpoint
     /// overrides. Without an override each SDK applies AWS_ENDPOINT_URL_EC2 /
     /// AWS_ENDPOINT_URL_ELASTICACHE, then AWS_ENDPOINT_URL (and the profile's `endpoint_url`), itself.
-    pub fn from_sdk_config(sdk: &SdkConfig, ec2_endpoint: Option<&str>, elasticache_endpoint: Option<&str>) -> Aws {
+    pub fn from_sdk_config(
+        sdk: &SdkConfig,
+        ec2_endpoint: Option<&str>,
+        elasticache_endpoint: Option<&str>,
+    ) -> Aws {
         let mut ec2 = aws_sdk_ec2::config::Builder::from(sdk);
         if let Some(url) = ec2_endpoint {
             ec2 = ec2.endpoint_url(url);
@@ -58,7 +62,10 @@ impl Aws {
         if let Some(url) = elasticache_endpoint {
             elasticache = elasticache.endpoint_url(url);
         }
-        Aws::from_clients(aws_sdk_ec2::Client::from_conf(ec2.build()), aws_sdk_elasticache::Client::from_conf(elasticache.build()))
+        Aws::from_clients(
+            aws_sdk_ec2::Client::from_conf(ec2.build()),
+            aws_sdk_elasticache::Client::from_conf(elasticache.build()),
+        )
     }
 
     /// The Region the clients talk to.
@@ -80,8 +87,15 @@ impl Connector for AwsConnector {
 
 #[async_trait]
 impl Cloud for Aws {
-    async fn create_security_group(&self, vpc_id: &str, name: &str, description: &str, tags: &BTreeMap<String, String>) -> Result<CreatedGroup, CloudError> {
-        self.ec2_create_security_group(vpc_id, name, description, tags).await
+    async fn create_security_group(
+        &self,
+        vpc_id: &str,
+        name: &str,
+        description: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<CreatedGroup, CloudError> {
+        self.ec2_create_security_group(vpc_id, name, description, tags)
+            .await
     }
     async fn describe_security_groups(&self, ids: &[String]) -> Result<Vec<Group>, CloudError> {
         self.ec2_describe_security_groups(ids).await
@@ -92,19 +106,36 @@ impl Cloud for Aws {
     async fn describe_rules(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError> {
         self.ec2_describe_rules(group_ids).await
     }
-    async fn authorize_ingress(&self, group_id: &str, rules: &[RuleSpec], tags: &BTreeMap<String, String>) -> Result<Vec<Rule>, CloudError> {
+    async fn authorize_ingress(
+        &self,
+        group_id: &str,
+        rules: &[RuleSpec],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<Rule>, CloudError> {
         self.ec2_authorize_ingress(group_id, rules, tags).await
     }
     async fn revoke_ingress(&self, group_id: &str, rule_ids: &[String]) -> Result<(), CloudError> {
         self.ec2_revoke_ingress(group_id, rule_ids).await
     }
-    async fn update_rule_descriptions(&self, group_id: &str, rules: &[(String, RuleSpec)]) -> Result<(), CloudError> {
+    async fn update_rule_descriptions(
+        &self,
+        group_id: &str,
+        rules: &[(String, RuleSpec)],
+    ) -> Result<(), CloudError> {
         self.ec2_update_rule_descriptions(group_id, rules).await
     }
-    async fn create_tags(&self, resource_ids: &[String], tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+    async fn create_tags(
+        &self,
+        resource_ids: &[String],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
         self.ec2_create_tags(resource_ids, tags).await
     }
-    async fn delete_tags(&self, resource_ids: &[String], keys: &[String]) -> Result<(), CloudError> {
+    async fn delete_tags(
+        &self,
+        resource_ids: &[String],
+        keys: &[String],
+    ) -> Result<(), CloudError> {
         self.ec2_delete_tags(resource_ids, keys).await
     }
     async fn delete_security_group(&self, group_id: &str) -> Result<(), CloudError> {
@@ -119,8 +150,13 @@ impl Cloud for Aws {
     async fn cluster_groups(&self, cluster: &ClusterRef) -> Result<ClusterGroups, CloudError> {
         self.ec_cluster_groups(cluster).await
     }
-    async fn set_cluster_security_groups(&self, cluster: &ClusterRef, group_ids: &[String]) -> Result<(), CloudError> {
-        self.ec_set_cluster_security_groups(cluster, group_ids).await
+    async fn set_cluster_security_groups(
+        &self,
+        cluster: &ClusterRef,
+        group_ids: &[String],
+    ) -> Result<(), CloudError> {
+        self.ec_set_cluster_security_groups(cluster, group_ids)
+            .await
     }
     async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
         self.clusters_using_group(group_id).await
@@ -128,8 +164,8 @@ impl Cloud for Aws {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod connect_tests;
 #[cfg(test)]
 mod mock_tests;
+#[cfg(test)]
+mod tests;

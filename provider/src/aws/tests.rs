@@ -30,8 +30,7 @@ use aws_sdk_elasticache::operation::describe_replication_groups::{
     DescribeReplicationGroupsError, DescribeReplicationGroupsOutput,
 };
 use aws_sdk_elasticache::types::{
-    CacheCluster, CacheSubnetGroup, Endpoint, NodeGroup, ReplicationGroup,
-    SecurityGroupMembership,
+    CacheCluster, CacheSubnetGroup, Endpoint, NodeGroup, ReplicationGroup, SecurityGroupMembership,
 };
 use aws_smithy_mocks::{mock, mock_client, Rule as MockRule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -159,12 +158,11 @@ async fn describe_cluster_of_a_cache_cluster_and_a_serverless_cache() {
                 )
                 .build()
         });
-    let sn =
-        mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups).then_output(|| {
-            DescribeCacheSubnetGroupsOutput::builder()
-                .cache_subnet_groups(CacheSubnetGroup::builder().vpc_id("vpc-m").build())
-                .build()
-        });
+    let sn = mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups).then_output(|| {
+        DescribeCacheSubnetGroupsOutput::builder()
+            .cache_subnet_groups(CacheSubnetGroup::builder().vpc_id("vpc-m").build())
+            .build()
+    });
     let sl = mock!(aws_sdk_elasticache::Client::describe_serverless_caches)
         .match_requests(|r| r.serverless_cache_name() == Some("sl-1"))
         .then_output(|| {
@@ -271,26 +269,25 @@ async fn find_holders_reports_interfaces_groups_and_clusters() {
     };
     let ingress = referencing("ip-permission.group-id", &["sg-1", "sg-2"]);
     let egress = referencing("egress.ip-permission.group-id", &["sg-3", "sg-2"]);
-    let clusters =
-        mock!(aws_sdk_elasticache::Client::describe_cache_clusters).then_output(|| {
-            let member = |id: &str, rg: Option<&str>, sg: &str| {
-                CacheCluster::builder()
-                    .cache_cluster_id(id)
-                    .set_replication_group_id(rg.map(str::to_string))
-                    .security_groups(
-                        SecurityGroupMembership::builder()
-                            .security_group_id(sg)
-                            .build(),
-                    )
-                    .build()
-            };
-            DescribeCacheClustersOutput::builder()
-                .cache_clusters(member("rg-1-001", Some("rg-1"), "sg-1"))
-                .cache_clusters(member("rg-1-002", Some("rg-1"), "sg-1"))
-                .cache_clusters(member("mc-1", None, "sg-1"))
-                .cache_clusters(member("other", None, "sg-9"))
+    let clusters = mock!(aws_sdk_elasticache::Client::describe_cache_clusters).then_output(|| {
+        let member = |id: &str, rg: Option<&str>, sg: &str| {
+            CacheCluster::builder()
+                .cache_cluster_id(id)
+                .set_replication_group_id(rg.map(str::to_string))
+                .security_groups(
+                    SecurityGroupMembership::builder()
+                        .security_group_id(sg)
+                        .build(),
+                )
                 .build()
-        });
+        };
+        DescribeCacheClustersOutput::builder()
+            .cache_clusters(member("rg-1-001", Some("rg-1"), "sg-1"))
+            .cache_clusters(member("rg-1-002", Some("rg-1"), "sg-1"))
+            .cache_clusters(member("mc-1", None, "sg-1"))
+            .cache_clusters(member("other", None, "sg-9"))
+            .build()
+    });
     let serverless = mock!(aws_sdk_elasticache::Client::describe_serverless_caches).then_output(|| {
         aws_sdk_elasticache::operation::describe_serverless_caches::DescribeServerlessCachesOutput::builder()
             .serverless_caches(aws_sdk_elasticache::types::ServerlessCache::builder().serverless_cache_name("sl-1").security_group_ids("sg-1").build())
@@ -672,9 +669,15 @@ async fn describe_cluster_of_a_replication_group_makes_three_calls() {
 #[tokio::test]
 async fn cluster_groups_of_a_replication_group_reads_each_member_by_id() {
     let member = |id: &str, rg: &str, groups: &[&str]| {
-        let mut b = CacheCluster::builder().cache_cluster_id(id).replication_group_id(rg);
+        let mut b = CacheCluster::builder()
+            .cache_cluster_id(id)
+            .replication_group_id(rg);
         for g in groups {
-            b = b.security_groups(SecurityGroupMembership::builder().security_group_id(*g).build());
+            b = b.security_groups(
+                SecurityGroupMembership::builder()
+                    .security_group_id(*g)
+                    .build(),
+            );
         }
         b.build()
     };
@@ -694,13 +697,23 @@ async fn cluster_groups_of_a_replication_group_reads_each_member_by_id() {
         });
     let m1 = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
         .match_requests(|r| r.cache_cluster_id() == Some("rg-1-001"))
-        .then_output(move || DescribeCacheClustersOutput::builder().cache_clusters(member("rg-1-001", "rg-1", &["sg-b", "sg-a"])).build());
+        .then_output(move || {
+            DescribeCacheClustersOutput::builder()
+                .cache_clusters(member("rg-1-001", "rg-1", &["sg-b", "sg-a"]))
+                .build()
+        });
     let m2 = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
         .match_requests(|r| r.cache_cluster_id() == Some("rg-1-002"))
-        .then_output(move || DescribeCacheClustersOutput::builder().cache_clusters(member("rg-1-002", "rg-1", &["sg-a", "sg-c"])).build());
+        .then_output(move || {
+            DescribeCacheClustersOutput::builder()
+                .cache_clusters(member("rg-1-002", "rg-1", &["sg-a", "sg-c"]))
+                .build()
+        });
     let missing = mock!(aws_sdk_elasticache::Client::describe_replication_groups)
         .match_requests(|r| r.replication_group_id() == Some("rg-missing"))
-        .then_error(|| DescribeReplicationGroupsError::generic(meta("ReplicationGroupNotFoundFault")));
+        .then_error(|| {
+            DescribeReplicationGroupsError::generic(meta("ReplicationGroupNotFoundFault"))
+        });
     let aws = aws(&[], &[&rg, &m1, &m2, &missing]);
     let groups = aws.cluster_groups(&rg_ref("rg-1")).await.unwrap();
     assert_eq!(
@@ -713,8 +726,14 @@ async fn cluster_groups_of_a_replication_group_reads_each_member_by_id() {
             ],
         }
     );
-    assert!(!groups.is_available() && groups.has_anywhere("sg-c") && !groups.has_everywhere("sg-c"));
-    assert_eq!((rg.num_calls(), m1.num_calls(), m2.num_calls()), (1, 1, 1), "one call per member, no paging");
+    assert!(
+        !groups.is_available() && groups.has_anywhere("sg-c") && !groups.has_everywhere("sg-c")
+    );
+    assert_eq!(
+        (rg.num_calls(), m1.num_calls(), m2.num_calls()),
+        (1, 1, 1),
+        "one call per member, no paging"
+    );
     let err = aws.cluster_groups(&rg_ref("rg-missing")).await.unwrap_err();
     assert!(matches!(err, CloudError::NotFound { .. }), "{err:?}");
 }
@@ -815,4 +834,3 @@ fn errors_without_a_code_are_timeout_or_request_failed() {
     assert_eq!(e.code(), "RequestFailed");
     assert!(e.to_string().contains("bad input"), "{e}");
 }
-

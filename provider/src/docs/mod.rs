@@ -395,4 +395,3 @@ fn finish(mut s: String) -> String {
     s.push('\n');
     s
 }
-

@@ -167,12 +167,18 @@ impl ClusterGroups {
 
     /// True when every member uses `group`.
     pub fn has_everywhere(&self, group: &str) -> bool {
-        !self.members.is_empty() && self.members.iter().all(|(_, g)| g.iter().any(|x| x == group))
+        !self.members.is_empty()
+            && self
+                .members
+                .iter()
+                .all(|(_, g)| g.iter().any(|x| x == group))
     }
 
     /// True when some member uses `group`.
     pub fn has_anywhere(&self, group: &str) -> bool {
-        self.members.iter().any(|(_, g)| g.iter().any(|x| x == group))
+        self.members
+            .iter()
+            .any(|(_, g)| g.iter().any(|x| x == group))
     }
 
     /// Every group some member uses, first-seen order.
@@ -300,8 +306,10 @@ impl CloudError {
     /// True for failures worth retrying later: throttling and AWS's or the network's transient
     /// failures (5xx, timeouts, lost connections).
     pub fn is_transient(&self) -> bool {
-        matches!(self, CloudError::Throttled { .. } | CloudError::Other { .. })
-            && self.code() != CANCELLED
+        matches!(
+            self,
+            CloudError::Throttled { .. } | CloudError::Other { .. }
+        ) && self.code() != CANCELLED
     }
 
     /// The operation was cancelled (StopProvider, Pulumi's Cancel).

@@ -168,7 +168,10 @@ impl Desired {
             out.insert(c.net().to_string(), Source::Cidr(c.net()));
         }
         for p in pls {
-            out.insert(p.as_str().to_string(), Source::PrefixList(p.as_str().into()));
+            out.insert(
+                p.as_str().to_string(),
+                Source::PrefixList(p.as_str().into()),
+            );
         }
         Known::Known(out)
     }
@@ -191,23 +194,48 @@ impl Desired {
         let mut v = Value::Map(BTreeMap::new());
         let s = |i: &Input<String>| input_value(i, |s| Value::string(s.as_str()));
         let b = |i: &Input<bool>| input_value(i, |b| Value::Bool(*b));
-        v.set("vpc_id", input_value(&self.vpc_id, |x| Value::string(x.as_str())));
+        v.set(
+            "vpc_id",
+            input_value(&self.vpc_id, |x| Value::string(x.as_str())),
+        );
         v.set("cluster", input_value(&self.cluster, cluster_value));
         v.set("port", input_value(&self.port, |p| Value::from(p.get())));
         v.set("name", s(&self.name));
         v.set("name_prefix", s(&self.name_prefix));
         v.set("description", s(&self.description));
-        v.set("create_client_security_group", b(&self.create_client_security_group));
-        v.set("client_security_group_ids", set_value(&self.client_security_group_ids, |g| g.text()));
-        v.set("allowed_cidr_blocks", set_value(&self.allowed_cidr_blocks, |c| c.text()));
-        v.set("allowed_prefix_list_ids", set_value(&self.allowed_prefix_list_ids, |p| p.as_str()));
+        v.set(
+            "create_client_security_group",
+            b(&self.create_client_security_group),
+        );
+        v.set(
+            "client_security_group_ids",
+            set_value(&self.client_security_group_ids, |g| g.text()),
+        );
+        v.set(
+            "allowed_cidr_blocks",
+            set_value(&self.allowed_cidr_blocks, |c| c.text()),
+        );
+        v.set(
+            "allowed_prefix_list_ids",
+            set_value(&self.allowed_prefix_list_ids, |p| p.as_str()),
+        );
         v.set("allow_public_cidrs", b(&self.allow_public_cidrs));
-        v.set("client_ssh_cidr_blocks", set_value(&self.client_ssh_cidr_blocks, |c| c.text()));
+        v.set(
+            "client_ssh_cidr_blocks",
+            set_value(&self.client_ssh_cidr_blocks, |c| c.text()),
+        );
         v.set("attach_to_cluster", b(&self.attach_to_cluster));
         v.set("exclusive_ingress", b(&self.exclusive_ingress));
-        v.set("tags", input_value(&self.tags, |t| {
-            Value::Map(t.iter().map(|(k, x)| (k.clone(), Value::string(x.as_str()))).collect())
-        }));
+        v.set(
+            "tags",
+            input_value(&self.tags, |t| {
+                Value::Map(
+                    t.iter()
+                        .map(|(k, x)| (k.clone(), Value::string(x.as_str())))
+                        .collect(),
+                )
+            }),
+        );
         v.set("timeouts", input_value(&self.timeouts, timeouts_value));
         v
     }
@@ -242,15 +270,31 @@ fn set_value<T>(i: &Input<Vec<T>>, text: impl Fn(&T) -> &str) -> Value {
 pub fn cluster_value(c: &ClusterRef) -> Value {
     let mut v = Value::Map(BTreeMap::new());
     for a in CLUSTER_ATTRS {
-        v.set(a, if a == c.attr() { Value::string(c.id()) } else { Value::Null });
+        v.set(
+            a,
+            if a == c.attr() {
+                Value::string(c.id())
+            } else {
+                Value::Null
+            },
+        );
     }
     v
 }
 
 fn timeouts_value(t: &Timeouts) -> Value {
     let mut v = Value::Map(BTreeMap::new());
-    for (k, x) in [("create", &t.create), ("update", &t.update), ("delete", &t.delete)] {
-        v.set(k, x.as_ref().map(|t| Value::string(t.text())).unwrap_or(Value::Null));
+    for (k, x) in [
+        ("create", &t.create),
+        ("update", &t.update),
+        ("delete", &t.delete),
+    ] {
+        v.set(
+            k,
+            x.as_ref()
+                .map(|t| Value::string(t.text()))
+                .unwrap_or(Value::Null),
+        );
     }
     v
 }
@@ -315,7 +359,14 @@ impl Parser {
                 Err(e) => self.error(path, summary, e),
                 Ok(x) => {
                     if let Some(first) = seen.insert(key(&x), s.to_string()).filter(|f| f != s) {
-                        self.error(path, &format!("Duplicate entry in {attr}"), format!("{s:?} and {first:?} are the same {what} {}; keep one of them.", key(&x)));
+                        self.error(
+                            path,
+                            &format!("Duplicate entry in {attr}"),
+                            format!(
+                                "{s:?} and {first:?} are the same {what} {}; keep one of them.",
+                                key(&x)
+                            ),
+                        );
                     }
                     parsed.push(x);
                 }
@@ -358,7 +409,12 @@ fn parse_with(config: &Value, rules: bool) -> Result<Checked<Desired>, Vec<Diagn
         cluster: parse_cluster(&mut p, config.get("cluster")),
         port: parse_port(&mut p, config.get("port")),
         name: parse_name(&mut p, config, "name", MAX_NAME_LEN),
-        name_prefix: parse_name(&mut p, config, "name_prefix", MAX_NAME_LEN - GENERATED_SUFFIX_LEN),
+        name_prefix: parse_name(
+            &mut p,
+            config,
+            "name_prefix",
+            MAX_NAME_LEN - GENERATED_SUFFIX_LEN,
+        ),
         description: p.typed(config, "description", "Invalid description", |s| {
             text_rule("description", s, 255)
         }),
@@ -372,17 +428,45 @@ fn parse_with(config: &Value, rules: bool) -> Result<Checked<Desired>, Vec<Diagn
             |g| g.id().to_string(),
             GroupRef::text,
         ),
-        allowed_cidr_blocks: p.set(config, "allowed_cidr_blocks", "Invalid CIDR block", "network", Cidr::parse, |c| c.net().to_string(), Cidr::text),
-        allowed_prefix_list_ids: p.set(config, "allowed_prefix_list_ids", "Invalid prefix list id", "prefix list", PrefixListId::parse, |x| x.as_str().to_string(), PrefixListId::as_str),
+        allowed_cidr_blocks: p.set(
+            config,
+            "allowed_cidr_blocks",
+            "Invalid CIDR block",
+            "network",
+            Cidr::parse,
+            |c| c.net().to_string(),
+            Cidr::text,
+        ),
+        allowed_prefix_list_ids: p.set(
+            config,
+            "allowed_prefix_list_ids",
+            "Invalid prefix list id",
+            "prefix list",
+            PrefixListId::parse,
+            |x| x.as_str().to_string(),
+            PrefixListId::as_str,
+        ),
         allow_public_cidrs: read::boolean(config.get("allow_public_cidrs")),
-        client_ssh_cidr_blocks: p.set(config, "client_ssh_cidr_blocks", "Invalid CIDR block", "network", Cidr::parse, |c| c.net().to_string(), Cidr::text),
+        client_ssh_cidr_blocks: p.set(
+            config,
+            "client_ssh_cidr_blocks",
+            "Invalid CIDR block",
+            "network",
+            Cidr::parse,
+            |c| c.net().to_string(),
+            Cidr::text,
+        ),
         attach_to_cluster: read::boolean(config.get("attach_to_cluster")),
         exclusive_ingress: read::boolean(config.get("exclusive_ingress")),
         tags: parse_tags(&mut p, config.get("tags"), "tags"),
         timeouts: parse_timeouts(&mut p, config.get("timeouts")),
         op_timeout: None,
     };
-    let warnings = if rules { cross_rules(&mut p, &d, config) } else { Vec::new() };
+    let warnings = if rules {
+        cross_rules(&mut p, &d, config)
+    } else {
+        Vec::new()
+    };
     if p.out.is_empty() {
         Ok(Checked { value: d, warnings })
     } else {
@@ -443,7 +527,11 @@ fn parse_cluster(p: &mut Parser, v: &Value) -> Input<ClusterRef> {
             Some(Value::String(id)) => match ClusterRef::parse(one, id) {
                 Ok(c) => Some(Known::Known(c)),
                 Err(e) => {
-                    p.error(AttrPath::attr("cluster").then_attr(one), "Invalid cluster identifier", e);
+                    p.error(
+                        AttrPath::attr("cluster").then_attr(one),
+                        "Invalid cluster identifier",
+                        e,
+                    );
                     None
                 }
             },
@@ -474,13 +562,21 @@ pub(crate) fn parse_tags_at(
     for (k, x) in m {
         let at = path.clone().then_key(k);
         if k.is_empty() || k.chars().count() > 128 {
-            out.push(Diagnostic::error(at.clone(), "Invalid tag key", "Tag keys have 1 to 128 characters."));
+            out.push(Diagnostic::error(
+                at.clone(),
+                "Invalid tag key",
+                "Tag keys have 1 to 128 characters.",
+            ));
         }
         if k.to_ascii_lowercase().starts_with("aws:") || k.starts_with(RESERVED_TAG_PREFIX) {
             out.push(Diagnostic::error(at.clone(), "Reserved tag key", format!("Keys starting with aws: or {RESERVED_TAG_PREFIX} are reserved; rename the tag.")));
         }
         match x {
-            Value::String(s) if s.chars().count() > 256 => out.push(Diagnostic::error(at, "Tag value too long", "Tag values have at most 256 characters.")),
+            Value::String(s) if s.chars().count() > 256 => out.push(Diagnostic::error(
+                at,
+                "Tag value too long",
+                "Tag values have at most 256 characters.",
+            )),
             Value::String(s) => {
                 tags.insert(k.clone(), s.clone());
             }
@@ -490,7 +586,11 @@ pub(crate) fn parse_tags_at(
     if tags.len() > MAX_USER_TAGS {
         out.push(Diagnostic::error(path.clone(), "Too many tags", format!("{} tags are set; AWS allows 50 per security group and rule, and this provider keeps up to {BOOKKEEPING_TAGS_MAX} of its own, so at most {MAX_USER_TAGS} (with the provider's default_tags). Remove some.", tags.len())));
     }
-    Some(if any_unknown { Known::Unknown } else { Known::Known(tags) })
+    Some(if any_unknown {
+        Known::Unknown
+    } else {
+        Known::Known(tags)
+    })
 }
 
 fn parse_tags(p: &mut Parser, v: &Value, attr: &str) -> Input<BTreeMap<String, String>> {
@@ -516,7 +616,11 @@ fn parse_timeouts(p: &mut Parser, v: &Value) -> Input<Timeouts> {
             Value::Null => {}
             Value::String(s) => match Timeout::parse(s) {
                 Ok(d) => *slot = Some(d),
-                Err(e) => p.error(AttrPath::attr("timeouts").then_attr(k), "Invalid timeout", e),
+                Err(e) => p.error(
+                    AttrPath::attr("timeouts").then_attr(k),
+                    "Invalid timeout",
+                    e,
+                ),
             },
             _ => return Some(Known::Unknown),
         }
@@ -531,14 +635,24 @@ fn cross_rules(p: &mut Parser, d: &Desired, config: &Value) -> Vec<Diagnostic> {
         p.error(AttrPath::attr("vpc_id"), "Missing vpc_id", "Set vpc_id to the VPC of the cluster, or set cluster so the provider can read the VPC from it.");
     }
     if !config.get("name").is_null() && !config.get("name_prefix").is_null() {
-        p.error(AttrPath::attr("name_prefix"), "Conflicting name and name_prefix", "Set name or name_prefix, not both.");
+        p.error(
+            AttrPath::attr("name_prefix"),
+            "Conflicting name and name_prefix",
+            "Set name or name_prefix, not both.",
+        );
     }
     cidr_rules(p, d, config, &mut warnings);
-    if d.create_client() == Known::Known(false) && known(&d.client_ssh_cidr_blocks).is_some_and(|s| !s.is_empty()) {
+    if d.create_client() == Known::Known(false)
+        && known(&d.client_ssh_cidr_blocks).is_some_and(|s| !s.is_empty())
+    {
         p.error(AttrPath::attr("client_ssh_cidr_blocks"), "SSH rules need the client group", "client_ssh_cidr_blocks adds SSH rules to the created client group; set create_client_security_group = true or remove client_ssh_cidr_blocks.");
     }
     if d.attach() == Known::Known(true) && config.get("cluster").is_null() {
-        p.error(AttrPath::attr("attach_to_cluster"), "attach_to_cluster needs cluster", "Set cluster to the cluster to attach the group to, or set attach_to_cluster = false.");
+        p.error(
+            AttrPath::attr("attach_to_cluster"),
+            "attach_to_cluster needs cluster",
+            "Set cluster to the cluster to attach the group to, or set attach_to_cluster = false.",
+        );
     }
     quota_warning(d, &mut warnings);
     warnings
@@ -546,12 +660,18 @@ fn cross_rules(p: &mut Parser, d: &Desired, config: &Value) -> Vec<Diagnostic> {
 
 fn cidr_rules(p: &mut Parser, d: &Desired, config: &Value, warnings: &mut Vec<Diagnostic>) {
     let public_ok = d.allow_public();
-    for (attr, set) in [("allowed_cidr_blocks", &d.allowed_cidr_blocks), ("client_ssh_cidr_blocks", &d.client_ssh_cidr_blocks)] {
+    for (attr, set) in [
+        ("allowed_cidr_blocks", &d.allowed_cidr_blocks),
+        ("client_ssh_cidr_blocks", &d.client_ssh_cidr_blocks),
+    ] {
         let Some(cidrs) = known(set) else { continue };
         let written = config.get(attr).as_list().unwrap_or_default();
         for (i, c) in cidrs.iter().enumerate() {
             // the element's index as written (invalid elements are not in the parsed set)
-            let at = written.iter().position(|v| v.as_str() == Some(c.text())).unwrap_or(i);
+            let at = written
+                .iter()
+                .position(|v| v.as_str() == Some(c.text()))
+                .unwrap_or(i);
             let path = AttrPath::attr(attr).then_index(at);
             if !c.is_canonical() {
                 let net = c.net();
@@ -568,7 +688,9 @@ fn quota_warning(d: &Desired, warnings: &mut Vec<Diagnostic>) {
     let both = known(&d.client_security_group_ids).map_or(0, Vec::len)
         + known(&d.allowed_prefix_list_ids).map_or(0, Vec::len)
         + usize::from(d.create_client() != Known::Known(false));
-    let cidrs = known(&d.allowed_cidr_blocks).map(Vec::as_slice).unwrap_or(&[]);
+    let cidrs = known(&d.allowed_cidr_blocks)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     let ipv6 = cidrs.iter().filter(|c| c.is_ipv6()).count();
     let (v4, v6) = (cidrs.len() - ipv6 + both, ipv6 + both);
     if v4.max(v6) > DEFAULT_RULES_QUOTA {

@@ -292,7 +292,6 @@ fn rule_quota_is_a_warning() {
     assert!(!d.iter().any(Diagnostic::is_error));
 }
 
-
 #[test]
 fn inputs_parse_into_typed_values() {
     let c = parse(&cfg(serde_json::json!({
@@ -303,11 +302,27 @@ fn inputs_parse_into_typed_values() {
     })))
     .expect("parses");
     let d = c.value;
-    assert_eq!(d.cluster, Some(Known::Known(ClusterRef::ReplicationGroup("demo".into()))));
-    assert_eq!(d.port.as_ref().and_then(Known::known).map(|p| p.get()), Some(6380));
-    let groups = d.client_security_group_ids.as_ref().and_then(Known::known).cloned().unwrap_or_default();
+    assert_eq!(
+        d.cluster,
+        Some(Known::Known(ClusterRef::ReplicationGroup("demo".into())))
+    );
+    assert_eq!(
+        d.port.as_ref().and_then(Known::known).map(|p| p.get()),
+        Some(6380)
+    );
+    let groups = d
+        .client_security_group_ids
+        .as_ref()
+        .and_then(Known::known)
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(groups[0].text(), "222222222222/sg-0123456789abcdef0");
-    let cidrs = d.allowed_cidr_blocks.as_ref().and_then(Known::known).cloned().unwrap_or_default();
+    let cidrs = d
+        .allowed_cidr_blocks
+        .as_ref()
+        .and_then(Known::known)
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(cidrs[0].net().to_string(), "10.1.0.0/16");
     assert_eq!(cidrs[0].text(), "10.1.2.3/16", "the spelling is kept");
     assert_eq!(c.warnings.len(), 1, "non-canonical CIDR: {:?}", c.warnings);
@@ -316,14 +331,17 @@ fn inputs_parse_into_typed_values() {
 #[test]
 fn recorded_inputs_skip_the_rules_between_attributes() {
     // a state may hold what a configuration would be refused for (public CIDR without the flag)
-    let v = cfg(serde_json::json!({"vpc_id": "vpc-01234567", "allowed_cidr_blocks": ["0.0.0.0/0"]}));
+    let v =
+        cfg(serde_json::json!({"vpc_id": "vpc-01234567", "allowed_cidr_blocks": ["0.0.0.0/0"]}));
     assert!(parse(&v).is_err());
     assert!(parse_recorded(&v).is_ok());
 }
 
 #[test]
 fn the_value_of_the_inputs_round_trips() {
-    let v = cfg(serde_json::json!({"vpc_id": "vpc-01234567", "name": "a", "allowed_cidr_blocks": ["10.0.0.0/8"], "tags": {"k": "v"}, "timeouts": {"create": "5m"}}));
+    let v = cfg(
+        serde_json::json!({"vpc_id": "vpc-01234567", "name": "a", "allowed_cidr_blocks": ["10.0.0.0/8"], "tags": {"k": "v"}, "timeouts": {"create": "5m"}}),
+    );
     let d = parse(&v).expect("parses").value;
     let back = parse(&d.to_value()).expect("parses again").value;
     assert_eq!(back, d);

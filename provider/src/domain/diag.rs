@@ -111,7 +111,10 @@ impl Diagnostic {
 
     /// The attribute path as Terraform writes it (empty when the diagnostic has none).
     pub fn path_text(&self) -> String {
-        self.path.as_ref().map(ToString::to_string).unwrap_or_default()
+        self.path
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
     }
 }
 

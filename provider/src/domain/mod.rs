@@ -21,8 +21,18 @@ mod tests {
 
     /// Crates and modules the core must not use: the wire formats, the gRPC stack and AWS's SDK.
     const FORBIDDEN: &[&str] = &[
-        "aws_sdk_", "aws_smithy", "aws_config", "aws_types", "tonic", "prost", "rmpv", "rmp_serde",
-        "crate::aws", "crate::terraform", "crate::pulumi", "crate::proto",
+        "aws_sdk_",
+        "aws_smithy",
+        "aws_config",
+        "aws_types",
+        "tonic",
+        "prost",
+        "rmpv",
+        "rmp_serde",
+        "crate::aws",
+        "crate::terraform",
+        "crate::pulumi",
+        "crate::proto",
     ];
 
     fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -39,7 +49,10 @@ mod tests {
     #[test]
     fn the_core_uses_no_protocol_or_sdk_type() {
         let mut files = Vec::new();
-        rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain"), &mut files);
+        rust_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain"),
+            &mut files,
+        );
         assert!(files.len() > 20, "found only {files:?}");
         let mut found = Vec::new();
         for f in &files {
@@ -56,6 +69,10 @@ mod tests {
                 }
             }
         }
-        assert!(found.is_empty(), "the core names protocol or SDK items:\n{}", found.join("\n"));
+        assert!(
+            found.is_empty(),
+            "the core names protocol or SDK items:\n{}",
+            found.join("\n")
+        );
     }
 }

@@ -408,18 +408,60 @@ const RULE_INPUTS: &[&str] = &[
 
 /// The derivation table, in schema order.
 pub const DERIVED: &[Derivation] = &[
-    Derivation { attr: "vpc_id", from: &["cluster"] },
-    Derivation { attr: "port", from: &["cluster"] },
-    Derivation { attr: "name", from: &["name_prefix"] },
-    Derivation { attr: "id", from: IDENTITY_INPUTS },
-    Derivation { attr: "cluster_security_group_id", from: IDENTITY_INPUTS },
-    Derivation { attr: "client_security_group_id", from: &["create_client_security_group"] },
-    Derivation { attr: "ingress_rule_ids", from: RULE_INPUTS },
-    Derivation { attr: "client_ssh_rule_ids", from: &["create_client_security_group", "client_ssh_cidr_blocks"] },
-    Derivation { attr: "owner_id", from: IDENTITY_INPUTS },
-    Derivation { attr: "cluster_endpoint", from: &["cluster"] },
-    Derivation { attr: "tags_all", from: &["tags", "*"] },
-    Derivation { attr: "unmanaged_ingress", from: &["exclusive_ingress", "port", "client_security_group_ids", "allowed_cidr_blocks", "allowed_prefix_list_ids"] },
+    Derivation {
+        attr: "vpc_id",
+        from: &["cluster"],
+    },
+    Derivation {
+        attr: "port",
+        from: &["cluster"],
+    },
+    Derivation {
+        attr: "name",
+        from: &["name_prefix"],
+    },
+    Derivation {
+        attr: "id",
+        from: IDENTITY_INPUTS,
+    },
+    Derivation {
+        attr: "cluster_security_group_id",
+        from: IDENTITY_INPUTS,
+    },
+    Derivation {
+        attr: "client_security_group_id",
+        from: &["create_client_security_group"],
+    },
+    Derivation {
+        attr: "ingress_rule_ids",
+        from: RULE_INPUTS,
+    },
+    Derivation {
+        attr: "client_ssh_rule_ids",
+        from: &["create_client_security_group", "client_ssh_cidr_blocks"],
+    },
+    Derivation {
+        attr: "owner_id",
+        from: IDENTITY_INPUTS,
+    },
+    Derivation {
+        attr: "cluster_endpoint",
+        from: &["cluster"],
+    },
+    Derivation {
+        attr: "tags_all",
+        from: &["tags", "*"],
+    },
+    Derivation {
+        attr: "unmanaged_ingress",
+        from: &[
+            "exclusive_ingress",
+            "port",
+            "client_security_group_ids",
+            "allowed_cidr_blocks",
+            "allowed_prefix_list_ids",
+        ],
+    },
 ];
 
 /// The inputs attribute `attr` follows (empty for an input without a derived value).
@@ -501,8 +543,15 @@ mod tests {
 
     #[test]
     fn every_computed_attribute_says_what_it_follows() {
-        for b in BEHAVIOUR.iter().filter(|b| b.mode != Mode::Optional && b.mode != Mode::Required) {
-            assert!(!derived_from(b.name).is_empty(), "{} has no derivation", b.name);
+        for b in BEHAVIOUR
+            .iter()
+            .filter(|b| b.mode != Mode::Optional && b.mode != Mode::Required)
+        {
+            assert!(
+                !derived_from(b.name).is_empty(),
+                "{} has no derivation",
+                b.name
+            );
         }
         for d in DERIVED {
             assert!(behaviour(d.attr).is_some(), "{}", d.attr);

@@ -82,7 +82,8 @@ pub fn merged_tags(
     default_tags: &Known<BTreeMap<String, String>>,
     d: &Desired,
 ) -> Known<BTreeMap<String, String>> {
-    let (Some(defaults), false) = (default_tags.known(), crate::domain::types::unknown(&d.tags)) else {
+    let (Some(defaults), false) = (default_tags.known(), crate::domain::types::unknown(&d.tags))
+    else {
         return Known::Unknown;
     };
     let mut out = defaults.clone();
@@ -165,7 +166,11 @@ fn optional_computed(cx: &mut Ctx<'_>) {
     if cx.d.vpc_id.is_none() {
         let vpc = match (&cx.d.cluster, info) {
             (None, _) => Value::Null,
-            (_, Some(i)) => i.vpc_id.clone().map(Value::String).unwrap_or(Value::Unknown),
+            (_, Some(i)) => i
+                .vpc_id
+                .clone()
+                .map(Value::String)
+                .unwrap_or(Value::Unknown),
             // The cluster is not known yet (being created or replaced): keep the access where it is;
             // the apply checks the cluster's VPC.
             _ => keep(cx, "vpc_id"),
@@ -182,8 +187,15 @@ fn optional_computed(cx: &mut Ctx<'_>) {
         cx.planned.set("port", port);
     }
     if cx.d.name.is_none() {
-        let same_prefix = cx.prior.as_ref().is_some_and(|(p, _)| p.inputs.name_prefix == cx.d.name_prefix);
-        let name = if same_prefix { keep(cx, "name") } else { Value::Unknown };
+        let same_prefix = cx
+            .prior
+            .as_ref()
+            .is_some_and(|(p, _)| p.inputs.name_prefix == cx.d.name_prefix);
+        let name = if same_prefix {
+            keep(cx, "name")
+        } else {
+            Value::Unknown
+        };
         cx.planned.set("name", name);
     }
 }
@@ -202,7 +214,11 @@ fn input_changes(cx: &Ctx<'_>) -> (Vec<AttrPath>, Vec<Change>) {
     let Some((_, prior)) = &cx.prior else {
         return (replace, changes);
     };
-    for a in schema::resource().attributes.iter().filter(|a| a.mode != Mode::Computed) {
+    for a in schema::resource()
+        .attributes
+        .iter()
+        .filter(|a| a.mode != Mode::Computed)
+    {
         let (old, new) = (prior.get(&a.name), cx.planned.get(&a.name));
         if old == new {
             continue;
@@ -222,7 +238,9 @@ fn input_changes(cx: &Ctx<'_>) -> (Vec<AttrPath>, Vec<Change>) {
 fn endpoint(cx: &Ctx<'_>) -> Option<Value> {
     match &cx.facts.cluster {
         ClusterFacts::None => Some(Value::Null),
-        ClusterFacts::Known(i) => Some(i.endpoint.clone().map(Value::String).unwrap_or(Value::Null)),
+        ClusterFacts::Known(i) => {
+            Some(i.endpoint.clone().map(Value::String).unwrap_or(Value::Null))
+        }
         _ => None,
     }
 }
@@ -234,10 +252,13 @@ fn create_outputs(cx: &mut Ctx<'_>) {
         cx.planned.set(n, Value::Unknown);
     }
     let client = d.create_client();
-    cx.planned.set("client_security_group_id", match client {
-        Known::Known(false) => Value::Null,
-        _ => Value::Unknown,
-    });
+    cx.planned.set(
+        "client_security_group_id",
+        match client {
+            Known::Known(false) => Value::Null,
+            _ => Value::Unknown,
+        },
+    );
     let rules = match (client, d.cluster_sources(None, "")) {
         (Known::Known(false), Known::Known(m)) if m.is_empty() => Value::Map(BTreeMap::new()),
         _ => Value::Unknown,
@@ -248,8 +269,12 @@ fn create_outputs(cx: &mut Ctx<'_>) {
         _ => Value::Unknown,
     };
     cx.planned.set("client_ssh_rule_ids", ssh);
-    cx.planned.set("cluster_endpoint", endpoint(cx).unwrap_or(Value::Unknown));
-    cx.planned.set("tags_all", tags_value(merged_tags(&cx.facts.default_tags, d)));
+    cx.planned
+        .set("cluster_endpoint", endpoint(cx).unwrap_or(Value::Unknown));
+    cx.planned.set(
+        "tags_all",
+        tags_value(merged_tags(&cx.facts.default_tags, d)),
+    );
     cx.planned.set("unmanaged_ingress", Value::List(Vec::new()));
 }
 
@@ -259,7 +284,9 @@ fn same_keys(prior: &Value, want: &BTreeSet<String>) -> bool {
 
 /// Step 4 for an access updated in place.
 fn update_outputs(cx: &mut Ctx<'_>) {
-    let Some((p, pv)) = cx.prior.clone() else { return };
+    let Some((p, pv)) = cx.prior.clone() else {
+        return;
+    };
     let d = cx.d;
     for n in ["id", "cluster_security_group_id", "owner_id"] {
         cx.planned.set(n, pv.get(n).clone());
@@ -271,12 +298,25 @@ fn update_outputs(cx: &mut Ctx<'_>) {
     };
     let same_port = pv.get("port") == cx.planned.get("port");
     let rules = match d.cluster_sources(client.as_str(), &p.outputs.owner_id) {
-        Known::Known(want) if same_port && same_keys(pv.get("ingress_rule_ids"), &want.keys().cloned().collect()) => pv.get("ingress_rule_ids").clone(),
+        Known::Known(want)
+            if same_port
+                && same_keys(pv.get("ingress_rule_ids"), &want.keys().cloned().collect()) =>
+        {
+            pv.get("ingress_rule_ids").clone()
+        }
         Known::Known(want) if want.is_empty() => Value::Map(BTreeMap::new()),
         _ => Value::Unknown,
     };
     let ssh = match d.ssh_sources() {
-        Known::Known(want) if client.as_str().is_some() && same_keys(pv.get("client_ssh_rule_ids"), &want.keys().cloned().collect()) => pv.get("client_ssh_rule_ids").clone(),
+        Known::Known(want)
+            if client.as_str().is_some()
+                && same_keys(
+                    pv.get("client_ssh_rule_ids"),
+                    &want.keys().cloned().collect(),
+                ) =>
+        {
+            pv.get("client_ssh_rule_ids").clone()
+        }
         Known::Known(want) if want.is_empty() => Value::Map(BTreeMap::new()),
         _ => Value::Unknown,
     };
@@ -285,7 +325,9 @@ fn update_outputs(cx: &mut Ctx<'_>) {
         Known::Unknown => Value::Unknown,
         // A new rule identical to an unmanaged one adopts it: unmanaged rules may change whenever
         // the managed ones do.
-        Known::Known(false) if rules.is_unknown() && !p.outputs.unmanaged_ingress.is_empty() => Value::Unknown,
+        Known::Known(false) if rules.is_unknown() && !p.outputs.unmanaged_ingress.is_empty() => {
+            Value::Unknown
+        }
         Known::Known(false) => pv.get("unmanaged_ingress").clone(),
     };
     let endpoint = match endpoint(cx) {
@@ -298,12 +340,17 @@ fn update_outputs(cx: &mut Ctx<'_>) {
     cx.planned.set("client_ssh_rule_ids", ssh);
     cx.planned.set("unmanaged_ingress", unmanaged);
     cx.planned.set("cluster_endpoint", endpoint);
-    cx.planned.set("tags_all", tags_value(merged_tags(&cx.facts.default_tags, d)));
+    cx.planned.set(
+        "tags_all",
+        tags_value(merged_tags(&cx.facts.default_tags, d)),
+    );
 }
 
 /// Computed attributes that change are changes too (Pulumi shows them; Terraform sees the values).
 fn output_changes(cx: &Ctx<'_>, inputs: &[Change]) -> Vec<Change> {
-    let Some((_, prior)) = &cx.prior else { return Vec::new() };
+    let Some((_, prior)) = &cx.prior else {
+        return Vec::new();
+    };
     schema::resource()
         .attributes
         .iter()

@@ -7,7 +7,10 @@ use crate::domain::desired;
 const VPC: &str = "vpc-0123456789abcdef0";
 
 fn facts(cluster: ClusterFacts) -> Facts {
-    Facts { default_tags: Known::Known(BTreeMap::new()), cluster }
+    Facts {
+        default_tags: Known::Known(BTreeMap::new()),
+        cluster,
+    }
 }
 
 fn info(port: u16) -> ClusterInfo {
@@ -33,14 +36,24 @@ fn plan_of(prior: Option<&AccessState>, j: serde_json::Value, f: &Facts) -> Plan
 /// A state as the apply of `p` would record it, with made-up ids.
 fn applied(p: &Plan) -> AccessState {
     let mut v = p.planned.clone();
-    for (attr, id) in [("id", "sg-0000000000000c001"), ("cluster_security_group_id", "sg-0000000000000c001"), ("owner_id", "123456789012")] {
+    for (attr, id) in [
+        ("id", "sg-0000000000000c001"),
+        ("cluster_security_group_id", "sg-0000000000000c001"),
+        ("owner_id", "123456789012"),
+    ] {
         v.set(attr, Value::from(id));
     }
     if v.get("client_security_group_id").is_unknown() {
-        v.set("client_security_group_id", Value::from("sg-0000000000000c002"));
+        v.set(
+            "client_security_group_id",
+            Value::from("sg-0000000000000c002"),
+        );
     }
     if v.get("ingress_rule_ids").is_unknown() {
-        v.set("ingress_rule_ids", Value::from_json(&serde_json::json!({"sg-0000000000000c002": "sgr-00000000000000001"})));
+        v.set(
+            "ingress_rule_ids",
+            Value::from_json(&serde_json::json!({"sg-0000000000000c002": "sgr-00000000000000001"})),
+        );
     }
     for attr in ["client_ssh_rule_ids", "tags_all"] {
         if v.get(attr).is_unknown() {
@@ -67,7 +80,11 @@ fn the_cluster_decides_vpc_and_port_and_the_same_inputs_plan_nothing() {
     let st = applied(&p);
     let again = plan_of(Some(&st), cfg, &f);
     assert!(again.changes.is_empty(), "{:?}", again.changes);
-    assert_eq!(again.planned.get("id").as_str(), Some("sg-0000000000000c001"), "outputs that follow nothing changed are kept");
+    assert_eq!(
+        again.planned.get("id").as_str(),
+        Some("sg-0000000000000c001"),
+        "outputs that follow nothing changed are kept"
+    );
 }
 
 #[test]
@@ -75,30 +92,70 @@ fn removing_port_plans_the_clusters_port() {
     let f = facts(ClusterFacts::Known(info(6379)));
     let with_port = serde_json::json!({"name": "app", "cluster": {"replication_group_id": "demo"}, "port": 7000});
     let st = applied(&plan_of(None, with_port, &f));
-    let p = plan_of(Some(&st), serde_json::json!({"name": "app", "cluster": {"replication_group_id": "demo"}}), &f);
+    let p = plan_of(
+        Some(&st),
+        serde_json::json!({"name": "app", "cluster": {"replication_group_id": "demo"}}),
+        &f,
+    );
     assert_eq!(p.planned.get("port").as_f64(), Some(6379.0));
-    assert!(p.changes.iter().any(|c| c.attr == "port"), "{:?}", p.changes);
-    assert!(p.planned.get("ingress_rule_ids").is_unknown(), "rule ids follow the port");
+    assert!(
+        p.changes.iter().any(|c| c.attr == "port"),
+        "{:?}",
+        p.changes
+    );
+    assert!(
+        p.planned.get("ingress_rule_ids").is_unknown(),
+        "rule ids follow the port"
+    );
     assert!(!p.replaces());
 }
 
 #[test]
 fn a_new_name_replaces_and_a_new_description_does_not() {
     let f = facts(ClusterFacts::None);
-    let st = applied(&plan_of(None, serde_json::json!({"name": "app", "vpc_id": VPC}), &f));
-    let renamed = plan_of(Some(&st), serde_json::json!({"name": "other", "vpc_id": VPC}), &f);
+    let st = applied(&plan_of(
+        None,
+        serde_json::json!({"name": "app", "vpc_id": VPC}),
+        &f,
+    ));
+    let renamed = plan_of(
+        Some(&st),
+        serde_json::json!({"name": "other", "vpc_id": VPC}),
+        &f,
+    );
     assert!(renamed.replaces());
     assert!(renamed.planned.get("id").is_unknown());
-    let described = plan_of(Some(&st), serde_json::json!({"name": "app", "vpc_id": VPC, "description": "x"}), &f);
+    let described = plan_of(
+        Some(&st),
+        serde_json::json!({"name": "app", "vpc_id": VPC, "description": "x"}),
+        &f,
+    );
     assert!(!described.replaces(), "{:?}", described.requires_replace);
-    assert_eq!(described.changes.iter().map(|c| c.attr.as_str()).collect::<Vec<_>>(), vec!["description"]);
+    assert_eq!(
+        described
+            .changes
+            .iter()
+            .map(|c| c.attr.as_str())
+            .collect::<Vec<_>>(),
+        vec!["description"]
+    );
 }
 
 #[test]
 fn a_cluster_not_found_without_prior_leaves_its_facts_unknown() {
-    let f = facts(ClusterFacts::NotFound(ClusterRef::ReplicationGroup("later".into())));
-    let p = plan_of(None, serde_json::json!({"name": "app", "cluster": {"replication_group_id": "later"}}), &f);
-    assert!(p.diagnostics.iter().all(|d| !d.is_error()), "{:?}", p.diagnostics);
+    let f = facts(ClusterFacts::NotFound(ClusterRef::ReplicationGroup(
+        "later".into(),
+    )));
+    let p = plan_of(
+        None,
+        serde_json::json!({"name": "app", "cluster": {"replication_group_id": "later"}}),
+        &f,
+    );
+    assert!(
+        p.diagnostics.iter().all(|d| !d.is_error()),
+        "{:?}",
+        p.diagnostics
+    );
     for attr in ["vpc_id", "port", "cluster_endpoint"] {
         assert!(p.planned.get(attr).is_unknown(), "{attr}");
     }
@@ -106,7 +163,14 @@ fn a_cluster_not_found_without_prior_leaves_its_facts_unknown() {
 
 #[test]
 fn default_tags_unknown_make_tags_all_unknown() {
-    let f = Facts { default_tags: Known::Unknown, cluster: ClusterFacts::None };
-    let p = plan_of(None, serde_json::json!({"name": "app", "vpc_id": VPC, "tags": {"a": "b"}}), &f);
+    let f = Facts {
+        default_tags: Known::Unknown,
+        cluster: ClusterFacts::None,
+    };
+    let p = plan_of(
+        None,
+        serde_json::json!({"name": "app", "vpc_id": VPC, "tags": {"a": "b"}}),
+        &f,
+    );
     assert!(p.planned.get("tags_all").is_unknown());
 }

@@ -67,7 +67,12 @@ pub struct Service {
 
 impl Service {
     pub fn new(connector: Arc<dyn Connector>) -> Self {
-        Service { connector, slot: RwLock::new(Slot::Unconfigured), cancel: CancellationToken::new(), backoff: None }
+        Service {
+            connector,
+            slot: RwLock::new(Slot::Unconfigured),
+            cancel: CancellationToken::new(),
+            backoff: None,
+        }
     }
 
     /// Engines made by this service wait `backoff` between retries (tests use short waits).
@@ -140,7 +145,10 @@ impl Service {
     /// Plans a create (`prior` None) or an update. Only the plan's own diagnostics are returned (and
     /// the configuration's errors); validation reports the warnings.
     pub async fn plan(&self, prior: Option<&Value>, config: &Value) -> Plan {
-        let fail = |diagnostics: Vec<Diagnostic>| Plan { diagnostics, ..Default::default() };
+        let fail = |diagnostics: Vec<Diagnostic>| Plan {
+            diagnostics,
+            ..Default::default()
+        };
         let d = match desired::parse(config) {
             Ok(c) => c.value,
             Err(d) => return fail(d.into_iter().filter(Diagnostic::is_error).collect()),
@@ -158,7 +166,10 @@ impl Service {
             None if d.cluster.is_none() => ClusterFacts::None,
             None => ClusterFacts::NotRead,
         };
-        let facts = Facts { default_tags: self.default_tags(), cluster };
+        let facts = Facts {
+            default_tags: self.default_tags(),
+            cluster,
+        };
         let mut p = plan::plan(prior.as_ref(), config, &d, &facts);
         p.diagnostics.extend(diagnostics);
         p
@@ -167,21 +178,32 @@ impl Service {
     /// Applies a planned change.
     pub async fn apply(&self, req: Apply) -> Applied {
         let keep = req.prior.clone();
-        let failed = |d: Vec<Diagnostic>| Applied { state: keep.clone(), diagnostics: d };
+        let failed = |d: Vec<Diagnostic>| Applied {
+            state: keep.clone(),
+            diagnostics: d,
+        };
         let Some(engine) = self.engine() else {
             return failed(vec![not_configured()]);
         };
         if self.cancel.is_cancelled() {
-            return failed(vec![crate::domain::engine::cloud_diag("apply the change", &crate::domain::cloud::CloudError::cancelled())]);
+            return failed(vec![crate::domain::engine::cloud_diag(
+                "apply the change",
+                &crate::domain::cloud::CloudError::cancelled(),
+            )]);
         }
         let prior = match req.prior.as_ref().map(AccessState::from_value).transpose() {
             Ok(p) => p,
             Err(e) => return failed(vec![e]),
         };
         let Some(planned) = &req.planned else {
-            let Some(p) = prior else { return Applied::default() };
+            let Some(p) = prior else {
+                return Applied::default();
+            };
             tracing::info!(id = %p.id(), "deleting");
-            return match engine.delete(&with_timeout(p.clone(), Op::Delete, req.timeout)).await {
+            return match engine
+                .delete(&with_timeout(p.clone(), Op::Delete, req.timeout))
+                .await
+            {
                 Ok(()) => Applied::default(),
                 Err(f) => answer(Err(f), &p.inputs.timeouts),
             };
@@ -194,11 +216,15 @@ impl Service {
         let r = match &prior {
             None => {
                 tracing::info!("creating");
-                engine.create(&with_desired_timeout(d, Op::Create, req.timeout)).await
+                engine
+                    .create(&with_desired_timeout(d, Op::Create, req.timeout))
+                    .await
             }
             Some(p) => {
                 tracing::info!(id = %p.id(), "updating");
-                engine.update(p, &with_desired_timeout(d, Op::Update, req.timeout)).await
+                engine
+                    .update(p, &with_desired_timeout(d, Op::Update, req.timeout))
+                    .await
             }
         };
         answer(r, &declared)
@@ -208,13 +234,21 @@ impl Service {
     pub async fn read(&self, state: &Value) -> Result<Option<Value>, Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let prior = AccessState::from_value(state).map_err(|e| vec![e])?;
-        engine.read(&prior).await.map(|s| s.map(|s| s.to_value())).map_err(|e| vec![e])
+        engine
+            .read(&prior)
+            .await
+            .map(|s| s.map(|s| s.to_value()))
+            .map_err(|e| vec![e])
     }
 
     /// Imports the access whose cluster group is `id`.
     pub async fn import(&self, id: &str) -> Result<Value, Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
-        engine.import(id.trim()).await.map(|s| s.to_value()).map_err(|e| vec![e])
+        engine
+            .import(id.trim())
+            .await
+            .map(|s| s.to_value())
+            .map_err(|e| vec![e])
     }
 
     /// Brings a stored state of an earlier schema version to this one.
@@ -242,8 +276,14 @@ fn answer(r: Result<AccessState, Failed>, declared: &Option<Known<Timeouts>>) ->
         s.to_value()
     };
     match r {
-        Ok(s) => Applied { state: Some(record(s)), diagnostics: Vec::new() },
-        Err(f) => Applied { state: f.state.map(record), diagnostics: f.diagnostics },
+        Ok(s) => Applied {
+            state: Some(record(s)),
+            diagnostics: Vec::new(),
+        },
+        Err(f) => Applied {
+            state: f.state.map(record),
+            diagnostics: f.diagnostics,
+        },
     }
 }
 

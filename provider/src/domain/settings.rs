@@ -57,7 +57,11 @@ pub struct TagFilter {
 
 impl TagFilter {
     pub fn ignores(&self, key: &str) -> bool {
-        self.keys.contains(key) || self.key_prefixes.iter().any(|p| key.starts_with(p.as_str()))
+        self.keys.contains(key)
+            || self
+                .key_prefixes
+                .iter()
+                .any(|p| key.starts_with(p.as_str()))
     }
 }
 
@@ -88,7 +92,12 @@ impl Parser {
     }
 
     /// A string setting checked by `rule`; None when not set (or refused).
-    fn string(&mut self, v: &Value, path: AttrPath, rule: impl Fn(&str) -> Result<(), String>) -> Option<String> {
+    fn string(
+        &mut self,
+        v: &Value,
+        path: AttrPath,
+        rule: impl Fn(&str) -> Result<(), String>,
+    ) -> Option<String> {
         match read::string(v)? {
             Known::Unknown => {
                 self.unknown = true;
@@ -97,7 +106,10 @@ impl Parser {
             Known::Known(s) => match rule(&s) {
                 Ok(()) => Some(s),
                 Err(e) => {
-                    let summary = format!("Invalid {}", path.0.last().map(step_name).unwrap_or_default());
+                    let summary = format!(
+                        "Invalid {}",
+                        path.0.last().map(step_name).unwrap_or_default()
+                    );
                     self.error(path, &summary, e);
                     None
                 }
@@ -106,7 +118,9 @@ impl Parser {
     }
 
     fn strings(&mut self, v: &Value, path: AttrPath) -> Vec<String> {
-        let Some(items) = read::items(v) else { return Vec::new() };
+        let Some(items) = read::items(v) else {
+            return Vec::new();
+        };
         let Some(items) = items.into_known() else {
             self.unknown = true;
             return Vec::new();
@@ -116,7 +130,11 @@ impl Parser {
             match it {
                 Value::String(s) if !s.is_empty() => out.push(s.clone()),
                 Value::Unknown => self.unknown = true,
-                _ => self.error(path.clone().then_index(i), "Invalid entry", "Write a non-empty string."),
+                _ => self.error(
+                    path.clone().then_index(i),
+                    "Invalid entry",
+                    "Write a non-empty string.",
+                ),
             }
         }
         out
@@ -133,12 +151,15 @@ fn step_name(s: &crate::domain::diag::PathStep) -> String {
 
 fn region_rule(r: &str) -> Result<(), String> {
     let ok = !r.is_empty()
-        && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && r.split('-').count() >= 3;
     if ok {
         Ok(())
     } else {
-        Err(format!("{r:?} is not an AWS Region name such as us-east-1 or eu-west-1."))
+        Err(format!(
+            "{r:?} is not an AWS Region name such as us-east-1 or eu-west-1."
+        ))
     }
 }
 
@@ -158,23 +179,29 @@ pub fn role_arn_rule(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("{s:?} is not a role ARN; write it as arn:aws:iam::123456789012:role/deployer."))
+        Err(format!(
+            "{s:?} is not a role ARN; write it as arn:aws:iam::123456789012:role/deployer."
+        ))
     }
 }
 
 fn session_name_rule(s: &str) -> Result<(), String> {
     let ok = (2..=64).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(format!("{s:?} is not a session name: 2 to 64 letters, digits and +=,.@_-."))
+        Err(format!(
+            "{s:?} is not a session name: 2 to 64 letters, digits and +=,.@_-."
+        ))
     }
 }
 
 fn external_id_rule(s: &str) -> Result<(), String> {
     let ok = (2..=1224).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c));
     if ok {
         Ok(())
     } else {
@@ -184,8 +211,13 @@ fn external_id_rule(s: &str) -> Result<(), String> {
 
 /// `http://` or `https://`, a host, an optional port and path.
 pub fn endpoint_rule(s: &str) -> Result<(), String> {
-    let bad = || format!("{s:?} is not an endpoint URL; write it as https://host[:port], such as http://127.0.0.1:5000.");
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).ok_or_else(bad)?;
+    let bad = || {
+        format!("{s:?} is not an endpoint URL; write it as https://host[:port], such as http://127.0.0.1:5000.")
+    };
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(bad)?;
     let authority = rest.split('/').next().unwrap_or_default();
     let (host, port) = match authority.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, Some(p)),
@@ -205,7 +237,9 @@ fn duration_rule(s: &str) -> Result<(), String> {
     if (Duration::from_secs(900)..=Duration::from_secs(43200)).contains(&d) {
         Ok(())
     } else {
-        Err(format!("{s:?} is outside AWS's session durations: write 15m to 12h."))
+        Err(format!(
+            "{s:?} is outside AWS's session durations: write 15m to 12h."
+        ))
     }
 }
 
@@ -220,13 +254,19 @@ fn parse_role(p: &mut Parser, v: &Value) -> Option<RoleSettings> {
         _ => {}
     }
     if v.get("role_arn").is_null() {
-        p.error(at("role_arn"), "Missing role_arn", "assume_role needs role_arn: the ARN of the role to assume.");
+        p.error(
+            at("role_arn"),
+            "Missing role_arn",
+            "assume_role needs role_arn: the ARN of the role to assume.",
+        );
     }
     // every setting is checked, so that each problem is reported at once
     let role_arn = p.string(v.get("role_arn"), at("role_arn"), role_arn_rule);
     let session_name = p.string(v.get("session_name"), at("session_name"), session_name_rule);
     let external_id = p.string(v.get("external_id"), at("external_id"), external_id_rule);
-    let duration = p.string(v.get("duration"), at("duration"), duration_rule).and_then(|d| parse_duration(&d).ok());
+    let duration = p
+        .string(v.get("duration"), at("duration"), duration_rule)
+        .and_then(|d| parse_duration(&d).ok());
     let role_arn = role_arn?;
     Some(RoleSettings {
         role_arn,
@@ -243,7 +283,11 @@ fn parse_max_retries(p: &mut Parser, v: &Value) -> u32 {
             p.unknown = true;
             DEFAULT_MAX_RETRIES
         }
-        Some(Known::Known(n)) if n.fract() == 0.0 && (1.0..=f64::from(MAX_MAX_RETRIES)).contains(&n) => n as u32,
+        Some(Known::Known(n))
+            if n.fract() == 0.0 && (1.0..=f64::from(MAX_MAX_RETRIES)).contains(&n) =>
+        {
+            n as u32
+        }
         Some(Known::Known(n)) => {
             p.error(AttrPath::attr("max_retries"), "max_retries out of range", format!("{n} is not allowed: set max_retries to a whole number from 1 to {MAX_MAX_RETRIES}."));
             DEFAULT_MAX_RETRIES
@@ -253,15 +297,27 @@ fn parse_max_retries(p: &mut Parser, v: &Value) -> u32 {
 
 fn parse_aws(p: &mut Parser, config: &Value) -> AwsSettings {
     let eps = config.get("endpoints");
-    let ep = |p: &mut Parser, k: &str| p.string(eps.get(k), AttrPath::attr("endpoints").then_attr(k), endpoint_rule);
+    let ep = |p: &mut Parser, k: &str| {
+        p.string(
+            eps.get(k),
+            AttrPath::attr("endpoints").then_attr(k),
+            endpoint_rule,
+        )
+    };
     if eps.is_unknown() {
         p.unknown = true;
     }
     AwsSettings {
         region: p.string(config.get("region"), AttrPath::attr("region"), region_rule),
         profile: p.string(config.get("profile"), AttrPath::attr("profile"), non_empty),
-        shared_config_files: p.strings(config.get("shared_config_files"), AttrPath::attr("shared_config_files")),
-        shared_credentials_files: p.strings(config.get("shared_credentials_files"), AttrPath::attr("shared_credentials_files")),
+        shared_config_files: p.strings(
+            config.get("shared_config_files"),
+            AttrPath::attr("shared_config_files"),
+        ),
+        shared_credentials_files: p.strings(
+            config.get("shared_credentials_files"),
+            AttrPath::attr("shared_credentials_files"),
+        ),
         assume_role: parse_role(p, config.get("assume_role")),
         endpoints: EndpointSettings {
             ec2: ep(p, "ec2"),
@@ -278,8 +334,14 @@ fn parse_ignore(p: &mut Parser, v: &Value) -> Known<TagFilter> {
     }
     let before = p.unknown;
     p.unknown = false;
-    let keys = p.strings(v.get("keys"), AttrPath::attr("ignore_tags").then_attr("keys"));
-    let key_prefixes = p.strings(v.get("key_prefixes"), AttrPath::attr("ignore_tags").then_attr("key_prefixes"));
+    let keys = p.strings(
+        v.get("keys"),
+        AttrPath::attr("ignore_tags").then_attr("keys"),
+    );
+    let key_prefixes = p.strings(
+        v.get("key_prefixes"),
+        AttrPath::attr("ignore_tags").then_attr("key_prefixes"),
+    );
     let unknown = p.unknown;
     p.unknown = before;
     if unknown {
@@ -294,12 +356,21 @@ fn parse_ignore(p: &mut Parser, v: &Value) -> Known<TagFilter> {
 /// Parses and checks a provider configuration (every setting optional).
 pub fn parse(config: &Value) -> Result<Checked<Settings>, Vec<Diagnostic>> {
     let mut p = Parser::default();
-    typecheck::check_object(config, &schema::provider().attributes, &AttrPath::root(), &mut p.out);
+    typecheck::check_object(
+        config,
+        &schema::provider().attributes,
+        &AttrPath::root(),
+        &mut p.out,
+    );
     if !p.out.is_empty() {
         return Err(p.out);
     }
     let aws = parse_aws(&mut p, config);
-    let aws = if p.unknown { Known::Unknown } else { Known::Known(aws) };
+    let aws = if p.unknown {
+        Known::Unknown
+    } else {
+        Known::Known(aws)
+    };
     let dt = config.get("default_tags");
     let default_tags = if dt.is_unknown() {
         Known::Unknown
@@ -313,7 +384,11 @@ pub fn parse(config: &Value) -> Result<Checked<Settings>, Vec<Diagnostic>> {
     let ignore_tags = parse_ignore(&mut p, config.get("ignore_tags"));
     if p.out.is_empty() {
         Ok(Checked {
-            value: Settings { aws, default_tags, ignore_tags },
+            value: Settings {
+                aws,
+                default_tags,
+                ignore_tags,
+            },
             warnings: Vec::new(),
         })
     } else {
@@ -332,7 +407,10 @@ mod tests {
     fn error_paths(j: serde_json::Value) -> Vec<String> {
         match parse(&cfg(j)) {
             Ok(_) => Vec::new(),
-            Err(d) => d.iter().filter_map(|d| d.path.as_ref().map(ToString::to_string)).collect(),
+            Err(d) => d
+                .iter()
+                .filter_map(|d| d.path.as_ref().map(ToString::to_string))
+                .collect(),
         }
     }
 
@@ -344,10 +422,18 @@ mod tests {
             "endpoints": {"ec2": "localhost", "sts": "http://h:99999"},
             "default_tags": {"tags": {"aws:x": "y"}},
         }));
-        assert_eq!(paths, vec![
-            "region", "assume_role.role_arn", "assume_role.duration", "endpoints.ec2",
-            "endpoints.sts", "max_retries", "default_tags.tags[\"aws:x\"]",
-        ]);
+        assert_eq!(
+            paths,
+            vec![
+                "region",
+                "assume_role.role_arn",
+                "assume_role.duration",
+                "endpoints.ec2",
+                "endpoints.sts",
+                "max_retries",
+                "default_tags.tags[\"aws:x\"]",
+            ]
+        );
     }
 
     #[test]
@@ -360,10 +446,22 @@ mod tests {
             "ignore_tags": {"key_prefixes": ["kubernetes.io/"]},
         })));
         let s = s.map(|c| c.value).ok();
-        let aws = s.as_ref().and_then(|s| s.aws.known().cloned()).unwrap_or_default();
+        let aws = s
+            .as_ref()
+            .and_then(|s| s.aws.known().cloned())
+            .unwrap_or_default();
         assert_eq!(aws.max_attempts, 3);
-        assert_eq!(aws.assume_role.map(|r| (r.session_name, r.duration)), Some((DEFAULT_SESSION_NAME.to_string(), Some(Duration::from_secs(3600)))));
-        assert!(s.as_ref().and_then(|s| s.ignore_tags.known().cloned()).is_some_and(|f| f.ignores("kubernetes.io/cluster")));
+        assert_eq!(
+            aws.assume_role.map(|r| (r.session_name, r.duration)),
+            Some((
+                DEFAULT_SESSION_NAME.to_string(),
+                Some(Duration::from_secs(3600))
+            ))
+        );
+        assert!(s
+            .as_ref()
+            .and_then(|s| s.ignore_tags.known().cloned())
+            .is_some_and(|f| f.ignores("kubernetes.io/cluster")));
     }
 
     #[test]
@@ -372,15 +470,28 @@ mod tests {
         v.set("region", Value::Unknown);
         let s = parse(&v).map(|c| c.value).ok();
         assert_eq!(s.as_ref().map(|s| s.aws.is_unknown()), Some(true));
-        assert_eq!(s.map(|s| s.default_tags), Some(Known::Known(BTreeMap::from([("a".into(), "b".into())]))));
+        assert_eq!(
+            s.map(|s| s.default_tags),
+            Some(Known::Known(BTreeMap::from([("a".into(), "b".into())])))
+        );
     }
 
     #[test]
     fn endpoint_and_arn_rules() {
-        for ok in ["http://127.0.0.1:5000", "https://ec2.eu-west-1.amazonaws.com", "http://[::1]:80/x"] {
+        for ok in [
+            "http://127.0.0.1:5000",
+            "https://ec2.eu-west-1.amazonaws.com",
+            "http://[::1]:80/x",
+        ] {
             assert_eq!(endpoint_rule(ok), Ok(()), "{ok}");
         }
-        for bad in ["localhost", "ftp://x", "http://", "http://h:0", "http://a b"] {
+        for bad in [
+            "localhost",
+            "ftp://x",
+            "http://",
+            "http://h:0",
+            "http://a b",
+        ] {
             assert!(endpoint_rule(bad).is_err(), "{bad}");
         }
         assert!(role_arn_rule("arn:aws-cn:iam::123456789012:role/a/b").is_ok());

@@ -90,7 +90,10 @@ fn outputs_of(v: &Value) -> AccessOutputs {
     AccessOutputs {
         id: text(v, "id"),
         cluster_security_group_id: text(v, "cluster_security_group_id"),
-        client_security_group_id: v.get("client_security_group_id").as_str().map(str::to_string),
+        client_security_group_id: v
+            .get("client_security_group_id")
+            .as_str()
+            .map(str::to_string),
         ingress_rule_ids: strings_map(v.get("ingress_rule_ids")),
         client_ssh_rule_ids: strings_map(v.get("client_ssh_rule_ids")),
         owner_id: text(v, "owner_id"),

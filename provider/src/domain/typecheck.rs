@@ -137,7 +137,12 @@ mod tests {
             "prot": 1, "allowed_cidr_blocks": "10.0.0.0/8", "port": 63.5, "tags": {"a": 1}
         }));
         let mut out = Vec::new();
-        check_object(&v, &schema::resource().attributes, &AttrPath::root(), &mut out);
+        check_object(
+            &v,
+            &schema::resource().attributes,
+            &AttrPath::root(),
+            &mut out,
+        );
         let paths: Vec<String> = out
             .iter()
             .filter_map(|d| d.path.as_ref().map(ToString::to_string))

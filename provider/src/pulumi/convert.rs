@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use elasticache_proto::pulumirpc::{self as rpc, diff_response::DiffChanges, property_diff::Kind as DiffKind};
+use elasticache_proto::pulumirpc::{
+    self as rpc, diff_response::DiffChanges, property_diff::Kind as DiffKind,
+};
 use prost::Message;
 use prost_types::Struct;
 use tonic::{Code, Status};
@@ -97,7 +99,12 @@ pub fn apply_text(diagnostics: &[Diagnostic]) -> String {
 
 /// A status for a failed apply: `ErrorResourceInitFailed` (id and outputs of what exists) when
 /// something exists, else a plain failure that tells the engine nothing was made.
-pub fn apply_status(diagnostics: &[Diagnostic], state: Option<Struct>, id: &str, inputs: Option<&Struct>) -> Status {
+pub fn apply_status(
+    diagnostics: &[Diagnostic],
+    state: Option<Struct>,
+    id: &str,
+    inputs: Option<&Struct>,
+) -> Status {
     let message = apply_text(diagnostics);
     let reasons: Vec<String> = diagnostics.iter().map(diag_text).collect();
     match state {
@@ -109,7 +116,12 @@ pub fn apply_status(diagnostics: &[Diagnostic], state: Option<Struct>, id: &str,
                 inputs: inputs.cloned(),
                 refresh_before_update: false,
             };
-            with_detail(Code::Unknown, &message, INIT_FAILED_TYPE_URL, detail.encode_to_vec())
+            with_detail(
+                Code::Unknown,
+                &message,
+                INIT_FAILED_TYPE_URL,
+                detail.encode_to_vec(),
+            )
         }
         None => Status::new(Code::FailedPrecondition, message),
     }
@@ -225,4 +237,3 @@ pub fn provider_check_value(s: Option<&Struct>) -> Result<Value, Status> {
     let d = codec::decode(Some(&s), pattrs).map_err(|e| Status::invalid_argument(e.to_string()))?;
     Ok(inputs::coerce_object(&d.value, pattrs))
 }
-

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{Rng, SeedableRng};
 
-use crate::domain::schema::{self, Attribute, Type};
 use crate::domain::model;
+use crate::domain::schema::{self, Attribute, Type};
 use crate::domain::types::Cidr;
 use crate::domain::value::Value;
 

@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use elasticache_proto::pulumirpc::{self as rpc, check_request::autonaming_options::Mode as AutonamingMode, resource_provider_server::ResourceProvider};
+use elasticache_proto::pulumirpc::{
+    self as rpc, check_request::autonaming_options::Mode as AutonamingMode,
+    resource_provider_server::ResourceProvider,
+};
 use prost_types::Struct;
 use tonic::{Code, Request, Response, Status};
 use tracing::Instrument;
@@ -53,11 +56,17 @@ impl Provider {
 
     /// A provider over `svc` (tests give it a fake cloud).
     pub fn with_service(svc: Arc<Service>, log: Option<EngineLog>) -> Self {
-        Provider { svc, accept_secrets: AtomicBool::new(false), log }
+        Provider {
+            svc,
+            accept_secrets: AtomicBool::new(false),
+            log,
+        }
     }
 
     fn options(&self) -> EncodeOptions {
-        EncodeOptions { keep_secrets: self.accept_secrets.load(Ordering::Relaxed) }
+        EncodeOptions {
+            keep_secrets: self.accept_secrets.load(Ordering::Relaxed),
+        }
     }
 
     /// The outputs of a state (every attribute but `id`).
@@ -83,7 +92,12 @@ impl Provider {
     fn failed(&self, a: &Applied, secrets: &BTreeSet<String>, inputs: Option<&Struct>) -> Status {
         let st = a.state.as_ref();
         let id = st.and_then(|s| s.get("id").as_str()).unwrap_or_default();
-        convert::apply_status(&a.diagnostics, st.map(|s| self.encode_state(s, secrets)), id, inputs)
+        convert::apply_status(
+            &a.diagnostics,
+            st.map(|s| self.encode_state(s, secrets)),
+            id,
+            inputs,
+        )
     }
 }
 
@@ -91,7 +105,10 @@ impl Provider {
 fn ignoring(mut news: Value, old_inputs: &Value, ignore: &[String]) -> Value {
     for path in ignore {
         let top = path.split(['.', '[']).next().unwrap_or(path);
-        if let Some(a) = attrs().iter().find(|a| crate::domain::model::camel_case(&a.name) == top && a.mode != Mode::Computed) {
+        if let Some(a) = attrs()
+            .iter()
+            .find(|a| crate::domain::model::camel_case(&a.name) == top && a.mode != Mode::Computed)
+        {
             news.set(&a.name, old_inputs.get(&a.name).clone());
         }
     }
@@ -100,37 +117,68 @@ fn ignoring(mut news: Value, old_inputs: &Value, ignore: &[String]) -> Value {
 
 #[tonic::async_trait]
 impl ResourceProvider for Provider {
-    async fn handshake(&self, request: Request<rpc::ProviderHandshakeRequest>) -> Result<Response<rpc::ProviderHandshakeResponse>, Status> {
+    async fn handshake(
+        &self,
+        request: Request<rpc::ProviderHandshakeRequest>,
+    ) -> Result<Response<rpc::ProviderHandshakeResponse>, Status> {
         let req = request.into_inner();
         if let Some(log) = &self.log {
             log.set_address(&req.engine_address);
         }
         // An engine that handshakes accepts secrets in answers.
         self.accept_secrets.store(true, Ordering::Relaxed);
-        Ok(Response::new(rpc::ProviderHandshakeResponse { accept_secrets: true, accept_resources: true, accept_outputs: false, supports_autonaming_configuration: true, ..Default::default() }))
+        Ok(Response::new(rpc::ProviderHandshakeResponse {
+            accept_secrets: true,
+            accept_resources: true,
+            accept_outputs: false,
+            supports_autonaming_configuration: true,
+            ..Default::default()
+        }))
     }
 
-    async fn parameterize(&self, _: Request<rpc::ParameterizeRequest>) -> Result<Response<rpc::ParameterizeResponse>, Status> {
-        Err(Status::unimplemented("the elasticache provider takes no parameters"))
+    async fn parameterize(
+        &self,
+        _: Request<rpc::ParameterizeRequest>,
+    ) -> Result<Response<rpc::ParameterizeResponse>, Status> {
+        Err(Status::unimplemented(
+            "the elasticache provider takes no parameters",
+        ))
     }
 
-    async fn get_schema(&self, request: Request<rpc::GetSchemaRequest>) -> Result<Response<rpc::GetSchemaResponse>, Status> {
+    async fn get_schema(
+        &self,
+        request: Request<rpc::GetSchemaRequest>,
+    ) -> Result<Response<rpc::GetSchemaResponse>, Status> {
         let req = request.into_inner();
         if !req.subpackage_name.is_empty() && req.subpackage_name != super::schema::PACKAGE {
-            return Err(Status::not_found(format!("no sub-package {:?}", req.subpackage_name)));
+            return Err(Status::not_found(format!(
+                "no sub-package {:?}",
+                req.subpackage_name
+            )));
         }
-        Ok(Response::new(rpc::GetSchemaResponse { schema: super::schema::package_schema_string() }))
+        Ok(Response::new(rpc::GetSchemaResponse {
+            schema: super::schema::package_schema_string(),
+        }))
     }
 
-    async fn check_config(&self, request: Request<rpc::CheckRequest>) -> Result<Response<rpc::CheckResponse>, Status> {
+    async fn check_config(
+        &self,
+        request: Request<rpc::CheckRequest>,
+    ) -> Result<Response<rpc::CheckResponse>, Status> {
         let req = request.into_inner();
         let v = convert::provider_check_value(req.news.as_ref())?;
         let diags = self.svc.validate_provider(&v);
         convert::warn_all(&diags, &req.urn);
-        Ok(Response::new(rpc::CheckResponse { inputs: req.news, failures: convert::check_failures(&diags) }))
+        Ok(Response::new(rpc::CheckResponse {
+            inputs: req.news,
+            failures: convert::check_failures(&diags),
+        }))
     }
 
-    async fn diff_config(&self, request: Request<rpc::DiffRequest>) -> Result<Response<rpc::DiffResponse>, Status> {
+    async fn diff_config(
+        &self,
+        request: Request<rpc::DiffRequest>,
+    ) -> Result<Response<rpc::DiffResponse>, Status> {
         let req = request.into_inner();
         let olds = convert::provider_check_value(req.old_inputs.as_ref().or(req.olds.as_ref()))?;
         let news = convert::provider_check_value(req.news.as_ref())?;
@@ -149,48 +197,88 @@ impl ResourceProvider for Provider {
                 replaces: a.name == "region",
             })
             .collect();
-        Ok(Response::new(convert::diff_response(&Plan { changes, ..Default::default() })))
+        Ok(Response::new(convert::diff_response(&Plan {
+            changes,
+            ..Default::default()
+        })))
     }
 
-    async fn configure(&self, request: Request<rpc::ConfigureRequest>) -> Result<Response<rpc::ConfigureResponse>, Status> {
+    async fn configure(
+        &self,
+        request: Request<rpc::ConfigureRequest>,
+    ) -> Result<Response<rpc::ConfigureResponse>, Status> {
         let req = request.into_inner();
         let v = convert::config_value(&req)?;
         let diags = self.svc.configure(&v).await;
         if has_errors(&diags) {
-            return Err(Status::invalid_argument(format!("invalid provider configuration: {}", errors_text(&diags))));
+            return Err(Status::invalid_argument(format!(
+                "invalid provider configuration: {}",
+                errors_text(&diags)
+            )));
         }
         if req.accept_secrets {
             self.accept_secrets.store(true, Ordering::Relaxed);
         }
-        Ok(Response::new(rpc::ConfigureResponse { accept_secrets: true, supports_preview: true, accept_resources: true, accept_outputs: false, supports_autonaming_configuration: true }))
+        Ok(Response::new(rpc::ConfigureResponse {
+            accept_secrets: true,
+            supports_preview: true,
+            accept_resources: true,
+            accept_outputs: false,
+            supports_autonaming_configuration: true,
+        }))
     }
 
-    async fn invoke(&self, request: Request<rpc::InvokeRequest>) -> Result<Response<rpc::InvokeResponse>, Status> {
-        Err(Status::unimplemented(format!("the elasticache provider has no function {:?}", request.into_inner().tok)))
+    async fn invoke(
+        &self,
+        request: Request<rpc::InvokeRequest>,
+    ) -> Result<Response<rpc::InvokeResponse>, Status> {
+        Err(Status::unimplemented(format!(
+            "the elasticache provider has no function {:?}",
+            request.into_inner().tok
+        )))
     }
 
     type StreamInvokeStream = tokio_stream::Empty<Result<rpc::InvokeResponse, Status>>;
 
-    async fn stream_invoke(&self, _: Request<rpc::InvokeRequest>) -> Result<Response<Self::StreamInvokeStream>, Status> {
-        Err(Status::unimplemented("the elasticache provider has no functions"))
+    async fn stream_invoke(
+        &self,
+        _: Request<rpc::InvokeRequest>,
+    ) -> Result<Response<Self::StreamInvokeStream>, Status> {
+        Err(Status::unimplemented(
+            "the elasticache provider has no functions",
+        ))
     }
 
-    async fn call(&self, _: Request<rpc::CallRequest>) -> Result<Response<rpc::CallResponse>, Status> {
-        Err(Status::unimplemented("the elasticache provider has no methods"))
+    async fn call(
+        &self,
+        _: Request<rpc::CallRequest>,
+    ) -> Result<Response<rpc::CallResponse>, Status> {
+        Err(Status::unimplemented(
+            "the elasticache provider has no methods",
+        ))
     }
 
-    async fn check(&self, request: Request<rpc::CheckRequest>) -> Result<Response<rpc::CheckResponse>, Status> {
+    async fn check(
+        &self,
+        request: Request<rpc::CheckRequest>,
+    ) -> Result<Response<rpc::CheckResponse>, Status> {
         let req = request.into_inner();
         let span = rpc_span("Check", &req.urn);
         async move {
             let news = decode(req.news.as_ref())?;
             let olds = decode(req.olds.as_ref())?;
             let mut inputs_v = news.value;
-            let logical = if req.name.is_empty() { inputs::urn_name(&req.urn).to_string() } else { req.name.clone() };
+            let logical = if req.name.is_empty() {
+                inputs::urn_name(&req.urn).to_string()
+            } else {
+                req.name.clone()
+            };
             let how = match &req.autonaming {
                 None => Autonaming::Default,
                 Some(a) if a.mode == AutonamingMode::Disable as i32 => Autonaming::Disabled,
-                Some(a) if !a.proposed_name.is_empty() => Autonaming::Proposed(a.proposed_name.clone()),
+                Some(a) if !a.proposed_name.is_empty() => {
+                    Autonaming::Proposed(a.proposed_name.clone())
+                }
                 Some(_) => Autonaming::Default,
             };
             inputs::autoname(&mut inputs_v, &olds.value, &logical, &how, &req.random_seed);
@@ -200,13 +288,24 @@ impl ResourceProvider for Provider {
             if failures.is_empty() {
                 inputs_v = inputs::normalize(&inputs_v);
             }
-            Ok(Response::new(rpc::CheckResponse { inputs: Some(codec::encode(&inputs_v, attrs(), &news.secrets, self.options())), failures }))
+            Ok(Response::new(rpc::CheckResponse {
+                inputs: Some(codec::encode(
+                    &inputs_v,
+                    attrs(),
+                    &news.secrets,
+                    self.options(),
+                )),
+                failures,
+            }))
         }
         .instrument(span)
         .await
     }
 
-    async fn diff(&self, request: Request<rpc::DiffRequest>) -> Result<Response<rpc::DiffResponse>, Status> {
+    async fn diff(
+        &self,
+        request: Request<rpc::DiffRequest>,
+    ) -> Result<Response<rpc::DiffResponse>, Status> {
         let req = request.into_inner();
         let span = rpc_span("Diff", &req.urn);
         async move {
@@ -215,7 +314,11 @@ impl ResourceProvider for Provider {
                 Some(s) => decode(Some(s))?.value,
                 None => state::inputs_of(&olds.value),
             };
-            let news = ignoring(decode(req.news.as_ref())?.value, &old_inputs, &req.ignore_changes);
+            let news = ignoring(
+                decode(req.news.as_ref())?.value,
+                &old_inputs,
+                &req.ignore_changes,
+            );
             let p = self.plan(Some(&olds.value), &news, &req.urn).await?;
             Ok(Response::new(convert::diff_response(&p)))
         }
@@ -223,7 +326,10 @@ impl ResourceProvider for Provider {
         .await
     }
 
-    async fn create(&self, request: Request<rpc::CreateRequest>) -> Result<Response<rpc::CreateResponse>, Status> {
+    async fn create(
+        &self,
+        request: Request<rpc::CreateRequest>,
+    ) -> Result<Response<rpc::CreateResponse>, Status> {
         let req = request.into_inner();
         let span = rpc_span("Create", &req.urn);
         async move {
@@ -231,9 +337,20 @@ impl ResourceProvider for Provider {
             let secrets = inputs::output_secrets(&props.secrets);
             let p = self.plan(None, &props.value, &req.urn).await?;
             if req.preview {
-                return Ok(Response::new(rpc::CreateResponse { id: String::new(), properties: Some(self.encode_state(&p.planned, &secrets)), refresh_before_update: false }));
+                return Ok(Response::new(rpc::CreateResponse {
+                    id: String::new(),
+                    properties: Some(self.encode_state(&p.planned, &secrets)),
+                    refresh_before_update: false,
+                }));
             }
-            let a = self.svc.apply(Apply { prior: None, planned: Some(p.planned), timeout: custom_timeout(req.timeout) }).await;
+            let a = self
+                .svc
+                .apply(Apply {
+                    prior: None,
+                    planned: Some(p.planned),
+                    timeout: custom_timeout(req.timeout),
+                })
+                .await;
             match (&a.state, a.diagnostics.is_empty()) {
                 (Some(st), true) => {
                     let id = st.get("id").as_str().unwrap_or_default().to_string();
@@ -241,7 +358,11 @@ impl ResourceProvider for Provider {
                         return Err(Status::internal("the access was created but has no id"));
                     }
                     tracing::debug!(urn = req.urn.as_str(), "created {id}");
-                    Ok(Response::new(rpc::CreateResponse { id, properties: Some(self.encode_state(st, &secrets)), refresh_before_update: false }))
+                    Ok(Response::new(rpc::CreateResponse {
+                        id,
+                        properties: Some(self.encode_state(st, &secrets)),
+                        refresh_before_update: false,
+                    }))
                 }
                 _ => Err(self.failed(&a, &secrets, req.properties.as_ref())),
             }
@@ -250,19 +371,31 @@ impl ResourceProvider for Provider {
         .await
     }
 
-    async fn read(&self, request: Request<rpc::ReadRequest>) -> Result<Response<rpc::ReadResponse>, Status> {
+    async fn read(
+        &self,
+        request: Request<rpc::ReadRequest>,
+    ) -> Result<Response<rpc::ReadResponse>, Status> {
         let req = request.into_inner();
         let span = rpc_span("Read", &req.urn);
         async move {
             let empty = |s: &Option<Struct>| s.as_ref().is_none_or(|s| s.fields.is_empty());
             if empty(&req.properties) && empty(&req.inputs) {
                 // `pulumi import`: the inputs returned, given back as the program's, diff to nothing.
-                let st = self.svc.import(&req.id).await.map_err(|d| Status::new(Code::NotFound, errors_text(&d)))?;
+                let st = self
+                    .svc
+                    .import(&req.id)
+                    .await
+                    .map_err(|d| Status::new(Code::NotFound, errors_text(&d)))?;
                 let none = BTreeSet::new();
                 return Ok(Response::new(rpc::ReadResponse {
                     id: st.get("id").as_str().unwrap_or(&req.id).to_string(),
                     properties: Some(self.encode_state(&st, &none)),
-                    inputs: Some(codec::encode(&state::inputs_of(&st), attrs(), &none, self.options())),
+                    inputs: Some(codec::encode(
+                        &state::inputs_of(&st),
+                        attrs(),
+                        &none,
+                        self.options(),
+                    )),
                     refresh_before_update: false,
                 }));
             }
@@ -272,7 +405,12 @@ impl ResourceProvider for Provider {
             if let Some(i) = &old_inputs {
                 secrets.extend(inputs::output_secrets(&i.secrets));
             }
-            let Some(st) = self.svc.read(&olds.value).await.map_err(|d| Status::unknown(errors_text(&d)))? else {
+            let Some(st) = self
+                .svc
+                .read(&olds.value)
+                .await
+                .map_err(|d| Status::unknown(errors_text(&d)))?
+            else {
                 return Ok(Response::new(rpc::ReadResponse::default()));
             };
             let inputs_s = match req.inputs {
@@ -292,11 +430,17 @@ impl ResourceProvider for Provider {
 
     type ListStream = tokio_stream::Empty<Result<rpc::ListResponse, Status>>;
 
-    async fn list(&self, _: Request<rpc::ListRequest>) -> Result<Response<Self::ListStream>, Status> {
+    async fn list(
+        &self,
+        _: Request<rpc::ListRequest>,
+    ) -> Result<Response<Self::ListStream>, Status> {
         Err(Status::unimplemented("listing accesses is not supported"))
     }
 
-    async fn update(&self, request: Request<rpc::UpdateRequest>) -> Result<Response<rpc::UpdateResponse>, Status> {
+    async fn update(
+        &self,
+        request: Request<rpc::UpdateRequest>,
+    ) -> Result<Response<rpc::UpdateResponse>, Status> {
         let req = request.into_inner();
         let span = rpc_span("Update", &req.urn);
         async move {
@@ -305,17 +449,33 @@ impl ResourceProvider for Provider {
             let mut secrets = inputs::output_secrets(&news.secrets);
             // Outputs that were secret stay secret, except inputs the program no longer marks secret.
             for s in &olds.secrets {
-                if schema::resource().attribute(s).is_some_and(|a| a.mode == Mode::Computed) {
+                if schema::resource()
+                    .attribute(s)
+                    .is_some_and(|a| a.mode == Mode::Computed)
+                {
                     secrets.insert(s.clone());
                 }
             }
             let p = self.plan(Some(&olds.value), &news.value, &req.urn).await?;
             if req.preview {
-                return Ok(Response::new(rpc::UpdateResponse { properties: Some(self.encode_state(&p.planned, &secrets)), refresh_before_update: false }));
+                return Ok(Response::new(rpc::UpdateResponse {
+                    properties: Some(self.encode_state(&p.planned, &secrets)),
+                    refresh_before_update: false,
+                }));
             }
-            let a = self.svc.apply(Apply { prior: Some(olds.value), planned: Some(p.planned), timeout: custom_timeout(req.timeout) }).await;
+            let a = self
+                .svc
+                .apply(Apply {
+                    prior: Some(olds.value),
+                    planned: Some(p.planned),
+                    timeout: custom_timeout(req.timeout),
+                })
+                .await;
             match (&a.state, a.diagnostics.is_empty()) {
-                (Some(st), true) => Ok(Response::new(rpc::UpdateResponse { properties: Some(self.encode_state(st, &secrets)), refresh_before_update: false })),
+                (Some(st), true) => Ok(Response::new(rpc::UpdateResponse {
+                    properties: Some(self.encode_state(st, &secrets)),
+                    refresh_before_update: false,
+                })),
                 _ => Err(self.failed(&a, &secrets, req.news.as_ref())),
             }
         }
@@ -328,9 +488,19 @@ impl ResourceProvider for Provider {
         let span = rpc_span("Delete", &req.urn);
         async move {
             let olds = decode_state(req.properties.as_ref(), &req.id)?;
-            let a = self.svc.apply(Apply { prior: Some(olds.value), planned: None, timeout: custom_timeout(req.timeout) }).await;
+            let a = self
+                .svc
+                .apply(Apply {
+                    prior: Some(olds.value),
+                    planned: None,
+                    timeout: custom_timeout(req.timeout),
+                })
+                .await;
             if !a.diagnostics.is_empty() {
-                return Err(Status::new(Code::Unknown, convert::apply_text(&a.diagnostics)));
+                return Err(Status::new(
+                    Code::Unknown,
+                    convert::apply_text(&a.diagnostics),
+                ));
             }
             tracing::debug!(urn = req.urn.as_str(), "deleted {}", req.id);
             Ok(Response::new(()))
@@ -339,8 +509,13 @@ impl ResourceProvider for Provider {
         .await
     }
 
-    async fn construct(&self, _: Request<rpc::ConstructRequest>) -> Result<Response<rpc::ConstructResponse>, Status> {
-        Err(Status::unimplemented("the elasticache provider has no components"))
+    async fn construct(
+        &self,
+        _: Request<rpc::ConstructRequest>,
+    ) -> Result<Response<rpc::ConstructResponse>, Status> {
+        Err(Status::unimplemented(
+            "the elasticache provider has no components",
+        ))
     }
 
     async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {
@@ -349,7 +524,9 @@ impl ResourceProvider for Provider {
     }
 
     async fn get_plugin_info(&self, _: Request<()>) -> Result<Response<rpc::PluginInfo>, Status> {
-        Ok(Response::new(rpc::PluginInfo { version: env!("CARGO_PKG_VERSION").to_string() }))
+        Ok(Response::new(rpc::PluginInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }))
     }
 
     async fn attach(&self, request: Request<rpc::PluginAttach>) -> Result<Response<()>, Status> {
@@ -359,11 +536,17 @@ impl ResourceProvider for Provider {
         Ok(Response::new(()))
     }
 
-    async fn get_mapping(&self, _: Request<rpc::GetMappingRequest>) -> Result<Response<rpc::GetMappingResponse>, Status> {
+    async fn get_mapping(
+        &self,
+        _: Request<rpc::GetMappingRequest>,
+    ) -> Result<Response<rpc::GetMappingResponse>, Status> {
         Ok(Response::new(rpc::GetMappingResponse::default()))
     }
 
-    async fn get_mappings(&self, _: Request<rpc::GetMappingsRequest>) -> Result<Response<rpc::GetMappingsResponse>, Status> {
+    async fn get_mappings(
+        &self,
+        _: Request<rpc::GetMappingsRequest>,
+    ) -> Result<Response<rpc::GetMappingsResponse>, Status> {
         Ok(Response::new(rpc::GetMappingsResponse::default()))
     }
 }

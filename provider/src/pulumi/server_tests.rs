@@ -18,9 +18,21 @@ fn custom_timeouts_are_whole_seconds_of_at_least_one() {
 fn diff_kinds_and_replaces() {
     let p = Plan {
         changes: vec![
-            plan::Change { attr: "name".into(), kind: ChangeKind::Update, replaces: true },
-            plan::Change { attr: "port".into(), kind: ChangeKind::Add, replaces: false },
-            plan::Change { attr: "ingress_rule_ids".into(), kind: ChangeKind::Update, replaces: false },
+            plan::Change {
+                attr: "name".into(),
+                kind: ChangeKind::Update,
+                replaces: true,
+            },
+            plan::Change {
+                attr: "port".into(),
+                kind: ChangeKind::Add,
+                replaces: false,
+            },
+            plan::Change {
+                attr: "ingress_rule_ids".into(),
+                kind: ChangeKind::Update,
+                replaces: false,
+            },
         ],
         requires_replace: vec![AttrPath::attr("name")],
         ..Default::default()
@@ -41,10 +53,19 @@ fn diff_kinds_and_replaces() {
 fn configure_variables_map_to_the_provider_settings() {
     let req = rpc::ConfigureRequest {
         variables: [
-            ("elasticache:config:region".to_string(), "us-east-1".to_string()),
+            (
+                "elasticache:config:region".to_string(),
+                "us-east-1".to_string(),
+            ),
             ("elasticache:config:maxRetries".to_string(), "3".to_string()),
-            ("elasticache:config:endpoints".to_string(), "{\"ec2\":\"http://127.0.0.1:1\"}".to_string()),
-            ("elasticache:config:version".to_string(), "0.1.0".to_string()),
+            (
+                "elasticache:config:endpoints".to_string(),
+                "{\"ec2\":\"http://127.0.0.1:1\"}".to_string(),
+            ),
+            (
+                "elasticache:config:version".to_string(),
+                "0.1.0".to_string(),
+            ),
         ]
         .into(),
         ..Default::default()
@@ -59,10 +80,20 @@ fn configure_variables_map_to_the_provider_settings() {
 
 #[test]
 fn init_failed_detail_round_trips() {
-    let st = with_detail(Code::Unknown, "boom", INIT_FAILED_TYPE_URL, rpc::ErrorResourceInitFailed { id: "sg-1".into(), ..Default::default() }.encode_to_vec());
+    let st = with_detail(
+        Code::Unknown,
+        "boom",
+        INIT_FAILED_TYPE_URL,
+        rpc::ErrorResourceInitFailed {
+            id: "sg-1".into(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+    );
     let decoded = RpcStatus::decode(st.details()).unwrap_or_default();
     assert_eq!(decoded.details.len(), 1);
     assert_eq!(decoded.details[0].type_url, INIT_FAILED_TYPE_URL);
-    let inner = rpc::ErrorResourceInitFailed::decode(&decoded.details[0].value[..]).unwrap_or_default();
+    let inner =
+        rpc::ErrorResourceInitFailed::decode(&decoded.details[0].value[..]).unwrap_or_default();
     assert_eq!(inner.id, "sg-1");
 }

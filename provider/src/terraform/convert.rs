@@ -324,9 +324,23 @@ mod tests {
     fn provider_schema_nests_assume_role_with_a_required_arn() {
         let s = schema(schema::provider());
         let b = s.block.unwrap_or_default();
-        let ar = b.block_types.iter().find(|a| a.type_name == "assume_role").cloned().unwrap_or_default();
-        assert_eq!(ar.nesting, tf::schema::nested_block::NestingMode::Single as i32);
-        let arn = ar.block.unwrap_or_default().attributes.into_iter().find(|a| a.name == "role_arn").unwrap_or_default();
+        let ar = b
+            .block_types
+            .iter()
+            .find(|a| a.type_name == "assume_role")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            ar.nesting,
+            tf::schema::nested_block::NestingMode::Single as i32
+        );
+        let arn = ar
+            .block
+            .unwrap_or_default()
+            .attributes
+            .into_iter()
+            .find(|a| a.name == "role_arn")
+            .unwrap_or_default();
         assert!(arn.required, "{arn:?}");
     }
 

@@ -170,4 +170,3 @@ pub fn terraform_schema_json() -> Json {
         "provider_schemas": { TF_PROVIDER_ADDRESS: provider },
     })
 }
-

@@ -44,7 +44,9 @@ fn check_type(type_name: &str) -> Result<(), Status> {
     if type_name == TF_RESOURCE_TYPE {
         Ok(())
     } else {
-        Err(Status::invalid_argument(format!("unknown resource type {type_name:?}; this provider has only {TF_RESOURCE_TYPE}")))
+        Err(Status::invalid_argument(format!(
+            "unknown resource type {type_name:?}; this provider has only {TF_RESOURCE_TYPE}"
+        )))
     }
 }
 
@@ -58,7 +60,11 @@ fn config_inputs(config: &Value) -> Value {
     match config {
         Value::Map(m) => Value::Map(
             m.iter()
-                .filter(|(k, _)| schema::resource().attribute(k).is_none_or(|a| a.mode != Mode::Computed))
+                .filter(|(k, _)| {
+                    schema::resource()
+                        .attribute(k)
+                        .is_none_or(|a| a.mode != Mode::Computed)
+                })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         ),
@@ -89,7 +95,11 @@ impl ProviderService {
     pub fn provider_schema() -> tf::get_provider_schema::Response {
         tf::get_provider_schema::Response {
             provider: Some(convert::schema(schema::provider())),
-            resource_schemas: [(TF_RESOURCE_TYPE.to_string(), convert::schema(schema::resource()))].into(),
+            resource_schemas: [(
+                TF_RESOURCE_TYPE.to_string(),
+                convert::schema(schema::resource()),
+            )]
+            .into(),
             server_capabilities: Some(tf::ServerCapabilities {
                 plan_destroy: true,
                 get_provider_schema_optional: true,
@@ -102,49 +112,85 @@ impl ProviderService {
 
 #[tonic::async_trait]
 impl tf::provider_server::Provider for ProviderService {
-    async fn get_metadata(&self, _: Request<tf::get_metadata::Request>) -> Rpc<tf::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _: Request<tf::get_metadata::Request>,
+    ) -> Rpc<tf::get_metadata::Response> {
         Ok(Response::new(tf::get_metadata::Response {
             server_capabilities: Self::provider_schema().server_capabilities,
-            resources: vec![tf::get_metadata::ResourceMetadata { type_name: TF_RESOURCE_TYPE.into() }],
+            resources: vec![tf::get_metadata::ResourceMetadata {
+                type_name: TF_RESOURCE_TYPE.into(),
+            }],
             ..Default::default()
         }))
     }
 
-    async fn get_provider_schema(&self, _: Request<tf::get_provider_schema::Request>) -> Rpc<tf::get_provider_schema::Response> {
+    async fn get_provider_schema(
+        &self,
+        _: Request<tf::get_provider_schema::Request>,
+    ) -> Rpc<tf::get_provider_schema::Response> {
         tracing::debug!(rpc = "GetProviderSchema", "serving the schema");
         Ok(Response::new(Self::provider_schema()))
     }
 
-    async fn validate_provider_config(&self, req: Request<tf::validate_provider_config::Request>) -> Rpc<tf::validate_provider_config::Response> {
+    async fn validate_provider_config(
+        &self,
+        req: Request<tf::validate_provider_config::Request>,
+    ) -> Rpc<tf::validate_provider_config::Response> {
         let req = req.into_inner();
-        let diagnostics = match convert::decode(req.config.as_ref(), provider_attrs(), "provider configuration") {
+        let diagnostics = match convert::decode(
+            req.config.as_ref(),
+            provider_attrs(),
+            "provider configuration",
+        ) {
             Err(d) => vec![d],
             Ok(cfg) => convert::diagnostics(&self.svc.validate_provider(&cfg), provider_attrs()),
         };
-        Ok(Response::new(tf::validate_provider_config::Response { diagnostics }))
+        Ok(Response::new(tf::validate_provider_config::Response {
+            diagnostics,
+        }))
     }
 
-    async fn validate_resource_config(&self, req: Request<tf::validate_resource_config::Request>) -> Rpc<tf::validate_resource_config::Response> {
+    async fn validate_resource_config(
+        &self,
+        req: Request<tf::validate_resource_config::Request>,
+    ) -> Rpc<tf::validate_resource_config::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
-        let diagnostics = match convert::decode(req.config.as_ref(), resource_attrs(), "configuration") {
-            Err(d) => vec![d],
-            Ok(cfg) => diags(&self.svc.validate(&config_inputs(&cfg))),
-        };
-        tracing::debug!(rpc = "ValidateResourceConfig", diagnostics = diagnostics.len(), "validated");
-        Ok(Response::new(tf::validate_resource_config::Response { diagnostics }))
+        let diagnostics =
+            match convert::decode(req.config.as_ref(), resource_attrs(), "configuration") {
+                Err(d) => vec![d],
+                Ok(cfg) => diags(&self.svc.validate(&config_inputs(&cfg))),
+            };
+        tracing::debug!(
+            rpc = "ValidateResourceConfig",
+            diagnostics = diagnostics.len(),
+            "validated"
+        );
+        Ok(Response::new(tf::validate_resource_config::Response {
+            diagnostics,
+        }))
     }
 
-    async fn validate_data_resource_config(&self, _: Request<tf::validate_data_resource_config::Request>) -> Rpc<tf::validate_data_resource_config::Response> {
+    async fn validate_data_resource_config(
+        &self,
+        _: Request<tf::validate_data_resource_config::Request>,
+    ) -> Rpc<tf::validate_data_resource_config::Response> {
         Err(Status::unimplemented("this provider has no data sources"))
     }
 
-    async fn upgrade_resource_state(&self, req: Request<tf::upgrade_resource_state::Request>) -> Rpc<tf::upgrade_resource_state::Response> {
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<tf::upgrade_resource_state::Request>,
+    ) -> Rpc<tf::upgrade_resource_state::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
         let raw = req.raw_state.unwrap_or_default();
         let answer = |state: Option<Value>, diagnostics: Vec<tf::Diagnostic>| {
-            Ok(Response::new(tf::upgrade_resource_state::Response { upgraded_state: state.map(|s| encode_state(Some(&s))), diagnostics }))
+            Ok(Response::new(tf::upgrade_resource_state::Response {
+                upgraded_state: state.map(|s| encode_state(Some(&s))),
+                diagnostics,
+            }))
         };
         if raw.json.is_empty() {
             if raw.flatmap.is_empty() {
@@ -154,7 +200,15 @@ impl tf::provider_server::Provider for ProviderService {
         }
         let json: serde_json::Value = match serde_json::from_slice(&raw.json) {
             Ok(j) => j,
-            Err(e) => return answer(None, vec![convert::error("Invalid stored state", format!("The stored state is not valid JSON: {e}"))]),
+            Err(e) => {
+                return answer(
+                    None,
+                    vec![convert::error(
+                        "Invalid stored state",
+                        format!("The stored state is not valid JSON: {e}"),
+                    )],
+                )
+            }
         };
         match self.svc.upgrade(&json, req.version) {
             Ok(v) => answer(Some(v), vec![]),
@@ -162,124 +216,260 @@ impl tf::provider_server::Provider for ProviderService {
         }
     }
 
-    async fn get_resource_identity_schemas(&self, _: Request<tf::get_resource_identity_schemas::Request>) -> Rpc<tf::get_resource_identity_schemas::Response> {
-        Ok(Response::new(tf::get_resource_identity_schemas::Response::default()))
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<tf::get_resource_identity_schemas::Request>,
+    ) -> Rpc<tf::get_resource_identity_schemas::Response> {
+        Ok(Response::new(
+            tf::get_resource_identity_schemas::Response::default(),
+        ))
     }
 
-    async fn upgrade_resource_identity(&self, _: Request<tf::upgrade_resource_identity::Request>) -> Rpc<tf::upgrade_resource_identity::Response> {
-        Err(Status::unimplemented("elasticache_access has no resource identity"))
+    async fn upgrade_resource_identity(
+        &self,
+        _: Request<tf::upgrade_resource_identity::Request>,
+    ) -> Rpc<tf::upgrade_resource_identity::Response> {
+        Err(Status::unimplemented(
+            "elasticache_access has no resource identity",
+        ))
     }
 
-    async fn configure_provider(&self, req: Request<tf::configure_provider::Request>) -> Rpc<tf::configure_provider::Response> {
+    async fn configure_provider(
+        &self,
+        req: Request<tf::configure_provider::Request>,
+    ) -> Rpc<tf::configure_provider::Response> {
         let req = req.into_inner();
-        let diagnostics = match convert::decode(req.config.as_ref(), provider_attrs(), "provider configuration") {
+        let diagnostics = match convert::decode(
+            req.config.as_ref(),
+            provider_attrs(),
+            "provider configuration",
+        ) {
             Err(d) => vec![d],
             Ok(cfg) => {
                 tracing::info!(terraform_version = %req.terraform_version, "configuring");
                 convert::diagnostics(&self.svc.configure(&cfg).await, provider_attrs())
             }
         };
-        Ok(Response::new(tf::configure_provider::Response { diagnostics }))
+        Ok(Response::new(tf::configure_provider::Response {
+            diagnostics,
+        }))
     }
 
-    async fn read_resource(&self, req: Request<tf::read_resource::Request>) -> Rpc<tf::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        req: Request<tf::read_resource::Request>,
+    ) -> Rpc<tf::read_resource::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
-        let keep = |diagnostics| Ok(Response::new(tf::read_resource::Response { new_state: req.current_state.clone(), diagnostics, private: req.private.clone(), ..Default::default() }));
+        let keep = |diagnostics| {
+            Ok(Response::new(tf::read_resource::Response {
+                new_state: req.current_state.clone(),
+                diagnostics,
+                private: req.private.clone(),
+                ..Default::default()
+            }))
+        };
         let current = match decode(req.current_state.as_ref(), "state") {
             Ok(Some(v)) => v,
             Ok(None) => return keep(vec![]),
             Err(d) => return keep(vec![d]),
         };
         match self.svc.read(&current).await {
-            Ok(v) => Ok(Response::new(tf::read_resource::Response { new_state: Some(encode_state(v.as_ref())), private: req.private.clone(), ..Default::default() })),
+            Ok(v) => Ok(Response::new(tf::read_resource::Response {
+                new_state: Some(encode_state(v.as_ref())),
+                private: req.private.clone(),
+                ..Default::default()
+            })),
             Err(d) => keep(diags(&d)),
         }
     }
 
-    async fn plan_resource_change(&self, req: Request<tf::plan_resource_change::Request>) -> Rpc<tf::plan_resource_change::Response> {
+    async fn plan_resource_change(
+        &self,
+        req: Request<tf::plan_resource_change::Request>,
+    ) -> Rpc<tf::plan_resource_change::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
-        let decoded = (|| Ok::<_, tf::Diagnostic>((decode(req.prior_state.as_ref(), "prior state")?, decode(req.proposed_new_state.as_ref(), "proposed state")?, decode(req.config.as_ref(), "configuration")?)))();
+        let decoded = (|| {
+            Ok::<_, tf::Diagnostic>((
+                decode(req.prior_state.as_ref(), "prior state")?,
+                decode(req.proposed_new_state.as_ref(), "proposed state")?,
+                decode(req.config.as_ref(), "configuration")?,
+            ))
+        })();
         let (prior, proposed, config) = match decoded {
             Ok(x) => x,
-            Err(d) => return Ok(Response::new(tf::plan_resource_change::Response { diagnostics: vec![d], ..Default::default() })),
+            Err(d) => {
+                return Ok(Response::new(tf::plan_resource_change::Response {
+                    diagnostics: vec![d],
+                    ..Default::default()
+                }))
+            }
         };
         let (Some(_), Some(config)) = (proposed, config) else {
             // Destroy (plan_destroy): the planned state is null.
-            return Ok(Response::new(tf::plan_resource_change::Response { planned_state: Some(encode_state(None)), ..Default::default() }));
+            return Ok(Response::new(tf::plan_resource_change::Response {
+                planned_state: Some(encode_state(None)),
+                ..Default::default()
+            }));
         };
         let p = self.svc.plan(prior.as_ref(), &config_inputs(&config)).await;
-        tracing::debug!(rpc = "PlanResourceChange", create = prior.is_none(), replace = p.replaces(), diagnostics = p.diagnostics.len(), "planned");
+        tracing::debug!(
+            rpc = "PlanResourceChange",
+            create = prior.is_none(),
+            replace = p.replaces(),
+            diagnostics = p.diagnostics.len(),
+            "planned"
+        );
         Ok(Response::new(tf::plan_resource_change::Response {
-            planned_state: Some(encode_state(Some(&crate::domain::state::complete(&p.planned)))),
-            requires_replace: p.requires_replace.iter().map(|r| convert::path(r, resource_attrs())).collect(),
+            planned_state: Some(encode_state(Some(&crate::domain::state::complete(
+                &p.planned,
+            )))),
+            requires_replace: p
+                .requires_replace
+                .iter()
+                .map(|r| convert::path(r, resource_attrs()))
+                .collect(),
             diagnostics: diags(&p.diagnostics),
             legacy_type_system: false,
             ..Default::default()
         }))
     }
 
-    async fn apply_resource_change(&self, req: Request<tf::apply_resource_change::Request>) -> Rpc<tf::apply_resource_change::Response> {
+    async fn apply_resource_change(
+        &self,
+        req: Request<tf::apply_resource_change::Request>,
+    ) -> Rpc<tf::apply_resource_change::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
-        let decoded = (|| Ok::<_, tf::Diagnostic>((decode(req.prior_state.as_ref(), "prior state")?, decode(req.planned_state.as_ref(), "planned state")?)))();
+        let decoded = (|| {
+            Ok::<_, tf::Diagnostic>((
+                decode(req.prior_state.as_ref(), "prior state")?,
+                decode(req.planned_state.as_ref(), "planned state")?,
+            ))
+        })();
         let (prior, planned) = match decoded {
             Ok(x) => x,
-            Err(d) => return Ok(Response::new(tf::apply_resource_change::Response { new_state: req.prior_state.clone(), diagnostics: vec![d], ..Default::default() })),
+            Err(d) => {
+                return Ok(Response::new(tf::apply_resource_change::Response {
+                    new_state: req.prior_state.clone(),
+                    diagnostics: vec![d],
+                    ..Default::default()
+                }))
+            }
         };
-        let applied = self.svc.apply(Apply { prior, planned, timeout: None }).await;
-        Ok(Response::new(tf::apply_resource_change::Response { new_state: Some(encode_state(applied.state.as_ref())), diagnostics: diags(&applied.diagnostics), ..Default::default() }))
+        let applied = self
+            .svc
+            .apply(Apply {
+                prior,
+                planned,
+                timeout: None,
+            })
+            .await;
+        Ok(Response::new(tf::apply_resource_change::Response {
+            new_state: Some(encode_state(applied.state.as_ref())),
+            diagnostics: diags(&applied.diagnostics),
+            ..Default::default()
+        }))
     }
 
-    async fn import_resource_state(&self, req: Request<tf::import_resource_state::Request>) -> Rpc<tf::import_resource_state::Response> {
+    async fn import_resource_state(
+        &self,
+        req: Request<tf::import_resource_state::Request>,
+    ) -> Rpc<tf::import_resource_state::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
         match self.svc.import(&req.id).await {
             Ok(v) => Ok(Response::new(tf::import_resource_state::Response {
-                imported_resources: vec![tf::import_resource_state::ImportedResource { type_name: TF_RESOURCE_TYPE.into(), state: Some(encode_state(Some(&v))), ..Default::default() }],
+                imported_resources: vec![tf::import_resource_state::ImportedResource {
+                    type_name: TF_RESOURCE_TYPE.into(),
+                    state: Some(encode_state(Some(&v))),
+                    ..Default::default()
+                }],
                 ..Default::default()
             })),
-            Err(d) => Ok(Response::new(tf::import_resource_state::Response { diagnostics: diags(&d), ..Default::default() })),
+            Err(d) => Ok(Response::new(tf::import_resource_state::Response {
+                diagnostics: diags(&d),
+                ..Default::default()
+            })),
         }
     }
 
-    async fn move_resource_state(&self, _: Request<tf::move_resource_state::Request>) -> Rpc<tf::move_resource_state::Response> {
-        Err(Status::unimplemented("moving state into elasticache_access is not supported"))
+    async fn move_resource_state(
+        &self,
+        _: Request<tf::move_resource_state::Request>,
+    ) -> Rpc<tf::move_resource_state::Response> {
+        Err(Status::unimplemented(
+            "moving state into elasticache_access is not supported",
+        ))
     }
 
-    async fn read_data_source(&self, _: Request<tf::read_data_source::Request>) -> Rpc<tf::read_data_source::Response> {
+    async fn read_data_source(
+        &self,
+        _: Request<tf::read_data_source::Request>,
+    ) -> Rpc<tf::read_data_source::Response> {
         Err(Status::unimplemented("this provider has no data sources"))
     }
 
-    async fn validate_ephemeral_resource_config(&self, _: Request<tf::validate_ephemeral_resource_config::Request>) -> Rpc<tf::validate_ephemeral_resource_config::Response> {
-        Err(Status::unimplemented("this provider has no ephemeral resources"))
+    async fn validate_ephemeral_resource_config(
+        &self,
+        _: Request<tf::validate_ephemeral_resource_config::Request>,
+    ) -> Rpc<tf::validate_ephemeral_resource_config::Response> {
+        Err(Status::unimplemented(
+            "this provider has no ephemeral resources",
+        ))
     }
 
-    async fn open_ephemeral_resource(&self, _: Request<tf::open_ephemeral_resource::Request>) -> Rpc<tf::open_ephemeral_resource::Response> {
-        Err(Status::unimplemented("this provider has no ephemeral resources"))
+    async fn open_ephemeral_resource(
+        &self,
+        _: Request<tf::open_ephemeral_resource::Request>,
+    ) -> Rpc<tf::open_ephemeral_resource::Response> {
+        Err(Status::unimplemented(
+            "this provider has no ephemeral resources",
+        ))
     }
 
-    async fn renew_ephemeral_resource(&self, _: Request<tf::renew_ephemeral_resource::Request>) -> Rpc<tf::renew_ephemeral_resource::Response> {
-        Err(Status::unimplemented("this provider has no ephemeral resources"))
+    async fn renew_ephemeral_resource(
+        &self,
+        _: Request<tf::renew_ephemeral_resource::Request>,
+    ) -> Rpc<tf::renew_ephemeral_resource::Response> {
+        Err(Status::unimplemented(
+            "this provider has no ephemeral resources",
+        ))
     }
 
-    async fn close_ephemeral_resource(&self, _: Request<tf::close_ephemeral_resource::Request>) -> Rpc<tf::close_ephemeral_resource::Response> {
-        Err(Status::unimplemented("this provider has no ephemeral resources"))
+    async fn close_ephemeral_resource(
+        &self,
+        _: Request<tf::close_ephemeral_resource::Request>,
+    ) -> Rpc<tf::close_ephemeral_resource::Response> {
+        Err(Status::unimplemented(
+            "this provider has no ephemeral resources",
+        ))
     }
 
-    async fn get_functions(&self, _: Request<tf::get_functions::Request>) -> Rpc<tf::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _: Request<tf::get_functions::Request>,
+    ) -> Rpc<tf::get_functions::Response> {
         Err(Status::unimplemented("this provider has no functions"))
     }
 
-    async fn call_function(&self, _: Request<tf::call_function::Request>) -> Rpc<tf::call_function::Response> {
+    async fn call_function(
+        &self,
+        _: Request<tf::call_function::Request>,
+    ) -> Rpc<tf::call_function::Response> {
         Err(Status::unimplemented("this provider has no functions"))
     }
 
-    async fn stop_provider(&self, _: Request<tf::stop_provider::Request>) -> Rpc<tf::stop_provider::Response> {
+    async fn stop_provider(
+        &self,
+        _: Request<tf::stop_provider::Request>,
+    ) -> Rpc<tf::stop_provider::Response> {
         tracing::info!(rpc = "StopProvider", "cancelling in-flight work");
         self.svc.cancel();
-        Ok(Response::new(tf::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(tf::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }
 

@@ -21,16 +21,32 @@ enum Goal {
 
 impl Engine {
     /// Adds `group` to the cluster's security groups, keeping the ones it has.
-    pub(crate) async fn attach(&self, c: &ClusterRef, group: &str, deadline: Instant) -> Result<(), Diagnostic> {
+    pub(crate) async fn attach(
+        &self,
+        c: &ClusterRef,
+        group: &str,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
         self.change_groups(c, group, Goal::Attached, deadline).await
     }
 
     /// Removes `group` from the cluster's security groups; refuses to leave the cluster with none.
-    pub(crate) async fn detach(&self, c: &ClusterRef, group: &str, deadline: Instant) -> Result<(), Diagnostic> {
+    pub(crate) async fn detach(
+        &self,
+        c: &ClusterRef,
+        group: &str,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
         self.change_groups(c, group, Goal::Detached, deadline).await
     }
 
-    async fn change_groups(&self, c: &ClusterRef, group: &str, goal: Goal, deadline: Instant) -> Result<(), Diagnostic> {
+    async fn change_groups(
+        &self,
+        c: &ClusterRef,
+        group: &str,
+        goal: Goal,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
         let lock = self.cluster_lock(c);
         let _turn = lock.lock().await;
         let what = match goal {
@@ -48,20 +64,34 @@ impl Engine {
                     }
                     return Ok(());
                 }
-                Ok(Step::Write(list)) => match self.cloud.set_cluster_security_groups(c, &list).await {
-                    Ok(()) => {
-                        wrote = true;
-                        tracing::info!(cluster = %c, groups = ?list, "set the cluster's security groups");
-                        None
+                Ok(Step::Write(list)) => {
+                    match self.cloud.set_cluster_security_groups(c, &list).await {
+                        Ok(()) => {
+                            wrote = true;
+                            tracing::info!(cluster = %c, groups = ?list, "set the cluster's security groups");
+                            None
+                        }
+                        Err(e) if e.is_transient() || matches!(e, CloudError::InUse { .. }) => {
+                            Some(e)
+                        }
+                        Err(e) => return Err(cloud_diag(&what, &e)),
                     }
-                    Err(e) if e.is_transient() || matches!(e, CloudError::InUse { .. }) => Some(e),
-                    Err(e) => return Err(cloud_diag(&what, &e)),
-                },
-                Ok(Step::Busy(status)) => Some(CloudError::InUse { code: "ClusterNotAvailable".into(), message: format!("the {c} is {status}") }),
+                }
+                Ok(Step::Busy(status)) => Some(CloudError::InUse {
+                    code: "ClusterNotAvailable".into(),
+                    message: format!("the {c} is {status}"),
+                }),
                 Err(StepError::Refused(d)) => return Err(d),
                 Err(StepError::Cloud(e)) if e.is_transient() => Some(e),
-                Err(StepError::Cloud(CloudError::NotFound { .. })) if goal == Goal::Detached => return Ok(()),
-                Err(StepError::Cloud(e)) => return Err(cloud_diag(&format!("read the security groups of the {c}"), &e)),
+                Err(StepError::Cloud(CloudError::NotFound { .. })) if goal == Goal::Detached => {
+                    return Ok(())
+                }
+                Err(StepError::Cloud(e)) => {
+                    return Err(cloud_diag(
+                        &format!("read the security groups of the {c}"),
+                        &e,
+                    ))
+                }
             };
             if let Some(e) = retry {
                 if Instant::now() + wait >= deadline {
@@ -69,13 +99,24 @@ impl Engine {
                 }
                 tracing::debug!(cluster = %c, error = %e, "waiting for the cluster");
             }
-            self.sleep(self.jittered(wait)).await.map_err(|e| cloud_diag(&what, &e))?;
+            self.sleep(self.jittered(wait))
+                .await
+                .map_err(|e| cloud_diag(&what, &e))?;
             wait = (wait * 2).min(self.backoff.max);
         }
     }
 
-    async fn groups_step(&self, c: &ClusterRef, group: &str, goal: Goal) -> Result<Step, StepError> {
-        let now = self.cloud.cluster_groups(c).await.map_err(StepError::Cloud)?;
+    async fn groups_step(
+        &self,
+        c: &ClusterRef,
+        group: &str,
+        goal: Goal,
+    ) -> Result<Step, StepError> {
+        let now = self
+            .cloud
+            .cluster_groups(c)
+            .await
+            .map_err(StepError::Cloud)?;
         next_step(&now, c, group, goal)
     }
 }
@@ -91,7 +132,12 @@ enum StepError {
     Cloud(CloudError),
 }
 
-fn next_step(now: &ClusterGroups, c: &ClusterRef, group: &str, goal: Goal) -> Result<Step, StepError> {
+fn next_step(
+    now: &ClusterGroups,
+    c: &ClusterRef,
+    group: &str,
+    goal: Goal,
+) -> Result<Step, StepError> {
     let done = match goal {
         Goal::Attached => now.has_everywhere(group),
         Goal::Detached => !now.has_anywhere(group),

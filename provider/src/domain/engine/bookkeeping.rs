@@ -60,12 +60,22 @@ pub fn is_reserved(key: &str) -> bool {
 
 /// The name of the cluster group (`<name>-cluster`) or of the client group (`<name>-clients`).
 pub fn group_name(name: &str, role: &str) -> String {
-    format!("{name}-{}", if role == ROLE_CLUSTER { "cluster" } else { "clients" })
+    format!(
+        "{name}-{}",
+        if role == ROLE_CLUSTER {
+            "cluster"
+        } else {
+            "clients"
+        }
+    )
 }
 
 /// The group's description (AWS cannot change it later, so it names the access only).
 pub fn group_description(name: &str, role: &str) -> String {
-    format!("ElastiCache access {name}: {role}").chars().take(255).collect()
+    format!("ElastiCache access {name}: {role}")
+        .chars()
+        .take(255)
+        .collect()
 }
 
 /// The description of the cluster group's rules: the access's, else one naming the access.
@@ -77,12 +87,18 @@ pub fn rule_description(description: Option<&str>, name: &str) -> String {
 }
 
 pub fn default_rule_description(name: &str) -> String {
-    format!("elasticache-access {name}").chars().take(255).collect()
+    format!("elasticache-access {name}")
+        .chars()
+        .take(255)
+        .collect()
 }
 
 /// The description of the client group's SSH rules.
 pub fn ssh_description(rule_description: &str) -> String {
-    format!("SSH to clients of {rule_description}").chars().take(255).collect()
+    format!("SSH to clients of {rule_description}")
+        .chars()
+        .take(255)
+        .collect()
 }
 
 /// A unique name: the prefix, then 26 characters (a UTC timestamp and a counter).
@@ -134,12 +150,20 @@ pub fn options_words(d: &Desired) -> String {
         .zip(flags)
         .filter_map(|(n, f)| known(f).map(|f| format!("{n}={f}")))
         .collect();
-    let empty: Vec<&str> = SETS.iter().copied().filter(|s| written_empty(d, s)).collect();
+    let empty: Vec<&str> = SETS
+        .iter()
+        .copied()
+        .filter(|s| written_empty(d, s))
+        .collect();
     if !empty.is_empty() {
         words.push(format!("empty={}", empty.join(",")));
     }
     if let Some(t) = known(&d.timeouts) {
-        for (op, x) in [("create", &t.create), ("update", &t.update), ("delete", &t.delete)] {
+        for (op, x) in [
+            ("create", &t.create),
+            ("update", &t.update),
+            ("delete", &t.delete),
+        ] {
             if let Some(x) = x {
                 words.push(format!("timeouts.{op}={}", x.text()));
             }
@@ -155,7 +179,9 @@ pub fn options_words(d: &Desired) -> String {
 
 fn written_empty(d: &Desired, set: &str) -> bool {
     match set {
-        "client_security_group_ids" => known(&d.client_security_group_ids).is_some_and(Vec::is_empty),
+        "client_security_group_ids" => {
+            known(&d.client_security_group_ids).is_some_and(Vec::is_empty)
+        }
         "allowed_cidr_blocks" => known(&d.allowed_cidr_blocks).is_some_and(Vec::is_empty),
         "allowed_prefix_list_ids" => known(&d.allowed_prefix_list_ids).is_some_and(Vec::is_empty),
         "client_ssh_cidr_blocks" => known(&d.client_ssh_cidr_blocks).is_some_and(Vec::is_empty),
@@ -175,7 +201,9 @@ pub struct Recorded {
 pub fn parse_options(s: &str) -> Recorded {
     let mut r = Recorded::default();
     for word in s.split_whitespace() {
-        let Some((k, v)) = word.split_once('=') else { continue };
+        let Some((k, v)) = word.split_once('=') else {
+            continue;
+        };
         if FLAGS.contains(&k) {
             r.flags.insert(k.to_string(), v == "true");
         } else if k == "empty" {
@@ -245,7 +273,9 @@ mod tests {
     use crate::domain::value::Value;
 
     fn desired(j: serde_json::Value) -> Desired {
-        parse(&Value::from_json(&j)).map(|c| c.value).unwrap_or_default()
+        parse(&Value::from_json(&j))
+            .map(|c| c.value)
+            .unwrap_or_default()
     }
 
     #[test]
@@ -259,7 +289,13 @@ mod tests {
         let r = parse_options(&w);
         assert_eq!(r.flags.get("exclusive_ingress"), Some(&true));
         assert_eq!(r.empty, vec!["allowed_cidr_blocks", "tags"]);
-        assert_eq!(r.timeouts.and_then(|t| t.delete).map(|t| t.text().to_string()).as_deref(), Some("1h"));
+        assert_eq!(
+            r.timeouts
+                .and_then(|t| t.delete)
+                .map(|t| t.text().to_string())
+                .as_deref(),
+            Some("1h")
+        );
         // the earlier release's form
         let old = parse_options("create_client_security_group=false attach_to_cluster=true");
         assert_eq!(old.flags.len(), 2);

@@ -19,18 +19,54 @@ use crate::domain::state::AccessState;
 use crate::domain::types::{known, Known};
 
 /// The rule specs of the cluster group for `t`, with `client` as the created client group.
-pub(crate) fn cluster_specs(t: &Target, client: Option<&str>, own: &str) -> BTreeMap<String, RuleSpec> {
-    let description = bk::rule_description(known(&t.inputs.description).map(String::as_str), &t.name);
+pub(crate) fn cluster_specs(
+    t: &Target,
+    client: Option<&str>,
+    own: &str,
+) -> BTreeMap<String, RuleSpec> {
+    let description =
+        bk::rule_description(known(&t.inputs.description).map(String::as_str), &t.name);
     let client = client.filter(|_| t.inputs.create_client() == Known::Known(true));
-    let sources = t.inputs.cluster_sources(client, own).into_known().unwrap_or_default();
-    sources.into_iter().map(|(k, source)| (k, RuleSpec { source, port: t.port, description: description.clone() })).collect()
+    let sources = t
+        .inputs
+        .cluster_sources(client, own)
+        .into_known()
+        .unwrap_or_default();
+    sources
+        .into_iter()
+        .map(|(k, source)| {
+            (
+                k,
+                RuleSpec {
+                    source,
+                    port: t.port,
+                    description: description.clone(),
+                },
+            )
+        })
+        .collect()
 }
 
 /// The SSH rule specs of the client group for `t`.
 pub(crate) fn ssh_specs(t: &Target) -> BTreeMap<String, RuleSpec> {
-    let d = bk::ssh_description(&bk::rule_description(known(&t.inputs.description).map(String::as_str), &t.name));
+    let d = bk::ssh_description(&bk::rule_description(
+        known(&t.inputs.description).map(String::as_str),
+        &t.name,
+    ));
     let sources = t.inputs.ssh_sources().into_known().unwrap_or_default();
-    sources.into_iter().map(|(k, source)| (k, RuleSpec { source, port: SSH_PORT, description: d.clone() })).collect()
+    sources
+        .into_iter()
+        .map(|(k, source)| {
+            (
+                k,
+                RuleSpec {
+                    source,
+                    port: SSH_PORT,
+                    description: d.clone(),
+                },
+            )
+        })
+        .collect()
 }
 
 impl Engine {
@@ -38,11 +74,17 @@ impl Engine {
     /// `port` and `name`, which the plan may leave to the apply).
     pub async fn create(&self, d: &Desired) -> Result<AccessState, Failed> {
         let deadline = Instant::now() + d.timeout(Op::Create);
-        let t = self.target(d, None, None).await.map_err(|e| Failed::new(e, None))?;
+        let t = self
+            .target(d, None, None)
+            .await
+            .map_err(|e| Failed::new(e, None))?;
         if d.name.is_none() {
             self.sweep_before_create(&t).await;
         }
-        let (mut w, fresh) = self.make_cluster_group(&t, d).await.map_err(|e| Failed::new(e, None))?;
+        let (mut w, fresh) = self
+            .make_cluster_group(&t, d)
+            .await
+            .map_err(|e| Failed::new(e, None))?;
         match self.finish_create(&mut w, &t, fresh, deadline).await {
             Ok(()) => Ok(derive(&w, &t.inputs, &self.tags)),
             Err(e) => Err(Failed::new(e, Some(derive(&w, &t.inputs, &self.tags)))),
@@ -52,15 +94,30 @@ impl Engine {
     fn group_tags(&self, t: &Target, own: BTreeMap<String, String>) -> BTreeMap<String, String> {
         let mut tags = bk::user_tags(&self.tags.default_tags, &t.inputs);
         tags.extend(own);
-        tags.insert(bk::CREATING.into(), bk::creating_marker(t.inputs.timeout(Op::Create)));
+        tags.insert(
+            bk::CREATING.into(),
+            bk::creating_marker(t.inputs.timeout(Op::Create)),
+        );
         tags
     }
 
     /// Creates `<name>-cluster`, or adopts the one an interrupted create of this access made.
-    async fn make_cluster_group(&self, t: &Target, d: &Desired) -> Result<(World, Vec<String>), Diagnostic> {
+    async fn make_cluster_group(
+        &self,
+        t: &Target,
+        d: &Desired,
+    ) -> Result<(World, Vec<String>), Diagnostic> {
         let name = bk::group_name(&t.name, bk::ROLE_CLUSTER);
         let tags = self.group_tags(t, bk::cluster_group_tags(&t.inputs, &t.name));
-        let made = self.cloud.create_security_group(&t.vpc, &name, &bk::group_description(&t.name, bk::ROLE_CLUSTER), &tags).await;
+        let made = self
+            .cloud
+            .create_security_group(
+                &t.vpc,
+                &name,
+                &bk::group_description(&t.name, bk::ROLE_CLUSTER),
+                &tags,
+            )
+            .await;
         let world = |group: Group| World {
             cluster_group: group,
             client_group: None,
@@ -73,18 +130,32 @@ impl Engine {
         match made {
             Ok(g) => {
                 tracing::info!(group = %g.id, "created cluster security group");
-                let group = Group { id: g.id.clone(), name, vpc_id: t.vpc.clone(), owner_id: g.owner_id.unwrap_or_default(), tags };
+                let group = Group {
+                    id: g.id.clone(),
+                    name,
+                    vpc_id: t.vpc.clone(),
+                    owner_id: g.owner_id.unwrap_or_default(),
+                    tags,
+                };
                 Ok((world(group), vec![g.id]))
             }
             Err(CloudError::AlreadyExists { .. }) => {
-                let found = self.find_own_group(t, &name, bk::ROLE_CLUSTER, None).await?;
+                let found = self
+                    .find_own_group(t, &name, bk::ROLE_CLUSTER, None)
+                    .await?;
                 let Some(g) = found.filter(|g| g.tags.contains_key(bk::CREATING)) else {
-                    let hint = if d.name.is_some() { "It belongs to another access (or was made by hand): choose another name, or import it with its id." } else { "Apply again to generate another name." };
+                    let hint = if d.name.is_some() {
+                        "It belongs to another access (or was made by hand): choose another name, or import it with its id."
+                    } else {
+                        "Apply again to generate another name."
+                    };
                     return Err(Diagnostic::general("Security group exists already", format!("A security group named {name} exists in {} and was not made by an interrupted create of this access. {hint}", t.vpc)));
                 };
                 tracing::warn!(group = %g.id, "adopting the cluster group of an interrupted create");
                 let mut w = world(g);
-                self.adopt_world(&mut w).await.map_err(|e| cloud_diag("read the adopted group", &e))?;
+                self.adopt_world(&mut w)
+                    .await
+                    .map_err(|e| cloud_diag("read the adopted group", &e))?;
                 Ok((w, Vec::new()))
             }
             Err(e) => Err(cloud_diag("create the cluster security group", &e)),
@@ -93,25 +164,55 @@ impl Engine {
 
     /// A group of this access named `name` in the VPC (with this provider's role tag; for a client
     /// group, pointing at `cluster_group`).
-    async fn find_own_group(&self, t: &Target, name: &str, role: &str, cluster_group: Option<&str>) -> Result<Option<Group>, Diagnostic> {
-        let filter = GroupFilter { vpc_id: Some(t.vpc.clone()), names: vec![name.to_string()], tags: Vec::new() };
-        let groups = self.cloud.find_security_groups(&filter).await.map_err(|e| cloud_diag(&format!("find the security group {name}"), &e))?;
+    async fn find_own_group(
+        &self,
+        t: &Target,
+        name: &str,
+        role: &str,
+        cluster_group: Option<&str>,
+    ) -> Result<Option<Group>, Diagnostic> {
+        let filter = GroupFilter {
+            vpc_id: Some(t.vpc.clone()),
+            names: vec![name.to_string()],
+            tags: Vec::new(),
+        };
+        let groups = self
+            .cloud
+            .find_security_groups(&filter)
+            .await
+            .map_err(|e| cloud_diag(&format!("find the security group {name}"), &e))?;
         Ok(groups.into_iter().find(|g| {
             g.tags.get(bk::ROLE).map(String::as_str) == Some(role)
                 && g.tags.get(bk::NAME) == Some(&t.name)
-                && cluster_group.is_none_or(|c| g.tags.get(bk::ACCESS).map(String::as_str) == Some(c))
+                && cluster_group
+                    .is_none_or(|c| g.tags.get(bk::ACCESS).map(String::as_str) == Some(c))
         }))
     }
 
     /// Reads the client group and the rules of an adopted cluster group.
     async fn adopt_world(&self, w: &mut World) -> Result<(), CloudError> {
-        let filter = GroupFilter { vpc_id: None, names: Vec::new(), tags: vec![(bk::ACCESS.to_string(), Some(w.cluster_group.id.clone()))] };
-        w.client_group = self.cloud.find_security_groups(&filter).await?.into_iter().find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS));
+        let filter = GroupFilter {
+            vpc_id: None,
+            names: Vec::new(),
+            tags: vec![(bk::ACCESS.to_string(), Some(w.cluster_group.id.clone()))],
+        };
+        w.client_group = self
+            .cloud
+            .find_security_groups(&filter)
+            .await?
+            .into_iter()
+            .find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS));
         w.rules = self.cloud.describe_rules(&w.group_ids()).await?;
         Ok(())
     }
 
-    async fn finish_create(&self, w: &mut World, t: &Target, mut fresh: Vec<String>, deadline: Instant) -> Result<(), Diagnostic> {
+    async fn finish_create(
+        &self,
+        w: &mut World,
+        t: &Target,
+        mut fresh: Vec<String>,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
         if t.inputs.create_client() == Known::Known(true) && w.client_group.is_none() {
             fresh.extend(self.make_client_group(w, t).await?);
         }
@@ -128,7 +229,11 @@ impl Engine {
     }
 
     /// Creates `<name>-clients`, or adopts the one an interrupted create made. Returns it when new.
-    pub(crate) async fn make_client_group(&self, w: &mut World, t: &Target) -> Result<Option<String>, Diagnostic> {
+    pub(crate) async fn make_client_group(
+        &self,
+        w: &mut World,
+        t: &Target,
+    ) -> Result<Option<String>, Diagnostic> {
         let name = bk::group_name(&t.name, bk::ROLE_CLIENTS);
         let cg = w.cluster_group.id.clone();
         let tags = self.group_tags(t, bk::member_tags(&t.name, &cg, bk::ROLE_CLIENTS));
@@ -153,7 +258,13 @@ impl Engine {
     }
 
     /// Converges both groups' rules towards `t`.
-    pub(crate) async fn converge_rules(&self, w: &mut World, t: &Target, fresh: &[String], deadline: Instant) -> Result<(), Diagnostic> {
+    pub(crate) async fn converge_rules(
+        &self,
+        w: &mut World,
+        t: &Target,
+        fresh: &[String],
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
         let cg = w.cluster_group.id.clone();
         let rule_tags = {
             let mut tags = bk::user_tags(&self.tags.default_tags, &t.inputs);
@@ -163,9 +274,33 @@ impl Engine {
         let client = w.client_id().map(str::to_string);
         let specs = cluster_specs(t, client.as_deref(), &w.cluster_group.owner_id);
         let exclusive = t.inputs.exclusive() == Known::Known(true);
-        self.converge(w, &Want { group: &cg, specs, exclusive, ssh: false, tags: &rule_tags, fresh }, deadline).await?;
+        self.converge(
+            w,
+            &Want {
+                group: &cg,
+                specs,
+                exclusive,
+                ssh: false,
+                tags: &rule_tags,
+                fresh,
+            },
+            deadline,
+        )
+        .await?;
         if let (Some(client), Known::Known(true)) = (client, t.inputs.create_client()) {
-            self.converge(w, &Want { group: &client, specs: ssh_specs(t), exclusive: false, ssh: true, tags: &rule_tags, fresh }, deadline).await?;
+            self.converge(
+                w,
+                &Want {
+                    group: &client,
+                    specs: ssh_specs(t),
+                    exclusive: false,
+                    ssh: true,
+                    tags: &rule_tags,
+                    fresh,
+                },
+                deadline,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -178,7 +313,13 @@ impl Engine {
             return Ok(());
         }
         let id = w.cluster_group.id.clone();
-        let groups = self.read_retrying("DescribeSecurityGroups", deadline, || self.cloud.describe_security_groups(std::slice::from_ref(&id))).await.map_err(|e| cloud_diag("read the cluster security group", &e))?;
+        let groups = self
+            .read_retrying("DescribeSecurityGroups", deadline, || {
+                self.cloud
+                    .describe_security_groups(std::slice::from_ref(&id))
+            })
+            .await
+            .map_err(|e| cloud_diag("read the cluster security group", &e))?;
         if let Some(g) = groups.into_iter().find(|g| g.id == id) {
             w.cluster_group.owner_id = g.owner_id;
         }

@@ -15,7 +15,10 @@ impl Engine {
     /// Deletes the access. What is already gone counts as deleted.
     pub async fn delete(&self, prior: &AccessState) -> Result<(), Failed> {
         let deadline = Instant::now() + prior.inputs.timeout(Op::Delete);
-        let w = self.read_world(prior, false).await.map_err(|e| Failed::new(cloud_diag("read the access", &e), Some(prior.clone())))?;
+        let w = self
+            .read_world(prior, false)
+            .await
+            .map_err(|e| Failed::new(cloud_diag("read the access", &e), Some(prior.clone())))?;
         let Some(mut w) = w else {
             return Ok(());
         };
@@ -33,7 +36,8 @@ impl Engine {
         }
         if let Some(client) = w.client_group.clone() {
             self.release_client_group(w, &client.id).await?;
-            self.delete_group(&client.id, &client.vpc_id, deadline, Op::Delete).await?;
+            self.delete_group(&client.id, &client.vpc_id, deadline, Op::Delete)
+                .await?;
             w.rules.retain(|r| r.group_id != client.id);
             w.client_group = None;
         }
@@ -42,15 +46,31 @@ impl Engine {
     }
 
     /// Deletes a security group, retrying while it is in use until `deadline` (the timeout of `op`).
-    pub(crate) async fn delete_group(&self, id: &str, vpc: &str, deadline: Instant, op: Op) -> Result<(), Diagnostic> {
+    pub(crate) async fn delete_group(
+        &self,
+        id: &str,
+        vpc: &str,
+        deadline: Instant,
+        op: Op,
+    ) -> Result<(), Diagnostic> {
         let in_use = |e: &CloudError| matches!(e, CloudError::InUse { .. }) || e.is_transient();
-        match self.retry("DeleteSecurityGroup", deadline, in_use, || self.cloud.delete_security_group(id)).await {
+        match self
+            .retry("DeleteSecurityGroup", deadline, in_use, || {
+                self.cloud.delete_security_group(id)
+            })
+            .await
+        {
             Ok(()) | Err(CloudError::NotFound { .. }) => {
                 tracing::info!(group = %id, "deleted security group");
                 Ok(())
             }
             Err(e @ CloudError::InUse { .. }) => {
-                let holders = self.cloud.find_holders(id, vpc).await.map(|h| h.to_string()).unwrap_or_else(|e| format!("(could not list what holds it: {e})"));
+                let holders = self
+                    .cloud
+                    .find_holders(id, vpc)
+                    .await
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|e| format!("(could not list what holds it: {e})"));
                 Err(Diagnostic::general(
                     format!("Security group {id} is still in use"),
                     format!("AWS answered {e} until timeouts.{} ran out. It is held by: {holders}. Detach it from those (or wait until their network interfaces are released), then apply again; raise timeouts.{} to wait longer.", op.name(), op.name()),

@@ -68,14 +68,21 @@ pub struct FakeCloud(Arc<Mutex<State>>);
 pub fn err(code: &str) -> CloudError {
     let (code, message) = (code.to_string(), "injected by the fake cloud".to_string());
     match code.as_str() {
-        c if c.ends_with("NotFound") || c.ends_with("NotFoundFault") => CloudError::NotFound { code, message },
+        c if c.ends_with("NotFound") || c.ends_with("NotFoundFault") => {
+            CloudError::NotFound { code, message }
+        }
         "InvalidPermission.Duplicate" => CloudError::Duplicate { code, message },
         "InvalidGroup.Duplicate" => CloudError::AlreadyExists { code, message },
-        "DependencyViolation" | "InvalidGroup.InUse" | "InvalidReplicationGroupState" | "InvalidCacheClusterState" => {
-            CloudError::InUse { code, message }
+        "DependencyViolation"
+        | "InvalidGroup.InUse"
+        | "InvalidReplicationGroupState"
+        | "InvalidCacheClusterState" => CloudError::InUse { code, message },
+        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => {
+            CloudError::Throttled { code, message }
         }
-        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => CloudError::Throttled { code, message },
-        c if c.starts_with("Invalid") || c == "UnauthorizedOperation" || c == "AccessDenied" => CloudError::Invalid { code, message },
+        c if c.starts_with("Invalid") || c == "UnauthorizedOperation" || c == "AccessDenied" => {
+            CloudError::Invalid { code, message }
+        }
         _ => CloudError::Other { code, message },
     }
 }
@@ -93,17 +100,35 @@ impl FakeCloud {
 
     /// Fails the next `times` calls of `op` with `code`.
     pub fn fail(&self, op: &str, code: &str, times: u32) {
-        self.fault(Fault { op: op.into(), error: err(code), skip: 0, times, after_effect: false });
+        self.fault(Fault {
+            op: op.into(),
+            error: err(code),
+            skip: 0,
+            times,
+            after_effect: false,
+        });
     }
 
     /// Fails the calls of `op` after the first `skip` ones pass.
     pub fn fail_after(&self, op: &str, code: &str, skip: u32, times: u32) {
-        self.fault(Fault { op: op.into(), error: err(code), skip, times, after_effect: false });
+        self.fault(Fault {
+            op: op.into(),
+            error: err(code),
+            skip,
+            times,
+            after_effect: false,
+        });
     }
 
     /// The next `times` calls of `op` take effect, then answer `code`.
     pub fn lose_answer(&self, op: &str, code: &str, times: u32) {
-        self.fault(Fault { op: op.into(), error: err(code), skip: 0, times, after_effect: true });
+        self.fault(Fault {
+            op: op.into(),
+            error: err(code),
+            skip: 0,
+            times,
+            after_effect: true,
+        });
     }
 
     pub fn fault(&self, f: Fault) {
@@ -126,13 +151,19 @@ impl FakeCloud {
     fn call(&self, op: &str) -> Result<Option<CloudError>, CloudError> {
         let mut s = self.st();
         s.log.push(op.to_string());
-        let Some(f) = s.faults.iter_mut().find(|f| f.op == op && f.times > 0) else { return Ok(None) };
+        let Some(f) = s.faults.iter_mut().find(|f| f.op == op && f.times > 0) else {
+            return Ok(None);
+        };
         if f.skip > 0 {
             f.skip -= 1;
             return Ok(None);
         }
         f.times -= 1;
-        if f.after_effect { Ok(Some(f.error.clone())) } else { Err(f.error.clone()) }
+        if f.after_effect {
+            Ok(Some(f.error.clone()))
+        } else {
+            Err(f.error.clone())
+        }
     }
 
     fn done<T>(late: Option<CloudError>, v: T) -> Result<T, CloudError> {
@@ -151,14 +182,29 @@ impl FakeCloud {
     /// A group made outside the provider.
     pub fn add_group(&self, vpc: &str, name: &str, tags: &[(&str, &str)]) -> String {
         let id = self.id("sg");
-        let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let g = Group { id: id.clone(), name: name.into(), vpc_id: vpc.into(), owner_id: ACCOUNT.into(), tags };
+        let tags = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let g = Group {
+            id: id.clone(),
+            name: name.into(),
+            vpc_id: vpc.into(),
+            owner_id: ACCOUNT.into(),
+            tags,
+        };
         self.st().groups.insert(id.clone(), g);
         id
     }
 
     /// A rule made outside the provider.
-    pub fn add_rule(&self, group: &str, source: Source, port: u16, tags: &BTreeMap<String, String>) -> Rule {
+    pub fn add_rule(
+        &self,
+        group: &str,
+        source: Source,
+        port: u16,
+        tags: &BTreeMap<String, String>,
+    ) -> Rule {
         let r = Rule {
             id: self.id("sgr"),
             group_id: group.to_string(),
@@ -182,7 +228,11 @@ impl FakeCloud {
 
     /// The cluster's groups, member by member.
     pub fn cluster_members(&self, id: &str) -> Vec<(String, Vec<String>)> {
-        self.st().clusters.get(id).map(|c| c.members.clone()).unwrap_or_default()
+        self.st()
+            .clusters
+            .get(id)
+            .map(|c| c.members.clone())
+            .unwrap_or_default()
     }
 
     pub fn group(&self, id: &str) -> Option<Group> {
@@ -191,12 +241,21 @@ impl FakeCloud {
 
     /// Ingress rules of `group`: (source, port, description, tags).
     pub fn ingress(&self, group: &str) -> Vec<Rule> {
-        self.st().rules.iter().filter(|r| r.group_id == group && !r.is_egress).cloned().collect()
+        self.st()
+            .rules
+            .iter()
+            .filter(|r| r.group_id == group && !r.is_egress)
+            .cloned()
+            .collect()
     }
 
     /// (source, port) of `group`'s ingress rules, sorted.
     pub fn ingress_summary(&self, group: &str) -> Vec<(String, i64)> {
-        let mut v: Vec<(String, i64)> = self.ingress(group).iter().map(|r| (r.source_text.clone(), r.from_port)).collect();
+        let mut v: Vec<(String, i64)> = self
+            .ingress(group)
+            .iter()
+            .map(|r| (r.source_text.clone(), r.from_port))
+            .collect();
         v.sort();
         v
     }
@@ -208,7 +267,9 @@ impl FakeCloud {
 
     fn cluster_id(c: &ClusterRef) -> String {
         match c {
-            ClusterRef::ReplicationGroup(i) | ClusterRef::CacheCluster(i) | ClusterRef::Serverless(i) => i.clone(),
+            ClusterRef::ReplicationGroup(i)
+            | ClusterRef::CacheCluster(i)
+            | ClusterRef::Serverless(i) => i.clone(),
         }
     }
 
@@ -233,7 +294,9 @@ impl FakeCloud {
 
     fn rule_from(&self, group: &str, spec: &RuleSpec, tags: &BTreeMap<String, String>) -> Rule {
         let source = match &spec.source {
-            Source::Group { id, owner: None } => Source::group(id, self.st().peered.get(id).map(String::as_str)),
+            Source::Group { id, owner: None } => {
+                Source::group(id, self.st().peered.get(id).map(String::as_str))
+            }
             other => other.clone(),
         };
         let mut r = self.add_rule(group, source, spec.port, tags);
@@ -257,27 +320,62 @@ fn matches_filter(g: &Group, f: &GroupFilter) -> bool {
 
 #[async_trait]
 impl Cloud for FakeCloud {
-    async fn create_security_group(&self, vpc_id: &str, name: &str, _d: &str, tags: &BTreeMap<String, String>) -> Result<CreatedGroup, CloudError> {
+    async fn create_security_group(
+        &self,
+        vpc_id: &str,
+        name: &str,
+        _d: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<CreatedGroup, CloudError> {
         let late = self.call("CreateSecurityGroup")?;
-        if self.st().groups.values().any(|g| g.name == name && g.vpc_id == vpc_id) {
+        if self
+            .st()
+            .groups
+            .values()
+            .any(|g| g.name == name && g.vpc_id == vpc_id)
+        {
             return Err(err("InvalidGroup.Duplicate"));
         }
         let id = self.id("sg");
-        let g = Group { id: id.clone(), name: name.into(), vpc_id: vpc_id.into(), owner_id: ACCOUNT.into(), tags: tags.clone() };
+        let g = Group {
+            id: id.clone(),
+            name: name.into(),
+            vpc_id: vpc_id.into(),
+            owner_id: ACCOUNT.into(),
+            tags: tags.clone(),
+        };
         self.st().groups.insert(id.clone(), g);
-        Self::done(late, CreatedGroup { id, owner_id: Some(ACCOUNT.into()) })
+        Self::done(
+            late,
+            CreatedGroup {
+                id,
+                owner_id: Some(ACCOUNT.into()),
+            },
+        )
     }
 
     async fn describe_security_groups(&self, ids: &[String]) -> Result<Vec<Group>, CloudError> {
         let late = self.call("DescribeSecurityGroups")?;
         let s = self.st();
-        Self::done(late, ids.iter().filter_map(|i| s.groups.get(i).cloned()).collect())
+        Self::done(
+            late,
+            ids.iter()
+                .filter_map(|i| s.groups.get(i).cloned())
+                .collect(),
+        )
     }
 
     async fn find_security_groups(&self, filter: &GroupFilter) -> Result<Vec<Group>, CloudError> {
         let late = self.call("DescribeSecurityGroups")?;
         let s = self.st();
-        Self::done(late, s.groups.values().filter(|g| matches_filter(g, filter)).cloned().collect())
+        Self::done(
+            late,
+            s.groups
+                .values()
+                .filter(|g| matches_filter(g, filter))
+                .cloned()
+                .collect(),
+        )
     }
 
     async fn describe_rules(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError> {
@@ -287,10 +385,22 @@ impl Cloud for FakeCloud {
             s.invisible_reads -= 1;
             return Self::done(late, Vec::new());
         }
-        Self::done(late, s.rules.iter().filter(|r| group_ids.contains(&r.group_id)).cloned().collect())
+        Self::done(
+            late,
+            s.rules
+                .iter()
+                .filter(|r| group_ids.contains(&r.group_id))
+                .cloned()
+                .collect(),
+        )
     }
 
-    async fn authorize_ingress(&self, group_id: &str, rules: &[RuleSpec], tags: &BTreeMap<String, String>) -> Result<Vec<Rule>, CloudError> {
+    async fn authorize_ingress(
+        &self,
+        group_id: &str,
+        rules: &[RuleSpec],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<Rule>, CloudError> {
         let late = self.call("AuthorizeSecurityGroupIngress")?;
         if !self.st().groups.contains_key(group_id) {
             return Err(err("InvalidGroup.NotFound"));
@@ -299,7 +409,11 @@ impl Cloud for FakeCloud {
             let s = self.st();
             let missing_source = rules.iter().any(|r| matches!(&r.source, Source::Group { id, owner: None } if !s.groups.contains_key(id) && !s.peered.contains_key(id)));
             let dup = rules.iter().any(|spec| {
-                s.rules.iter().any(|r| r.group_id == group_id && r.source.as_ref().is_some_and(|x| x.same_as(&spec.source)) && r.is_tcp_port(spec.port))
+                s.rules.iter().any(|r| {
+                    r.group_id == group_id
+                        && r.source.as_ref().is_some_and(|x| x.same_as(&spec.source))
+                        && r.is_tcp_port(spec.port)
+                })
             });
             if missing_source {
                 return Err(err("InvalidGroup.NotFound"));
@@ -308,7 +422,10 @@ impl Cloud for FakeCloud {
                 return Err(err("InvalidPermission.Duplicate"));
             }
         }
-        let mut made: Vec<Rule> = rules.iter().map(|spec| self.rule_from(group_id, spec, tags)).collect();
+        let mut made: Vec<Rule> = rules
+            .iter()
+            .map(|spec| self.rule_from(group_id, spec, tags))
+            .collect();
         if self.st().short_authorize_answer {
             made.truncate(1);
         }
@@ -318,14 +435,21 @@ impl Cloud for FakeCloud {
     async fn revoke_ingress(&self, _group: &str, rule_ids: &[String]) -> Result<(), CloudError> {
         let late = self.call("RevokeSecurityGroupIngress")?;
         let mut s = self.st();
-        if rule_ids.iter().any(|id| !s.rules.iter().any(|r| &r.id == id)) {
+        if rule_ids
+            .iter()
+            .any(|id| !s.rules.iter().any(|r| &r.id == id))
+        {
             return Err(err("InvalidPermission.NotFound"));
         }
         s.rules.retain(|r| !rule_ids.contains(&r.id));
         Self::done(late, ())
     }
 
-    async fn update_rule_descriptions(&self, _group: &str, rules: &[(String, RuleSpec)]) -> Result<(), CloudError> {
+    async fn update_rule_descriptions(
+        &self,
+        _group: &str,
+        rules: &[(String, RuleSpec)],
+    ) -> Result<(), CloudError> {
         let late = self.call("UpdateSecurityGroupRuleDescriptionsIngress")?;
         let mut s = self.st();
         for (id, spec) in rules {
@@ -336,7 +460,11 @@ impl Cloud for FakeCloud {
         Self::done(late, ())
     }
 
-    async fn create_tags(&self, ids: &[String], tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+    async fn create_tags(
+        &self,
+        ids: &[String],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
         let late = self.call("CreateTags")?;
         let mut s = self.st();
         for id in ids {
@@ -367,8 +495,15 @@ impl Cloud for FakeCloud {
     async fn delete_security_group(&self, group_id: &str) -> Result<(), CloudError> {
         let late = self.call("DeleteSecurityGroup")?;
         let mut s = self.st();
-        let referenced = s.rules.iter().any(|r| r.group_id != group_id && matches!(&r.source, Some(Source::Group { id, .. }) if id == group_id));
-        let attached = s.clusters.values().any(|c| c.members.iter().any(|(_, g)| g.iter().any(|x| x == group_id)));
+        let referenced = s.rules.iter().any(|r| {
+            r.group_id != group_id
+                && matches!(&r.source, Some(Source::Group { id, .. }) if id == group_id)
+        });
+        let attached = s.clusters.values().any(|c| {
+            c.members
+                .iter()
+                .any(|(_, g)| g.iter().any(|x| x == group_id))
+        });
         if referenced || attached {
             return Err(err("DependencyViolation"));
         }
@@ -382,9 +517,30 @@ impl Cloud for FakeCloud {
     async fn find_holders(&self, group_id: &str, _vpc: &str) -> Result<Holders, CloudError> {
         self.call("FindHolders")?;
         let s = self.st();
-        let referencing_groups = s.rules.iter().filter(|r| r.group_id != group_id && matches!(&r.source, Some(Source::Group { id, .. }) if id == group_id)).map(|r| r.group_id.clone()).collect();
-        let clusters = s.clusters.iter().filter(|(_, c)| c.members.iter().any(|(_, g)| g.iter().any(|x| x == group_id))).map(|(k, _)| k.clone()).collect();
-        Ok(Holders { network_interfaces: vec![], clusters, referencing_groups })
+        let referencing_groups = s
+            .rules
+            .iter()
+            .filter(|r| {
+                r.group_id != group_id
+                    && matches!(&r.source, Some(Source::Group { id, .. }) if id == group_id)
+            })
+            .map(|r| r.group_id.clone())
+            .collect();
+        let clusters = s
+            .clusters
+            .iter()
+            .filter(|(_, c)| {
+                c.members
+                    .iter()
+                    .any(|(_, g)| g.iter().any(|x| x == group_id))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        Ok(Holders {
+            network_interfaces: vec![],
+            clusters,
+            referencing_groups,
+        })
     }
 
     async fn describe_cluster(&self, c: &ClusterRef) -> Result<ClusterInfo, CloudError> {
@@ -392,7 +548,11 @@ impl Cloud for FakeCloud {
         let id = Self::cluster_id(c);
         let mut s = self.st();
         let status = Self::read_status(&mut s, &id);
-        let fc = s.clusters.get(&id).cloned().ok_or_else(|| Self::not_found(c))?;
+        let fc = s
+            .clusters
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Self::not_found(c))?;
         Ok(ClusterInfo {
             kind: fc.kind,
             id: id.clone(),
@@ -402,7 +562,11 @@ impl Cloud for FakeCloud {
             engine: Some(fc.engine.clone()),
             security_group_ids: fc.members.first().map(|m| m.1.clone()).unwrap_or_default(),
             status,
-            members: if fc.kind == ClusterKind::ReplicationGroup { fc.members.iter().map(|m| m.0.clone()).collect() } else { vec![] },
+            members: if fc.kind == ClusterKind::ReplicationGroup {
+                fc.members.iter().map(|m| m.0.clone()).collect()
+            } else {
+                vec![]
+            },
         })
     }
 
@@ -412,10 +576,17 @@ impl Cloud for FakeCloud {
         let mut s = self.st();
         let status = Self::read_status(&mut s, &id);
         let fc = s.clusters.get(&id).ok_or_else(|| Self::not_found(c))?;
-        Ok(ClusterGroups { status, members: fc.members.clone() })
+        Ok(ClusterGroups {
+            status,
+            members: fc.members.clone(),
+        })
     }
 
-    async fn set_cluster_security_groups(&self, c: &ClusterRef, ids: &[String]) -> Result<(), CloudError> {
+    async fn set_cluster_security_groups(
+        &self,
+        c: &ClusterRef,
+        ids: &[String],
+    ) -> Result<(), CloudError> {
         let late = self.call("ModifyCluster")?;
         let id = Self::cluster_id(c);
         let mut s = self.st();
@@ -439,7 +610,11 @@ impl Cloud for FakeCloud {
         let s = self.st();
         Ok(s.clusters
             .iter()
-            .filter(|(_, c)| c.members.iter().any(|(_, g)| g.iter().any(|x| x == group_id)))
+            .filter(|(_, c)| {
+                c.members
+                    .iter()
+                    .any(|(_, g)| g.iter().any(|x| x == group_id))
+            })
             .map(|(id, c)| match c.kind {
                 ClusterKind::ReplicationGroup => ClusterRef::ReplicationGroup(id.clone()),
                 ClusterKind::CacheCluster => ClusterRef::CacheCluster(id.clone()),

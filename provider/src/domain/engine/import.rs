@@ -20,20 +20,40 @@ fn not_importable(detail: String) -> Diagnostic {
 /// What the configuration wrote, as the cluster group's tags recorded it.
 fn recorded_inputs(cg: &Group, observed_tags: &BTreeMap<String, String>) -> Desired {
     let t = |k: &str| cg.tags.get(k).cloned().map(Known::Known);
-    let r = bk::parse_options(cg.tags.get(bk::OPTIONS).map(String::as_str).unwrap_or_default());
+    let r = bk::parse_options(
+        cg.tags
+            .get(bk::OPTIONS)
+            .map(String::as_str)
+            .unwrap_or_default(),
+    );
     let flag = |k: &str| r.flags.get(k).copied().map(Known::Known);
-    let empty = |k: &str| r.empty.iter().any(|e| e == k).then(|| Known::Known(Vec::new()));
+    let empty = |k: &str| {
+        r.empty
+            .iter()
+            .any(|e| e == k)
+            .then(|| Known::Known(Vec::new()))
+    };
     let tags = match cg.tags.get(bk::TAG_KEYS) {
         Some(keys) => {
             let keys: BTreeSet<&str> = keys.split(',').collect();
-            Some(Known::Known(observed_tags.iter().filter(|(k, _)| keys.contains(k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()))
+            Some(Known::Known(
+                observed_tags
+                    .iter()
+                    .filter(|(k, _)| keys.contains(k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ))
         }
         None if r.empty.iter().any(|e| e == "tags") => Some(Known::Known(BTreeMap::new())),
         None => None,
     };
     Desired {
         vpc_id: Some(Known::Known(VpcId::reported(&cg.vpc_id))),
-        cluster: cg.tags.get(bk::CLUSTER).and_then(|c| ClusterRef::from_tag(c)).map(Known::Known),
+        cluster: cg
+            .tags
+            .get(bk::CLUSTER)
+            .and_then(|c| ClusterRef::from_tag(c))
+            .map(Known::Known),
         name: t(bk::NAME),
         name_prefix: t(bk::NAME_PREFIX),
         description: t(bk::DESCRIPTION),
@@ -55,11 +75,20 @@ fn recorded_inputs(cg: &Group, observed_tags: &BTreeMap<String, String>) -> Desi
 /// The port and client group of an access built by hand: the port of its one group-sourced rule from
 /// the same account (or the only port its TCP rules use), and that group.
 fn hand_built(cg: &Group, rules: &[Rule]) -> (Option<u16>, Option<String>) {
-    let ingress: Vec<&Rule> = rules.iter().filter(|r| r.group_id == cg.id && !r.is_egress && r.protocol == "tcp" && r.from_port == r.to_port).collect();
+    let ingress: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| {
+            r.group_id == cg.id && !r.is_egress && r.protocol == "tcp" && r.from_port == r.to_port
+        })
+        .collect();
     let own_groups: Vec<(&str, u16)> = ingress
         .iter()
         .filter_map(|r| match &r.source {
-            Some(Source::Group { id, owner }) if owner.as_deref().is_none_or(|o| o == cg.owner_id) => u16::try_from(r.from_port).ok().map(|p| (id.as_str(), p)),
+            Some(Source::Group { id, owner })
+                if owner.as_deref().is_none_or(|o| o == cg.owner_id) =>
+            {
+                u16::try_from(r.from_port).ok().map(|p| (id.as_str(), p))
+            }
             _ => None,
         })
         .collect();
@@ -67,14 +96,20 @@ fn hand_built(cg: &Group, rules: &[Rule]) -> (Option<u16>, Option<String>) {
         return (Some(*port), Some(id.to_string()));
     }
     let ports: BTreeSet<i64> = ingress.iter().map(|r| r.from_port).collect();
-    let port = (ports.len() == 1).then(|| ports.iter().next().and_then(|p| u16::try_from(*p).ok())).flatten();
+    let port = (ports.len() == 1)
+        .then(|| ports.iter().next().and_then(|p| u16::try_from(*p).ok()))
+        .flatten();
     (port, None)
 }
 
 impl Engine {
     /// Imports an access by its cluster security group's id.
     pub async fn import(&self, id: &str) -> Result<AccessState, Diagnostic> {
-        let groups = self.cloud.describe_security_groups(&[id.to_string()]).await.map_err(|e| cloud_diag("read the security group", &e))?;
+        let groups = self
+            .cloud
+            .describe_security_groups(&[id.to_string()])
+            .await
+            .map_err(|e| cloud_diag("read the security group", &e))?;
         let Some(cg) = groups.into_iter().find(|g| g.id == id) else {
             return Err(not_importable(format!("There is no security group {id} in this account and Region; import the id of the access's cluster group (sg-…).")));
         };
@@ -82,44 +117,110 @@ impl Engine {
         if !ours && cg.tags.get(bk::ROLE).is_some() {
             return Err(not_importable(format!("{id} is the {} group of an access, not its cluster group; import the id of the group named <name>-cluster.", cg.tags[bk::ROLE])));
         }
-        let observed: BTreeMap<String, String> = cg.tags.iter().filter(|(k, _)| !is_reserved(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let observed: BTreeMap<String, String> = cg
+            .tags
+            .iter()
+            .filter(|(k, _)| !is_reserved(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let mut reference = recorded_inputs(&cg, &observed);
-        let mut w = World { cluster_group: cg.clone(), client_group: None, rules: Vec::new(), managed: BTreeSet::new(), cluster: None, attached: None, endpoint: None };
+        let mut w = World {
+            cluster_group: cg.clone(),
+            client_group: None,
+            rules: Vec::new(),
+            managed: BTreeSet::new(),
+            cluster: None,
+            attached: None,
+            endpoint: None,
+        };
         if ours {
-            let filter = GroupFilter { vpc_id: None, names: Vec::new(), tags: vec![(bk::ACCESS.to_string(), Some(cg.id.clone()))] };
-            let found = self.cloud.find_security_groups(&filter).await.map_err(|e| cloud_diag("find the client group", &e))?;
-            w.client_group = found.into_iter().find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS));
-            w.rules = self.cloud.describe_rules(&w.group_ids()).await.map_err(|e| cloud_diag("read the security group rules", &e))?;
+            let filter = GroupFilter {
+                vpc_id: None,
+                names: Vec::new(),
+                tags: vec![(bk::ACCESS.to_string(), Some(cg.id.clone()))],
+            };
+            let found = self
+                .cloud
+                .find_security_groups(&filter)
+                .await
+                .map_err(|e| cloud_diag("find the client group", &e))?;
+            w.client_group = found
+                .into_iter()
+                .find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS));
+            w.rules = self
+                .cloud
+                .describe_rules(&w.group_ids())
+                .await
+                .map_err(|e| cloud_diag("read the security group rules", &e))?;
         } else {
-            self.import_hand_built(&mut w, &mut reference, observed).await?;
+            self.import_hand_built(&mut w, &mut reference, observed)
+                .await?;
         }
         w.cluster = reference.cluster.as_ref().and_then(Known::known).cloned();
         self.finish_import(&mut w, &mut reference).await?;
         Ok(derive(&w, &reference, &self.tags))
     }
 
-    async fn import_hand_built(&self, w: &mut World, reference: &mut Desired, observed: BTreeMap<String, String>) -> Result<(), Diagnostic> {
+    async fn import_hand_built(
+        &self,
+        w: &mut World,
+        reference: &mut Desired,
+        observed: BTreeMap<String, String>,
+    ) -> Result<(), Diagnostic> {
         let cg = w.cluster_group.clone();
-        let rules = self.cloud.describe_rules(std::slice::from_ref(&cg.id)).await.map_err(|e| cloud_diag("read the security group rules", &e))?;
+        let rules = self
+            .cloud
+            .describe_rules(std::slice::from_ref(&cg.id))
+            .await
+            .map_err(|e| cloud_diag("read the security group rules", &e))?;
         let (port, client) = hand_built(&cg, &rules);
         if let Some(c) = &client {
-            let found = self.cloud.describe_security_groups(std::slice::from_ref(c)).await.map_err(|e| cloud_diag("read the client group", &e))?;
-            w.client_group = found.into_iter().find(|g| &g.id == c && g.vpc_id == cg.vpc_id);
+            let found = self
+                .cloud
+                .describe_security_groups(std::slice::from_ref(c))
+                .await
+                .map_err(|e| cloud_diag("read the client group", &e))?;
+            w.client_group = found
+                .into_iter()
+                .find(|g| &g.id == c && g.vpc_id == cg.vpc_id);
         }
         w.rules = match &w.client_group {
-            Some(c) => self.cloud.describe_rules(&[cg.id.clone(), c.id.clone()]).await.map_err(|e| cloud_diag("read the security group rules", &e))?,
+            Some(c) => self
+                .cloud
+                .describe_rules(&[cg.id.clone(), c.id.clone()])
+                .await
+                .map_err(|e| cloud_diag("read the security group rules", &e))?,
             None => rules,
         };
         // Every TCP rule on the access's port with a source this provider models is the access's;
         // so are the client group's SSH rules from CIDR blocks.
         let client_id = w.client_id().map(str::to_string);
-        w.managed = w.rules.iter().filter(|r| !r.is_egress && r.source.is_some() && r.from_port == r.to_port && r.protocol == "tcp")
-            .filter(|r| (r.group_id == cg.id && port.is_some_and(|p| i64::from(p) == r.from_port)) || (Some(&r.group_id) == client_id.as_ref() && r.from_port == 22 && matches!(r.source, Some(Source::Cidr(_)))))
-            .map(|r| r.id.clone()).collect();
+        w.managed = w
+            .rules
+            .iter()
+            .filter(|r| {
+                !r.is_egress
+                    && r.source.is_some()
+                    && r.from_port == r.to_port
+                    && r.protocol == "tcp"
+            })
+            .filter(|r| {
+                (r.group_id == cg.id && port.is_some_and(|p| i64::from(p) == r.from_port))
+                    || (Some(&r.group_id) == client_id.as_ref()
+                        && r.from_port == 22
+                        && matches!(r.source, Some(Source::Cidr(_))))
+            })
+            .map(|r| r.id.clone())
+            .collect();
         reference.port = port.and_then(Port::new).map(Known::Known);
-        reference.create_client_security_group = w.client_group.is_none().then_some(Known::Known(false));
+        reference.create_client_security_group =
+            w.client_group.is_none().then_some(Known::Known(false));
         reference.tags = (!observed.is_empty()).then_some(Known::Known(observed));
-        let clusters = self.cloud.clusters_using(&cg.id).await.map_err(|e| cloud_diag("find the clusters that use the group", &e))?;
+        let clusters = self
+            .cloud
+            .clusters_using(&cg.id)
+            .await
+            .map_err(|e| cloud_diag("find the clusters that use the group", &e))?;
         if let Some(c) = clusters.into_iter().min() {
             reference.cluster = Some(Known::Known(c));
             reference.attach_to_cluster = Some(Known::Known(true));
@@ -128,7 +229,11 @@ impl Engine {
     }
 
     /// The cluster's port and endpoint, and whether it uses the group.
-    async fn finish_import(&self, w: &mut World, reference: &mut Desired) -> Result<(), Diagnostic> {
+    async fn finish_import(
+        &self,
+        w: &mut World,
+        reference: &mut Desired,
+    ) -> Result<(), Diagnostic> {
         let Some(c) = w.cluster.clone() else {
             return Ok(());
         };
@@ -139,8 +244,12 @@ impl Engine {
                     reference.port = info.port.and_then(Port::new).map(Known::Known);
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "could not read the access's cluster during import"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the access's cluster during import")
+            }
         }
-        self.read_membership(w).await.map_err(|e| cloud_diag(&format!("read the security groups of the {c}"), &e))
+        self.read_membership(w)
+            .await
+            .map_err(|e| cloud_diag(&format!("read the security groups of the {c}"), &e))
     }
 }

@@ -112,7 +112,10 @@ pub fn cloud_diag(what: &str, e: &CloudError) -> Diagnostic {
         CloudError::Other { .. } if e.is_cancelled() => " The run was interrupted; apply again to finish.",
         _ => "",
     };
-    Diagnostic::general(format!("Failed to {what}"), format!("AWS answered {e}.{hint}"))
+    Diagnostic::general(
+        format!("Failed to {what}"),
+        format!("AWS answered {e}.{hint}"),
+    )
 }
 
 impl Engine {
@@ -199,12 +202,18 @@ impl Engine {
 
     /// Runs a read until it succeeds or fails with something other than throttling or a transient
     /// failure, within `deadline`.
-    async fn read_retrying<T, F, Fut>(&self, what: &str, deadline: Instant, op: F) -> Result<T, CloudError>
+    async fn read_retrying<T, F, Fut>(
+        &self,
+        what: &str,
+        deadline: Instant,
+        op: F,
+    ) -> Result<T, CloudError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, CloudError>>,
     {
-        self.retry(what, deadline, CloudError::is_transient, op).await
+        self.retry(what, deadline, CloudError::is_transient, op)
+            .await
     }
 
     /// The cluster's facts, described once per provider process (until this process changes it).

@@ -51,7 +51,9 @@ impl World {
 
     /// The ingress rules of `group`.
     pub fn ingress<'a>(&'a self, group: &'a str) -> impl Iterator<Item = &'a Rule> + 'a {
-        self.rules.iter().filter(move |r| r.group_id == group && !r.is_egress)
+        self.rules
+            .iter()
+            .filter(move |r| r.group_id == group && !r.is_egress)
     }
 
     pub fn client_id(&self) -> Option<&str> {
@@ -60,7 +62,9 @@ impl World {
 
     /// The ids of both groups.
     pub fn group_ids(&self) -> Vec<String> {
-        std::iter::once(self.cluster_group.id.clone()).chain(self.client_id().map(str::to_string)).collect()
+        std::iter::once(self.cluster_group.id.clone())
+            .chain(self.client_id().map(str::to_string))
+            .collect()
     }
 
     /// Rules AWS made for this access.
@@ -75,7 +79,8 @@ impl World {
     /// The rules of `group` as read again from AWS.
     pub fn replace_rules_of(&mut self, group: &str, rules: Vec<Rule>) {
         self.rules.retain(|r| r.group_id != group);
-        self.rules.extend(rules.into_iter().filter(|r| r.group_id == group));
+        self.rules
+            .extend(rules.into_iter().filter(|r| r.group_id == group));
     }
 
     pub fn remove_rules(&mut self, ids: &[String]) {
@@ -95,7 +100,10 @@ impl World {
         if let Some(c) = self.client_group.as_mut().filter(|c| c.id == id) {
             return Some(&mut c.tags);
         }
-        self.rules.iter_mut().find(|r| r.id == id).map(|r| &mut r.tags)
+        self.rules
+            .iter_mut()
+            .find(|r| r.id == id)
+            .map(|r| &mut r.tags)
     }
 
     /// Tags AWS set on these groups and rules.
@@ -121,7 +129,9 @@ impl World {
 fn key_of(src: &Source, reference: &Desired, own: &str) -> String {
     match src {
         Source::Group { id, owner } => {
-            if let Some(g) = known(&reference.client_security_group_ids).and_then(|gs| gs.iter().find(|g| g.id() == id)) {
+            if let Some(g) = known(&reference.client_security_group_ids)
+                .and_then(|gs| gs.iter().find(|g| g.id() == id))
+            {
                 return g.key(own);
             }
             match owner {
@@ -134,7 +144,9 @@ fn key_of(src: &Source, reference: &Desired, own: &str) -> String {
 }
 
 fn single_tcp_port(r: &Rule) -> Option<u16> {
-    (r.protocol == "tcp" && r.from_port == r.to_port).then(|| u16::try_from(r.from_port).ok()).flatten()
+    (r.protocol == "tcp" && r.from_port == r.to_port)
+        .then(|| u16::try_from(r.from_port).ok())
+        .flatten()
 }
 
 /// The cluster group's ingress rules, sorted into the managed ones on the access's port (by key),
@@ -149,11 +161,27 @@ struct Sorted<'a> {
 
 fn sort_rules<'a>(w: &'a World, reference: &Desired) -> Sorted<'a> {
     let own = w.cluster_group.owner_id.as_str();
-    let mine: Vec<&Rule> = w.ingress(&w.cluster_group.id).filter(|r| w.is_managed(r)).collect();
-    let ports: BTreeSet<u16> = mine.iter().filter(|r| r.source.is_some()).filter_map(|r| single_tcp_port(r)).collect();
+    let mine: Vec<&Rule> = w
+        .ingress(&w.cluster_group.id)
+        .filter(|r| w.is_managed(r))
+        .collect();
+    let ports: BTreeSet<u16> = mine
+        .iter()
+        .filter(|r| r.source.is_some())
+        .filter_map(|r| single_tcp_port(r))
+        .collect();
     let wanted = known(&reference.port).map_or(DEFAULT_PORT, |p| p.get());
-    let port = if ports.is_empty() || ports.contains(&wanted) { wanted } else { ports.iter().next().copied().unwrap_or(wanted) };
-    let mut s = Sorted { port, on_port: BTreeMap::new(), extras: BTreeMap::new(), unmanaged: Vec::new() };
+    let port = if ports.is_empty() || ports.contains(&wanted) {
+        wanted
+    } else {
+        ports.iter().next().copied().unwrap_or(wanted)
+    };
+    let mut s = Sorted {
+        port,
+        on_port: BTreeMap::new(),
+        extras: BTreeMap::new(),
+        unmanaged: Vec::new(),
+    };
     let mut mine_sorted = mine;
     mine_sorted.sort_by(|a, b| a.id.cmp(&b.id));
     for r in mine_sorted {
@@ -163,7 +191,12 @@ fn sort_rules<'a>(w: &'a World, reference: &Desired) -> Sorted<'a> {
                 s.on_port.insert(k, r);
             }
             (key, _) => {
-                let mut k = format!("{} {}/{}", key.unwrap_or_else(|| r.source_text.clone()), r.protocol, ports_text(r));
+                let mut k = format!(
+                    "{} {}/{}",
+                    key.unwrap_or_else(|| r.source_text.clone()),
+                    r.protocol,
+                    ports_text(r)
+                );
                 if s.extras.contains_key(&k) {
                     k = format!("{k} {}", r.id);
                 }
@@ -171,7 +204,10 @@ fn sort_rules<'a>(w: &'a World, reference: &Desired) -> Sorted<'a> {
             }
         }
     }
-    s.unmanaged = w.ingress(&w.cluster_group.id).filter(|r| !w.is_managed(r)).collect();
+    s.unmanaged = w
+        .ingress(&w.cluster_group.id)
+        .filter(|r| !w.is_managed(r))
+        .collect();
     s
 }
 
@@ -192,8 +228,17 @@ fn refresh<T: Clone, F>(
     text: impl Fn(&T) -> String,
 ) -> Input<Vec<T>> {
     let prior = known(reference).cloned().unwrap_or_default();
-    let mut out: Vec<T> = prior.iter().filter(|t| found.iter().any(|f| same(t, f))).cloned().collect();
-    out.extend(found.iter().filter(|f| !prior.iter().any(|t| same(t, f))).filter_map(&make));
+    let mut out: Vec<T> = prior
+        .iter()
+        .filter(|t| found.iter().any(|f| same(t, f)))
+        .cloned()
+        .collect();
+    out.extend(
+        found
+            .iter()
+            .filter(|f| !prior.iter().any(|t| same(t, f)))
+            .filter_map(&make),
+    );
     out.sort_by_key(&text);
     out.dedup_by(|a, b| text(a) == text(b));
     if out.is_empty() && reference.is_none() {
@@ -219,16 +264,29 @@ fn observed_flag(recorded: &Input<bool>, default: bool, seen: bool) -> Input<boo
 
 /// The description the managed rules carry: the first that differs from what is recorded, else
 /// the common one; from the group's tag when the access has no rule.
-fn observed_description(w: &World, s: &Sorted<'_>, reference: &Desired, name: &str) -> Option<String> {
-    let expected = known(&reference.description).cloned().unwrap_or_else(|| default_rule_description(name));
-    let descs: Vec<String> = s.on_port.values().map(|r| r.description.clone().unwrap_or_default()).collect();
+fn observed_description(
+    w: &World,
+    s: &Sorted<'_>,
+    reference: &Desired,
+    name: &str,
+) -> Option<String> {
+    let expected = known(&reference.description)
+        .cloned()
+        .unwrap_or_else(|| default_rule_description(name));
+    let descs: Vec<String> = s
+        .on_port
+        .values()
+        .map(|r| r.description.clone().unwrap_or_default())
+        .collect();
     let seen = match descs.iter().find(|d| **d != expected).or(descs.first()) {
         Some(d) => d.clone(),
         None => return w.cluster_group.tags.get(bk::DESCRIPTION).cloned(),
     };
     if seen == expected {
         known(&reference.description).cloned()
-    } else if seen.is_empty() || (seen == default_rule_description(name) && reference.description.is_none()) {
+    } else if seen.is_empty()
+        || (seen == default_rule_description(name) && reference.description.is_none())
+    {
         None
     } else {
         Some(seen)
@@ -236,11 +294,17 @@ fn observed_description(w: &World, s: &Sorted<'_>, reference: &Desired, name: &s
 }
 
 /// User tags: those the recorded `tags` declare, and any the provider's `default_tags` do not explain.
-fn observed_tags(observed: &BTreeMap<String, String>, reference: &Desired, settings: &TagSettings) -> Input<BTreeMap<String, String>> {
+fn observed_tags(
+    observed: &BTreeMap<String, String>,
+    reference: &Desired,
+    settings: &TagSettings,
+) -> Input<BTreeMap<String, String>> {
     let declared = known(&reference.tags);
     let own: BTreeMap<String, String> = observed
         .iter()
-        .filter(|(k, _)| declared.is_some_and(|t| t.contains_key(*k)) || !settings.default_tags.contains_key(*k))
+        .filter(|(k, _)| {
+            declared.is_some_and(|t| t.contains_key(*k)) || !settings.default_tags.contains_key(*k)
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if own.is_empty() && reference.tags.is_none() {
@@ -262,15 +326,32 @@ fn unmanaged(rules: &[&Rule]) -> Vec<UnmanagedRule> {
             description: r.description.clone().unwrap_or_default(),
         })
         .collect();
-    out.sort_by(|a, b| (&a.source, a.from_port, a.to_port, &a.protocol, &a.rule_id).cmp(&(&b.source, b.from_port, b.to_port, &b.protocol, &b.rule_id)));
+    out.sort_by(|a, b| {
+        (&a.source, a.from_port, a.to_port, &a.protocol, &a.rule_id).cmp(&(
+            &b.source,
+            b.from_port,
+            b.to_port,
+            &b.protocol,
+            &b.rule_id,
+        ))
+    });
     out
 }
 
 /// The name of the access: its tag, else the recorded one, else the group's name less `-cluster`.
 fn observed_name(w: &World, reference: &Desired) -> String {
-    w.cluster_group.tags.get(bk::NAME).cloned()
+    w.cluster_group
+        .tags
+        .get(bk::NAME)
+        .cloned()
         .or_else(|| known(&reference.name).cloned())
-        .unwrap_or_else(|| w.cluster_group.name.strip_suffix("-cluster").unwrap_or(&w.cluster_group.name).to_string())
+        .unwrap_or_else(|| {
+            w.cluster_group
+                .name
+                .strip_suffix("-cluster")
+                .unwrap_or(&w.cluster_group.name)
+                .to_string()
+        })
 }
 
 /// The state of the access as `w` shows it, with `reference` (the recorded or planned inputs) for
@@ -281,19 +362,38 @@ pub fn derive(w: &World, reference: &Desired, settings: &TagSettings) -> AccessS
     let name = observed_name(w, reference);
     let client = w.client_id();
     let found = |pred: fn(&Source) -> bool| -> Vec<Source> {
-        s.on_port.iter().filter(|(k, _)| Some(k.as_str()) != client).filter_map(|(_, r)| r.source.clone()).filter(pred).collect()
+        s.on_port
+            .iter()
+            .filter(|(k, _)| Some(k.as_str()) != client)
+            .filter_map(|(_, r)| r.source.clone())
+            .filter(pred)
+            .collect()
     };
     let ssh: BTreeMap<String, &Rule> = match client {
-        Some(c) => w.ingress(c).filter(|r| w.is_managed(r) && r.is_tcp_port(SSH_PORT)).filter_map(|r| match &r.source {
-            Some(src @ Source::Cidr(_)) => Some((src.key(), r)),
-            _ => None,
-        }).collect(),
+        Some(c) => w
+            .ingress(c)
+            .filter(|r| w.is_managed(r) && r.is_tcp_port(SSH_PORT))
+            .filter_map(|r| match &r.source {
+                Some(src @ Source::Cidr(_)) => Some((src.key(), r)),
+                _ => None,
+            })
+            .collect(),
         None => BTreeMap::new(),
     };
-    let ssh_nets: Vec<ipnet::IpNet> = ssh.values().filter_map(|r| match &r.source { Some(Source::Cidr(n)) => Some(*n), _ => None }).collect();
-    let tags_all: BTreeMap<String, String> = w.cluster_group.tags.iter()
+    let ssh_nets: Vec<ipnet::IpNet> = ssh
+        .values()
+        .filter_map(|r| match &r.source {
+            Some(Source::Cidr(n)) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    let tags_all: BTreeMap<String, String> = w
+        .cluster_group
+        .tags
+        .iter()
         .filter(|(k, _)| !is_reserved(k) && !settings.ignore.ignores(k))
-        .map(|(k, v)| (k.clone(), v.clone())).collect();
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
 
     let mut i = reference.clone();
     i.vpc_id = Some(Known::Known(VpcId::reported(&w.cluster_group.vpc_id)));
@@ -304,22 +404,62 @@ pub fn derive(w: &World, reference: &Desired, settings: &TagSettings) -> AccessS
     }
     i.cluster = w.cluster.clone().map(Known::Known);
     i.description = observed_description(w, &s, reference, &name).map(Known::Known);
-    i.create_client_security_group = observed_flag(&reference.create_client_security_group, true, client.is_some());
+    i.create_client_security_group = observed_flag(
+        &reference.create_client_security_group,
+        true,
+        client.is_some(),
+    );
     if let Some(a) = w.attached {
-        i.attach_to_cluster = observed_flag(&reference.attach_to_cluster, false, a == Attachment::Yes);
+        i.attach_to_cluster =
+            observed_flag(&reference.attach_to_cluster, false, a == Attachment::Yes);
     }
     let groups = found(|s| matches!(s, Source::Group { .. }));
-    i.client_security_group_ids = refresh(&reference.client_security_group_ids, &groups,
+    i.client_security_group_ids = refresh(
+        &reference.client_security_group_ids,
+        &groups,
         |g: &GroupRef, f| matches!(f, Source::Group { id, .. } if id == g.id()),
-        |f| GroupRef::parse(&key_of(f, reference, own)).ok(), |g| g.text().to_string());
-    let nets: Vec<ipnet::IpNet> = found(|s| matches!(s, Source::Cidr(_))).into_iter().filter_map(|s| match s { Source::Cidr(n) => Some(n), _ => None }).collect();
-    i.allowed_cidr_blocks = refresh(&reference.allowed_cidr_blocks, &nets, |c: &Cidr, n| c.net() == *n, |n| Some(Cidr::of(*n)), |c| c.text().to_string());
-    let pls: Vec<String> = found(|s| matches!(s, Source::PrefixList(_))).iter().map(Source::key).collect();
-    i.allowed_prefix_list_ids = refresh(&reference.allowed_prefix_list_ids, &pls, |p: &PrefixListId, f| p.as_str() == f, |f| PrefixListId::parse(f).ok(), |p| p.as_str().to_string());
-    i.client_ssh_cidr_blocks = refresh(&reference.client_ssh_cidr_blocks, &ssh_nets, |c: &Cidr, n| c.net() == *n, |n| Some(Cidr::of(*n)), |c| c.text().to_string());
+        |f| GroupRef::parse(&key_of(f, reference, own)).ok(),
+        |g| g.text().to_string(),
+    );
+    let nets: Vec<ipnet::IpNet> = found(|s| matches!(s, Source::Cidr(_)))
+        .into_iter()
+        .filter_map(|s| match s {
+            Source::Cidr(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    i.allowed_cidr_blocks = refresh(
+        &reference.allowed_cidr_blocks,
+        &nets,
+        |c: &Cidr, n| c.net() == *n,
+        |n| Some(Cidr::of(*n)),
+        |c| c.text().to_string(),
+    );
+    let pls: Vec<String> = found(|s| matches!(s, Source::PrefixList(_)))
+        .iter()
+        .map(Source::key)
+        .collect();
+    i.allowed_prefix_list_ids = refresh(
+        &reference.allowed_prefix_list_ids,
+        &pls,
+        |p: &PrefixListId, f| p.as_str() == f,
+        |f| PrefixListId::parse(f).ok(),
+        |p| p.as_str().to_string(),
+    );
+    i.client_ssh_cidr_blocks = refresh(
+        &reference.client_ssh_cidr_blocks,
+        &ssh_nets,
+        |c: &Cidr, n| c.net() == *n,
+        |n| Some(Cidr::of(*n)),
+        |c| c.text().to_string(),
+    );
     i.tags = observed_tags(&tags_all, reference, settings);
 
-    let mut ingress: BTreeMap<String, String> = s.on_port.iter().map(|(k, r)| (k.clone(), r.id.clone())).collect();
+    let mut ingress: BTreeMap<String, String> = s
+        .on_port
+        .iter()
+        .map(|(k, r)| (k.clone(), r.id.clone()))
+        .collect();
     ingress.extend(s.extras.iter().map(|(k, r)| (k.clone(), r.id.clone())));
     let outputs = AccessOutputs {
         id: w.cluster_group.id.clone(),

@@ -14,7 +14,11 @@ use crate::domain::types::known;
 impl Engine {
     /// Reads what AWS holds for the access of `prior`: None when its cluster group is gone.
     /// `membership`: also read whether the cluster uses the cluster group.
-    pub(crate) async fn read_world(&self, prior: &AccessState, membership: bool) -> Result<Option<World>, CloudError> {
+    pub(crate) async fn read_world(
+        &self,
+        prior: &AccessState,
+        membership: bool,
+    ) -> Result<Option<World>, CloudError> {
         let cluster_sg = prior.id().to_string();
         if cluster_sg.is_empty() {
             return Ok(None);
@@ -26,11 +30,28 @@ impl Engine {
             tracing::info!(group = %cluster_sg, "cluster security group is gone");
             return Ok(None);
         };
-        let client = prior.outputs.client_security_group_id.as_ref().and_then(|c| groups.iter().find(|g| &g.id == c)).cloned();
-        let present: Vec<String> = std::iter::once(cg.id.clone()).chain(client.as_ref().map(|c| c.id.clone())).collect();
+        let client = prior
+            .outputs
+            .client_security_group_id
+            .as_ref()
+            .and_then(|c| groups.iter().find(|g| &g.id == c))
+            .cloned();
+        let present: Vec<String> = std::iter::once(cg.id.clone())
+            .chain(client.as_ref().map(|c| c.id.clone()))
+            .collect();
         let rules = self.cloud.describe_rules(&present).await?;
-        let managed: BTreeSet<String> = prior.outputs.ingress_rule_ids.values().chain(prior.outputs.client_ssh_rule_ids.values()).cloned().collect();
-        let cluster = cg.tags.get(bk::CLUSTER).and_then(|t| ClusterRef::from_tag(t)).or_else(|| known(&prior.inputs.cluster).cloned());
+        let managed: BTreeSet<String> = prior
+            .outputs
+            .ingress_rule_ids
+            .values()
+            .chain(prior.outputs.client_ssh_rule_ids.values())
+            .cloned()
+            .collect();
+        let cluster = cg
+            .tags
+            .get(bk::CLUSTER)
+            .and_then(|t| ClusterRef::from_tag(t))
+            .or_else(|| known(&prior.inputs.cluster).cloned());
         let mut w = World {
             cluster_group: cg,
             client_group: client,
@@ -72,14 +93,19 @@ impl Engine {
         match self.describe_cluster(&c).await {
             Ok(i) => w.endpoint = i.endpoint,
             Err(CloudError::NotFound { .. }) => w.endpoint = None,
-            Err(e) => tracing::warn!(cluster = %c, error = %e, "could not read the cluster's endpoint; keeping the recorded one"),
+            Err(e) => {
+                tracing::warn!(cluster = %c, error = %e, "could not read the cluster's endpoint; keeping the recorded one")
+            }
         }
     }
 
     /// Reads the access: None when its cluster group is gone.
     pub async fn read(&self, prior: &AccessState) -> Result<Option<AccessState>, Diagnostic> {
         let membership = prior.inputs.attach() == crate::domain::types::Known::Known(true);
-        let w = self.read_world(prior, membership).await.map_err(|e| cloud_diag("read the access", &e))?;
+        let w = self
+            .read_world(prior, membership)
+            .await
+            .map_err(|e| cloud_diag("read the access", &e))?;
         Ok(w.map(|w| derive(&w, &prior.inputs, &self.tags)))
     }
 }

@@ -38,7 +38,10 @@ impl Connector for FakeConnector {
 }
 
 pub fn fast() -> Backoff {
-    Backoff { initial: Duration::from_millis(1), max: Duration::from_millis(4) }
+    Backoff {
+        initial: Duration::from_millis(1),
+        max: Duration::from_millis(4),
+    }
 }
 
 /// A replication group of two members in [`VPC`], using only `default_group`.
@@ -48,7 +51,10 @@ pub fn replication_group(default_group: &str) -> FakeCluster {
         vpc_id: VPC.into(),
         port: 6379,
         engine: "redis".into(),
-        members: vec![("m-001".into(), vec![default_group.into()]), ("m-002".into(), vec![default_group.into()])],
+        members: vec![
+            ("m-001".into(), vec![default_group.into()]),
+            ("m-002".into(), vec![default_group.into()]),
+        ],
         modifying_reads: 0,
     }
 }
@@ -81,16 +87,34 @@ impl Rig {
         let default_group = fake.add_group(VPC, "default", &[]);
         fake.add_cluster(CLUSTER, replication_group(&default_group));
         fake.add_cluster(CLUSTER_B, replication_group(&default_group));
-        let connector = Arc::new(FakeConnector { fake: fake.clone(), connects: AtomicUsize::new(0) });
+        let connector = Arc::new(FakeConnector {
+            fake: fake.clone(),
+            connects: AtomicUsize::new(0),
+        });
         let svc = Service::new(connector.clone()).with_backoff(fast());
-        Rig { fake, connector, svc, app, default_group }
+        Rig {
+            fake,
+            connector,
+            svc,
+            app,
+            default_group,
+        }
     }
 
     /// A second provider process on the same cloud.
     pub async fn second_process(&self) -> Rig {
-        let connector = Arc::new(FakeConnector { fake: self.fake.clone(), connects: AtomicUsize::new(0) });
+        let connector = Arc::new(FakeConnector {
+            fake: self.fake.clone(),
+            connects: AtomicUsize::new(0),
+        });
         let svc = Service::new(connector.clone()).with_backoff(fast());
-        let rig = Rig { fake: self.fake.clone(), connector, svc, app: self.app.clone(), default_group: self.default_group.clone() };
+        let rig = Rig {
+            fake: self.fake.clone(),
+            connector,
+            svc,
+            app: self.app.clone(),
+            default_group: self.default_group.clone(),
+        };
         rig.configure(json!({"region": "us-east-1"})).await;
         rig
     }
@@ -126,14 +150,32 @@ impl Rig {
         assert!(!Service::refused(&p), "plan refused: {:?}", p.diagnostics);
         let prior = match prior {
             Some(s) if p.replaces() => {
-                let gone = self.svc.apply(Apply { prior: Some(s.clone()), planned: None, timeout: None }).await;
-                assert!(gone.diagnostics.is_empty(), "replacement's delete: {:?}", gone.diagnostics);
+                let gone = self
+                    .svc
+                    .apply(Apply {
+                        prior: Some(s.clone()),
+                        planned: None,
+                        timeout: None,
+                    })
+                    .await;
+                assert!(
+                    gone.diagnostics.is_empty(),
+                    "replacement's delete: {:?}",
+                    gone.diagnostics
+                );
                 None
             }
             other => other.cloned(),
         };
         let created = prior.is_none();
-        let a = self.svc.apply(Apply { prior, planned: Some(p.planned.clone()), timeout: None }).await;
+        let a = self
+            .svc
+            .apply(Apply {
+                prior,
+                planned: Some(p.planned.clone()),
+                timeout: None,
+            })
+            .await;
         if a.diagnostics.is_empty() {
             check_planned_values_kept(&p.planned, a.state.as_ref(), created);
         }
@@ -143,20 +185,39 @@ impl Rig {
     /// Applies and requires success.
     pub async fn up(&self, prior: Option<&Value>, cfg: &serde_json::Value) -> Value {
         let a = self.apply(prior, cfg).await;
-        assert!(a.diagnostics.is_empty(), "apply failed: {:?}", a.diagnostics);
+        assert!(
+            a.diagnostics.is_empty(),
+            "apply failed: {:?}",
+            a.diagnostics
+        );
         a.state.expect("a state")
     }
 
     /// Applies and requires a failure; returns the state and the failure's text.
-    pub async fn failing(&self, prior: Option<&Value>, cfg: &serde_json::Value) -> (Option<Value>, String) {
+    pub async fn failing(
+        &self,
+        prior: Option<&Value>,
+        cfg: &serde_json::Value,
+    ) -> (Option<Value>, String) {
         let a = self.apply(prior, cfg).await;
         assert!(!a.diagnostics.is_empty(), "apply should fail");
-        let text = a.diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        let text = a
+            .diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
         (a.state, text)
     }
 
     pub async fn destroy(&self, state: &Value) -> Applied {
-        self.svc.apply(Apply { prior: Some(state.clone()), planned: None, timeout: None }).await
+        self.svc
+            .apply(Apply {
+                prior: Some(state.clone()),
+                planned: None,
+                timeout: None,
+            })
+            .await
     }
 
     pub async fn refresh(&self, state: &Value) -> Option<Value> {
@@ -173,17 +234,25 @@ impl Rig {
 
     /// The groups of the rig's cluster, member by member.
     pub fn cluster_members(&self, id: &str) -> Vec<Vec<String>> {
-        self.fake.cluster_members(id).into_iter().map(|m| m.1).collect()
+        self.fake
+            .cluster_members(id)
+            .into_iter()
+            .map(|m| m.1)
+            .collect()
     }
 
     /// True when every member of cluster `id` uses `group`.
     pub fn attached(&self, id: &str, group: &str) -> bool {
-        self.cluster_members(id).iter().all(|m| m.iter().any(|g| g == group))
+        self.cluster_members(id)
+            .iter()
+            .all(|m| m.iter().any(|g| g == group))
     }
 
     /// True when no member of cluster `id` uses `group`.
     pub fn detached(&self, id: &str, group: &str) -> bool {
-        self.cluster_members(id).iter().all(|m| !m.iter().any(|g| g == group))
+        self.cluster_members(id)
+            .iter()
+            .all(|m| !m.iter().any(|g| g == group))
     }
 }
 
@@ -194,16 +263,29 @@ pub fn s<'a>(state: &'a Value, attr: &str) -> &'a str {
 
 /// A map attribute of a state, as strings.
 pub fn map(state: &Value, attr: &str) -> BTreeMap<String, String> {
-    state.get(attr).as_map().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default()
+    state
+        .get(attr)
+        .as_map()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Every value the plan knew comes back unchanged from the apply (Terraform refuses otherwise).
 fn check_planned_values_kept(planned: &Value, state: Option<&Value>, _created: bool) {
-    let (Some(pm), Some(Value::Map(sm))) = (planned.as_map(), state) else { return };
+    let (Some(pm), Some(Value::Map(sm))) = (planned.as_map(), state) else {
+        return;
+    };
     for (k, v) in pm {
         if v.is_wholly_known() {
             assert_eq!(Some(v), sm.get(k), "the apply changed the planned {k}");
         }
     }
-    assert!(state.is_some_and(Value::is_wholly_known), "the apply left unknown values");
+    assert!(
+        state.is_some_and(Value::is_wholly_known),
+        "the apply left unknown values"
+    );
 }

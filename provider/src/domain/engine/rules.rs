@@ -31,7 +31,12 @@ fn matches(r: &Rule, spec: &RuleSpec) -> bool {
 
 impl Engine {
     /// Converges the rules of `want.group` in `w`.
-    pub(crate) async fn converge(&self, w: &mut World, want: &Want<'_>, deadline: Instant) -> Result<(), Diagnostic> {
+    pub(crate) async fn converge(
+        &self,
+        w: &mut World,
+        want: &Want<'_>,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
         let existing: Vec<Rule> = w
             .ingress(want.group)
             .filter(|r| !want.ssh || (w.is_managed(r) && r.is_tcp_port(SSH_PORT)))
@@ -40,8 +45,16 @@ impl Engine {
         let mut used = Vec::new();
         let (mut adopt, mut add, mut describe) = (Vec::new(), Vec::new(), Vec::new());
         for spec in want.specs.values() {
-            let found = existing.iter().filter(|r| !used.contains(&r.id)).find(|r| w.is_managed(r) && matches(r, spec))
-                .or_else(|| existing.iter().filter(|r| !used.contains(&r.id)).find(|r| matches(r, spec)));
+            let found = existing
+                .iter()
+                .filter(|r| !used.contains(&r.id))
+                .find(|r| w.is_managed(r) && matches(r, spec))
+                .or_else(|| {
+                    existing
+                        .iter()
+                        .filter(|r| !used.contains(&r.id))
+                        .find(|r| matches(r, spec))
+                });
             match found {
                 None => add.push(spec.clone()),
                 Some(r) => {
@@ -55,12 +68,22 @@ impl Engine {
                 }
             }
         }
-        self.adopt(w, &adopt, want.tags).await.map_err(|e| cloud_diag("tag the adopted rules", &e))?;
+        self.adopt(w, &adopt, want.tags)
+            .await
+            .map_err(|e| cloud_diag("tag the adopted rules", &e))?;
         self.authorize(w, want.group, &add, want.tags, deadline, want.fresh)
             .await
-            .map_err(|e| cloud_diag(&format!("authorize the ingress rules of {}", want.group), &e))?;
+            .map_err(|e| {
+                cloud_diag(
+                    &format!("authorize the ingress rules of {}", want.group),
+                    &e,
+                )
+            })?;
         if !describe.is_empty() {
-            self.cloud.update_rule_descriptions(want.group, &describe).await.map_err(|e| cloud_diag("update the rules' descriptions", &e))?;
+            self.cloud
+                .update_rule_descriptions(want.group, &describe)
+                .await
+                .map_err(|e| cloud_diag("update the rules' descriptions", &e))?;
             for (id, spec) in &describe {
                 w.set_description(id, &spec.description);
             }
@@ -70,11 +93,21 @@ impl Engine {
             .filter(|r| !used.contains(&r.id) && (want.exclusive || w.is_managed(r)))
             .map(|r| r.id.clone())
             .collect();
-        self.revoke(w, want.group, &revoke).await.map_err(|e| cloud_diag(&format!("revoke the old ingress rules of {}", want.group), &e))
+        self.revoke(w, want.group, &revoke).await.map_err(|e| {
+            cloud_diag(
+                &format!("revoke the old ingress rules of {}", want.group),
+                &e,
+            )
+        })
     }
 
     /// Tags rules found identical to wanted ones, making them this access's.
-    async fn adopt(&self, w: &mut World, ids: &[String], tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+    async fn adopt(
+        &self,
+        w: &mut World,
+        ids: &[String],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -88,18 +121,32 @@ impl Engine {
     /// Authorizes `specs` on `group` in one call, retrying "not found" for groups this operation made
     /// (AWS may not show them yet) until `deadline`. Rules that exist already are adopted. When AWS's
     /// answer lists fewer rules than were authorized, the group's rules are read back once.
-    pub(crate) async fn authorize(&self, w: &mut World, group: &str, specs: &[RuleSpec], tags: &BTreeMap<String, String>, deadline: Instant, fresh: &[String]) -> Result<(), CloudError> {
+    pub(crate) async fn authorize(
+        &self,
+        w: &mut World,
+        group: &str,
+        specs: &[RuleSpec],
+        tags: &BTreeMap<String, String>,
+        deadline: Instant,
+        fresh: &[String],
+    ) -> Result<(), CloudError> {
         if specs.is_empty() {
             return Ok(());
         }
         let not_yet_visible = |e: &CloudError| match e {
             CloudError::NotFound { message, .. } => {
-                fresh.iter().any(|f| message.contains(f.as_str())) || (!message.contains("sg-") && fresh.iter().any(|f| f == group))
+                fresh.iter().any(|f| message.contains(f.as_str()))
+                    || (!message.contains("sg-") && fresh.iter().any(|f| f == group))
             }
             _ => false,
         };
         let made = self
-            .retry("AuthorizeSecurityGroupIngress", deadline, not_yet_visible, || self.cloud.authorize_ingress(group, specs, tags))
+            .retry(
+                "AuthorizeSecurityGroupIngress",
+                deadline,
+                not_yet_visible,
+                || self.cloud.authorize_ingress(group, specs, tags),
+            )
             .await;
         match made {
             Ok(rules) => {
@@ -110,16 +157,30 @@ impl Engine {
                 }
                 Ok(())
             }
-            Err(CloudError::Duplicate { .. }) => self.authorize_after_duplicate(w, group, specs, tags, deadline).await,
+            Err(CloudError::Duplicate { .. }) => {
+                self.authorize_after_duplicate(w, group, specs, tags, deadline)
+                    .await
+            }
             Err(e) => Err(e),
         }
     }
 
     /// Some rules exist already (added outside, or by an earlier attempt whose answer was lost):
     /// adopt those, authorize the rest.
-    async fn authorize_after_duplicate(&self, w: &mut World, group: &str, specs: &[RuleSpec], tags: &BTreeMap<String, String>, deadline: Instant) -> Result<(), CloudError> {
+    async fn authorize_after_duplicate(
+        &self,
+        w: &mut World,
+        group: &str,
+        specs: &[RuleSpec],
+        tags: &BTreeMap<String, String>,
+        deadline: Instant,
+    ) -> Result<(), CloudError> {
         let ids = [group.to_string()];
-        let rules = self.read_retrying("DescribeSecurityGroupRules", deadline, || self.cloud.describe_rules(&ids)).await?;
+        let rules = self
+            .read_retrying("DescribeSecurityGroupRules", deadline, || {
+                self.cloud.describe_rules(&ids)
+            })
+            .await?;
         w.replace_rules_of(group, rules);
         let mut adopt = Vec::new();
         let mut rest = Vec::new();
@@ -142,10 +203,24 @@ impl Engine {
     }
 
     /// Reads the group's rules again and marks the authorized ones as this access's.
-    async fn read_back(&self, w: &mut World, group: &str, specs: &[RuleSpec], deadline: Instant) -> Result<(), CloudError> {
+    async fn read_back(
+        &self,
+        w: &mut World,
+        group: &str,
+        specs: &[RuleSpec],
+        deadline: Instant,
+    ) -> Result<(), CloudError> {
         let ids = [group.to_string()];
-        let rules = self.read_retrying("DescribeSecurityGroupRules", deadline, || self.cloud.describe_rules(&ids)).await?;
-        let ids: Vec<String> = rules.iter().filter(|r| !r.is_egress && specs.iter().any(|s| matches(r, s))).map(|r| r.id.clone()).collect();
+        let rules = self
+            .read_retrying("DescribeSecurityGroupRules", deadline, || {
+                self.cloud.describe_rules(&ids)
+            })
+            .await?;
+        let ids: Vec<String> = rules
+            .iter()
+            .filter(|r| !r.is_egress && specs.iter().any(|s| matches(r, s)))
+            .map(|r| r.id.clone())
+            .collect();
         w.replace_rules_of(group, rules);
         w.managed.extend(ids);
         Ok(())
@@ -153,7 +228,12 @@ impl Engine {
 
     /// Revokes rules by id. AWS refuses the whole call when one of them is gone already: the rules
     /// still there are then revoked in a second call.
-    pub(crate) async fn revoke(&self, w: &mut World, group: &str, ids: &[String]) -> Result<(), CloudError> {
+    pub(crate) async fn revoke(
+        &self,
+        w: &mut World,
+        group: &str,
+        ids: &[String],
+    ) -> Result<(), CloudError> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -164,7 +244,11 @@ impl Engine {
             }
             Err(CloudError::NotFound { .. }) => {
                 let rules = self.cloud.describe_rules(&[group.to_string()]).await?;
-                let still: Vec<String> = ids.iter().filter(|id| rules.iter().any(|r| &&r.id == id)).cloned().collect();
+                let still: Vec<String> = ids
+                    .iter()
+                    .filter(|id| rules.iter().any(|r| &&r.id == id))
+                    .cloned()
+                    .collect();
                 w.replace_rules_of(group, rules);
                 if !still.is_empty() {
                     self.cloud.revoke_ingress(group, &still).await?;

@@ -28,7 +28,11 @@ impl std::fmt::Display for Swept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.error {
             None => write!(f, "{} ({}, {})", self.group_id, self.name, self.vpc_id),
-            Some(e) => write!(f, "{} ({}, {}): not deleted: {e}", self.group_id, self.name, self.vpc_id),
+            Some(e) => write!(
+                f,
+                "{} ({}, {}): not deleted: {e}",
+                self.group_id, self.name, self.vpc_id
+            ),
         }
     }
 }
@@ -36,12 +40,32 @@ impl std::fmt::Display for Swept {
 impl Engine {
     /// The groups with an expired creation marker (in `vpc`, when given).
     pub async fn abandoned(&self, vpc: Option<&str>) -> Result<Vec<Group>, Diagnostic> {
-        let filter = GroupFilter { vpc_id: vpc.map(str::to_string), names: Vec::new(), tags: vec![(bk::CREATING.to_string(), None)] };
-        let groups = self.cloud.find_security_groups(&filter).await.map_err(|e| cloud_diag("find groups of unfinished creates", &e))?;
+        let filter = GroupFilter {
+            vpc_id: vpc.map(str::to_string),
+            names: Vec::new(),
+            tags: vec![(bk::CREATING.to_string(), None)],
+        };
+        let groups = self
+            .cloud
+            .find_security_groups(&filter)
+            .await
+            .map_err(|e| cloud_diag("find groups of unfinished creates", &e))?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let mut out: Vec<Group> = groups.into_iter().filter(|g| g.tags.get(bk::CREATING).is_some_and(|m| bk::marker_expired(m, now))).collect();
+        let mut out: Vec<Group> = groups
+            .into_iter()
+            .filter(|g| {
+                g.tags
+                    .get(bk::CREATING)
+                    .is_some_and(|m| bk::marker_expired(m, now))
+            })
+            .collect();
         // Cluster groups first: their rules name the client groups.
-        out.sort_by_key(|g| (g.tags.get(bk::ROLE).map(String::as_str) != Some(bk::ROLE_CLUSTER), g.id.clone()));
+        out.sort_by_key(|g| {
+            (
+                g.tags.get(bk::ROLE).map(String::as_str) != Some(bk::ROLE_CLUSTER),
+                g.id.clone(),
+            )
+        });
         Ok(out)
     }
 
@@ -49,18 +73,32 @@ impl Engine {
     pub async fn sweep(&self, vpc: Option<&str>, dry_run: bool) -> Result<Vec<Swept>, Diagnostic> {
         let mut out = Vec::new();
         for g in self.abandoned(vpc).await? {
-            let error = if dry_run { None } else { self.sweep_group(&g).await.err().map(|d| d.detail) };
-            out.push(Swept { group_id: g.id, name: g.name, vpc_id: g.vpc_id, error });
+            let error = if dry_run {
+                None
+            } else {
+                self.sweep_group(&g).await.err().map(|d| d.detail)
+            };
+            out.push(Swept {
+                group_id: g.id,
+                name: g.name,
+                vpc_id: g.vpc_id,
+                error,
+            });
         }
         Ok(out)
     }
 
     async fn sweep_group(&self, g: &Group) -> Result<(), Diagnostic> {
         let deadline = Instant::now() + std::time::Duration::from_secs(60);
-        if let Some(c) = g.tags.get(bk::CLUSTER).and_then(|c| ClusterRef::from_tag(c)) {
+        if let Some(c) = g
+            .tags
+            .get(bk::CLUSTER)
+            .and_then(|c| ClusterRef::from_tag(c))
+        {
             self.detach(&c, &g.id, deadline).await?;
         }
-        self.delete_group(&g.id, &g.vpc_id, deadline, Op::Delete).await
+        self.delete_group(&g.id, &g.vpc_id, deadline, Op::Delete)
+            .await
     }
 
     /// Before a create with a generated name: sweeps the VPC's groups of unfinished creates, so that

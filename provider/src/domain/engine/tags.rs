@@ -14,15 +14,39 @@ type Change = (BTreeMap<String, String>, Vec<String>);
 impl Engine {
     /// Brings the user tags of the groups and of every rule of the access to `t`'s, in as few calls
     /// as there are different changes (usually one CreateTags and one DeleteTags).
-    pub(crate) async fn converge_user_tags(&self, w: &mut World, t: &Target) -> Result<(), Diagnostic> {
+    pub(crate) async fn converge_user_tags(
+        &self,
+        w: &mut World,
+        t: &Target,
+    ) -> Result<(), Diagnostic> {
         let want = bk::user_tags(&self.tags.default_tags, &t.inputs);
-        let mut resources: Vec<(String, BTreeMap<String, String>)> = vec![(w.cluster_group.id.clone(), w.cluster_group.tags.clone())];
-        resources.extend(w.client_group.iter().map(|g| (g.id.clone(), g.tags.clone())));
-        resources.extend(w.rules.iter().filter(|r| w.is_managed(r)).map(|r| (r.id.clone(), r.tags.clone())));
+        let mut resources: Vec<(String, BTreeMap<String, String>)> =
+            vec![(w.cluster_group.id.clone(), w.cluster_group.tags.clone())];
+        resources.extend(
+            w.client_group
+                .iter()
+                .map(|g| (g.id.clone(), g.tags.clone())),
+        );
+        resources.extend(
+            w.rules
+                .iter()
+                .filter(|r| w.is_managed(r))
+                .map(|r| (r.id.clone(), r.tags.clone())),
+        );
         let mut by_change: BTreeMap<Change, Vec<String>> = BTreeMap::new();
         for (id, have) in resources {
-            let set: BTreeMap<String, String> = want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-            let remove: Vec<String> = have.keys().filter(|k| !is_reserved(k) && !self.tags.ignore.ignores(k) && !want.contains_key(*k)).cloned().collect();
+            let set: BTreeMap<String, String> = want
+                .iter()
+                .filter(|(k, v)| have.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let remove: Vec<String> = have
+                .keys()
+                .filter(|k| {
+                    !is_reserved(k) && !self.tags.ignore.ignores(k) && !want.contains_key(*k)
+                })
+                .cloned()
+                .collect();
             if !set.is_empty() || !remove.is_empty() {
                 by_change.entry((set, remove)).or_default().push(id);
             }
@@ -34,13 +58,25 @@ impl Engine {
     }
 
     /// Writes and removes tags, and records what AWS confirmed.
-    pub(crate) async fn write_tags(&self, w: &mut World, ids: &[String], set: &BTreeMap<String, String>, remove: &[String]) -> Result<(), Diagnostic> {
+    pub(crate) async fn write_tags(
+        &self,
+        w: &mut World,
+        ids: &[String],
+        set: &BTreeMap<String, String>,
+        remove: &[String],
+    ) -> Result<(), Diagnostic> {
         if !set.is_empty() {
-            self.cloud.create_tags(ids, set).await.map_err(|e| cloud_diag("tag the groups and rules", &e))?;
+            self.cloud
+                .create_tags(ids, set)
+                .await
+                .map_err(|e| cloud_diag("tag the groups and rules", &e))?;
             w.tag(ids, set);
         }
         if !remove.is_empty() {
-            self.cloud.delete_tags(ids, remove).await.map_err(|e| cloud_diag("untag the groups and rules", &e))?;
+            self.cloud
+                .delete_tags(ids, remove)
+                .await
+                .map_err(|e| cloud_diag("untag the groups and rules", &e))?;
             w.untag(ids, remove);
         }
         Ok(())
@@ -48,7 +84,11 @@ impl Engine {
 
     /// Brings the provider's own tags of the cluster group (and the client group's) to `t`'s.
     /// A creation marker is removed here too.
-    pub(crate) async fn converge_own_tags(&self, w: &mut World, t: &Target) -> Result<(), Diagnostic> {
+    pub(crate) async fn converge_own_tags(
+        &self,
+        w: &mut World,
+        t: &Target,
+    ) -> Result<(), Diagnostic> {
         let want = bk::cluster_group_tags(&t.inputs, &t.name);
         let cg = w.cluster_group.id.clone();
         let (set, remove) = own_change(&w.cluster_group.tags, &want);
@@ -63,7 +103,15 @@ impl Engine {
 }
 
 fn own_change(have: &BTreeMap<String, String>, want: &BTreeMap<String, String>) -> Change {
-    let set = want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let remove = have.keys().filter(|k| is_reserved(k) && !want.contains_key(*k)).cloned().collect();
+    let set = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = have
+        .keys()
+        .filter(|k| is_reserved(k) && !want.contains_key(*k))
+        .cloned()
+        .collect();
     (set, remove)
 }

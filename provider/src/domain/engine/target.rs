@@ -41,7 +41,12 @@ impl Engine {
     }
 
     /// Decides the planned inputs the plan left open. `prior_vpc` is the access's VPC when it exists.
-    pub(crate) async fn target(&self, d: &Desired, prior_vpc: Option<&str>, prior_name: Option<&str>) -> Result<Target, Diagnostic> {
+    pub(crate) async fn target(
+        &self,
+        d: &Desired,
+        prior_vpc: Option<&str>,
+        prior_name: Option<&str>,
+    ) -> Result<Target, Diagnostic> {
         for (attr, unknown) in [
             ("cluster", crate::domain::types::unknown(&d.cluster)),
             ("tags", crate::domain::types::unknown(&d.tags)),
@@ -60,7 +65,10 @@ impl Engine {
             None => None,
         };
         let vpc = decide_vpc(d, info.as_ref(), prior_vpc)?;
-        let port = known(&d.port).map(|p| p.get()).or(info.as_ref().and_then(|i| i.port)).unwrap_or(DEFAULT_PORT);
+        let port = known(&d.port)
+            .map(|p| p.get())
+            .or(info.as_ref().and_then(|i| i.port))
+            .unwrap_or(DEFAULT_PORT);
         let name = match (known(&d.name), prior_name, known(&d.name_prefix)) {
             (Some(n), _, _) => n.clone(),
             (None, Some(n), _) => n.to_string(),
@@ -74,11 +82,22 @@ impl Engine {
         if !inputs.is_wholly_known() {
             return Err(unknown_input("configuration"));
         }
-        Ok(Target { inputs, vpc, port, name, cluster, info })
+        Ok(Target {
+            inputs,
+            vpc,
+            port,
+            name,
+            cluster,
+            info,
+        })
     }
 }
 
-fn decide_vpc(d: &Desired, info: Option<&ClusterInfo>, prior_vpc: Option<&str>) -> Result<String, Diagnostic> {
+fn decide_vpc(
+    d: &Desired,
+    info: Option<&ClusterInfo>,
+    prior_vpc: Option<&str>,
+) -> Result<String, Diagnostic> {
     let cluster_vpc = info.and_then(|i| i.vpc_id.clone());
     let declared = known(&d.vpc_id).map(|v| v.as_str().to_string());
     match (declared, cluster_vpc, prior_vpc) {

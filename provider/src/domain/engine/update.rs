@@ -21,10 +21,22 @@ impl Engine {
     pub async fn update(&self, prior: &AccessState, d: &Desired) -> Result<AccessState, Failed> {
         let deadline = Instant::now() + d.timeout(Op::Update);
         let fail = |e: Diagnostic| Failed::new(e, Some(prior.clone()));
-        let prior_name = prior.inputs.name.as_ref().and_then(Known::known).map(String::as_str);
-        let t = self.target(d, Some(prior.outputs_vpc()), prior_name).await.map_err(fail)?;
-        let membership = prior.inputs.attach() == Known::Known(true) || t.inputs.attach() == Known::Known(true);
-        let w = self.read_world(prior, membership).await.map_err(|e| fail(cloud_diag("read the access", &e)))?;
+        let prior_name = prior
+            .inputs
+            .name
+            .as_ref()
+            .and_then(Known::known)
+            .map(String::as_str);
+        let t = self
+            .target(d, Some(prior.outputs_vpc()), prior_name)
+            .await
+            .map_err(fail)?;
+        let membership =
+            prior.inputs.attach() == Known::Known(true) || t.inputs.attach() == Known::Known(true);
+        let w = self
+            .read_world(prior, membership)
+            .await
+            .map_err(|e| fail(cloud_diag("read the access", &e)))?;
         let Some(mut w) = w else {
             return Err(Failed::new(Diagnostic::general("The access is gone", format!("Its cluster security group {} no longer exists; the next plan creates the access again.", prior.id())), None));
         };
@@ -34,7 +46,12 @@ impl Engine {
         }
     }
 
-    async fn update_steps(&self, w: &mut World, t: &Target, deadline: Instant) -> Result<(), Diagnostic> {
+    async fn update_steps(
+        &self,
+        w: &mut World,
+        t: &Target,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
         if w.cluster == t.cluster {
             w.endpoint = t.info.as_ref().and_then(|i| i.endpoint.clone());
         }
@@ -49,7 +66,8 @@ impl Engine {
         if !want_client {
             if let Some(client) = w.client_group.clone() {
                 self.release_client_group(w, &client.id).await?;
-                self.delete_group(&client.id, &client.vpc_id, deadline, Op::Update).await?;
+                self.delete_group(&client.id, &client.vpc_id, deadline, Op::Update)
+                    .await?;
                 w.rules.retain(|r| r.group_id != client.id);
                 w.client_group = None;
             }
@@ -59,7 +77,12 @@ impl Engine {
 
     /// Detaches from the recorded cluster when it is no longer wanted there, records the new cluster,
     /// and attaches to it.
-    async fn move_attachment(&self, w: &mut World, t: &Target, deadline: Instant) -> Result<(), Diagnostic> {
+    async fn move_attachment(
+        &self,
+        w: &mut World,
+        t: &Target,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
         let cg = w.cluster_group.id.clone();
         let want_attach = t.inputs.attach() == Known::Known(true);
         let moving = w.cluster != t.cluster;
@@ -71,8 +94,24 @@ impl Engine {
         }
         if moving {
             match &t.cluster {
-                Some(c) => self.write_tags(w, &[cg.clone()], &[(bk::CLUSTER.to_string(), c.tag())].into(), &[]).await?,
-                None => self.write_tags(w, &[cg.clone()], &Default::default(), &[bk::CLUSTER.to_string()]).await?,
+                Some(c) => {
+                    self.write_tags(
+                        w,
+                        &[cg.clone()],
+                        &[(bk::CLUSTER.to_string(), c.tag())].into(),
+                        &[],
+                    )
+                    .await?
+                }
+                None => {
+                    self.write_tags(
+                        w,
+                        &[cg.clone()],
+                        &Default::default(),
+                        &[bk::CLUSTER.to_string()],
+                    )
+                    .await?
+                }
             }
             w.cluster = t.cluster.clone();
             w.attached = t.cluster.as_ref().map(|_| Attachment::No);
@@ -87,20 +126,31 @@ impl Engine {
 
     /// Revokes every ingress rule of the cluster group that names `client` (this access's, and any
     /// added by hand), so that the client group can be deleted.
-    pub(crate) async fn release_client_group(&self, w: &mut World, client: &str) -> Result<(), Diagnostic> {
+    pub(crate) async fn release_client_group(
+        &self,
+        w: &mut World,
+        client: &str,
+    ) -> Result<(), Diagnostic> {
         let cg = w.cluster_group.id.clone();
         let naming: Vec<String> = w
             .ingress(&cg)
             .filter(|r| matches!(&r.source, Some(Source::Group { id, .. }) if id == client))
             .map(|r| r.id.clone())
             .collect();
-        self.revoke(w, &cg, &naming).await.map_err(|e| cloud_diag("revoke the rules that name the client group", &e))
+        self.revoke(w, &cg, &naming)
+            .await
+            .map_err(|e| cloud_diag("revoke the rules that name the client group", &e))
     }
 }
 
 impl AccessState {
     /// The VPC the access's groups are in.
     pub fn outputs_vpc(&self) -> &str {
-        self.inputs.vpc_id.as_ref().and_then(Known::known).map(|v| v.as_str()).unwrap_or_default()
+        self.inputs
+            .vpc_id
+            .as_ref()
+            .and_then(Known::known)
+            .map(|v| v.as_str())
+            .unwrap_or_default()
     }
 }
