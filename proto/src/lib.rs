@@ -21,19 +21,40 @@
 pub const TFPLUGIN6_VERSION: &str = "6.9";
 
 /// Terraform plugin protocol 6 (generated).
-#[allow(clippy::all, clippy::pedantic, missing_docs, rustdoc::all)]
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused_qualifications,
+    rust_2018_idioms
+)]
 pub mod tfplugin6 {
     tonic::include_proto!("tfplugin6");
 }
 
 /// go-plugin controller, stdio and broker services (generated).
-#[allow(clippy::all, clippy::pedantic, missing_docs, rustdoc::all)]
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused_qualifications,
+    rust_2018_idioms
+)]
 pub mod plugin {
     tonic::include_proto!("plugin");
 }
 
 /// Pulumi provider, engine and supporting messages (generated).
-#[allow(clippy::all, clippy::pedantic, missing_docs, rustdoc::all)]
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused_qualifications,
+    rust_2018_idioms
+)]
 pub mod pulumirpc {
     tonic::include_proto!("pulumirpc");
 }

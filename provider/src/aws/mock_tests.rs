@@ -220,7 +220,7 @@ async fn failure_halfway_through_create_carries_the_created_ids() {
     });
     let ((ct, dt), rules, desc) = (tags_ok(), no_rules(), no_groups());
     let e = engine(&[&groups, &auth, &ct, &dt, &rules, &desc], &[]);
-    let f = e.create(&wanted()).await.err().expect("create fails");
+    let f = e.create(&wanted()).await.expect_err("create fails");
     let st = f.state.expect("a partial state");
     assert_eq!(st.outputs.id, CLUSTER_SG);
     assert_eq!(
@@ -325,7 +325,7 @@ async fn dependency_violation_is_retried_then_reported_with_what_holds_the_group
     let serverless = mock!(aws_sdk_elasticache::Client::describe_serverless_caches)
         .then_output(|| DescribeServerlessCachesOutput::builder().build());
     let e = engine(&[&groups, &rules, &stuck, &enis], &[&clusters, &serverless]);
-    let f = e.delete(&st).await.err().expect("delete fails");
+    let f = e.delete(&st).await.expect_err("delete fails");
     let d = &f.diagnostics[0];
     assert!(
         d.summary.contains("still in use") && d.detail.contains("eni-0123456789abcdef0"),

@@ -305,6 +305,61 @@ struct Parser {
     out: Vec<Diagnostic>,
 }
 
+/// An item of a set attribute: how it is parsed, what makes two entries the same, how it is written.
+trait SetItem: Sized + Clone {
+    /// The diagnostic's summary for an item that does not parse.
+    const SUMMARY: &'static str;
+    /// What two equal items are the same of ("security group", "network").
+    const WHAT: &'static str;
+    fn parse(s: &str) -> Result<Self, String>;
+    /// Two entries with the same identity are one entry written twice.
+    fn identity(&self) -> String;
+    /// The entry as written (sets are sorted and deduplicated by it).
+    fn spelling(&self) -> &str;
+}
+
+impl SetItem for GroupRef {
+    const SUMMARY: &'static str = "Invalid security group id";
+    const WHAT: &'static str = "security group";
+    fn parse(s: &str) -> Result<Self, String> {
+        GroupRef::parse(s)
+    }
+    fn identity(&self) -> String {
+        self.id().to_string()
+    }
+    fn spelling(&self) -> &str {
+        self.text()
+    }
+}
+
+impl SetItem for Cidr {
+    const SUMMARY: &'static str = "Invalid CIDR block";
+    const WHAT: &'static str = "network";
+    fn parse(s: &str) -> Result<Self, String> {
+        Cidr::parse(s)
+    }
+    fn identity(&self) -> String {
+        self.net().to_string()
+    }
+    fn spelling(&self) -> &str {
+        self.text()
+    }
+}
+
+impl SetItem for PrefixListId {
+    const SUMMARY: &'static str = "Invalid prefix list id";
+    const WHAT: &'static str = "prefix list";
+    fn parse(s: &str) -> Result<Self, String> {
+        PrefixListId::parse(s)
+    }
+    fn identity(&self) -> String {
+        self.as_str().to_string()
+    }
+    fn spelling(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl Parser {
     fn error(&mut self, path: AttrPath, summary: &str, detail: impl Into<String>) {
         self.out.push(Diagnostic::error(path, summary, detail));
@@ -332,16 +387,8 @@ impl Parser {
 
     /// Parses each item of a set attribute with `f`; unknown as a whole when any item is unknown.
     /// Entries that `key` maps to the same value are duplicates: the second is an error.
-    fn set<T: Clone>(
-        &mut self,
-        config: &Value,
-        attr: &str,
-        summary: &str,
-        what: &str,
-        f: impl Fn(&str) -> Result<T, String>,
-        key: impl Fn(&T) -> String,
-        text: impl Fn(&T) -> &str,
-    ) -> Input<Vec<T>> {
+    fn set<T: SetItem>(&mut self, config: &Value, attr: &str) -> Input<Vec<T>> {
+        let (summary, what) = (T::SUMMARY, T::WHAT);
         let items = match read::items(config.get(attr))? {
             Known::Unknown => return Some(Known::Unknown),
             Known::Known(items) => items,
@@ -355,16 +402,17 @@ impl Parser {
                 any_unknown = true;
                 continue;
             };
-            match f(s) {
+            match T::parse(s) {
                 Err(e) => self.error(path, summary, e),
                 Ok(x) => {
-                    if let Some(first) = seen.insert(key(&x), s.to_string()).filter(|f| f != s) {
+                    if let Some(first) = seen.insert(x.identity(), s.to_string()).filter(|f| f != s)
+                    {
                         self.error(
                             path,
                             &format!("Duplicate entry in {attr}"),
                             format!(
                                 "{s:?} and {first:?} are the same {what} {}; keep one of them.",
-                                key(&x)
+                                x.identity()
                             ),
                         );
                     }
@@ -375,8 +423,8 @@ impl Parser {
         if any_unknown {
             return Some(Known::Unknown);
         }
-        parsed.sort_by(|a, b| text(a).cmp(text(b)));
-        parsed.dedup_by(|a, b| text(a) == text(b));
+        parsed.sort_by(|a, b| a.spelling().cmp(b.spelling()));
+        parsed.dedup_by(|a, b| a.spelling() == b.spelling());
         Some(Known::Known(parsed))
     }
 }
@@ -419,43 +467,11 @@ fn parse_with(config: &Value, rules: bool) -> Result<Checked<Desired>, Vec<Diagn
             text_rule("description", s, 255)
         }),
         create_client_security_group: read::boolean(config.get("create_client_security_group")),
-        client_security_group_ids: p.set(
-            config,
-            "client_security_group_ids",
-            "Invalid security group id",
-            "security group",
-            GroupRef::parse,
-            |g| g.id().to_string(),
-            GroupRef::text,
-        ),
-        allowed_cidr_blocks: p.set(
-            config,
-            "allowed_cidr_blocks",
-            "Invalid CIDR block",
-            "network",
-            Cidr::parse,
-            |c| c.net().to_string(),
-            Cidr::text,
-        ),
-        allowed_prefix_list_ids: p.set(
-            config,
-            "allowed_prefix_list_ids",
-            "Invalid prefix list id",
-            "prefix list",
-            PrefixListId::parse,
-            |x| x.as_str().to_string(),
-            PrefixListId::as_str,
-        ),
+        client_security_group_ids: p.set::<GroupRef>(config, "client_security_group_ids"),
+        allowed_cidr_blocks: p.set::<Cidr>(config, "allowed_cidr_blocks"),
+        allowed_prefix_list_ids: p.set::<PrefixListId>(config, "allowed_prefix_list_ids"),
         allow_public_cidrs: read::boolean(config.get("allow_public_cidrs")),
-        client_ssh_cidr_blocks: p.set(
-            config,
-            "client_ssh_cidr_blocks",
-            "Invalid CIDR block",
-            "network",
-            Cidr::parse,
-            |c| c.net().to_string(),
-            Cidr::text,
-        ),
+        client_ssh_cidr_blocks: p.set::<Cidr>(config, "client_ssh_cidr_blocks"),
         attach_to_cluster: read::boolean(config.get("attach_to_cluster")),
         exclusive_ingress: read::boolean(config.get("exclusive_ingress")),
         tags: parse_tags(&mut p, config.get("tags"), "tags"),

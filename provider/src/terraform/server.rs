@@ -1,6 +1,6 @@
 //! The tfplugin6 `Provider` service and go-plugin's side services. Every RPC follows one recipe:
-//! convert in ([`convert`]), call the core ([`crate::validate`], [`crate::domain::plan`], [`Engine`]),
-//! convert out. gRPC errors are kept for protocol failures; problems with input or with AWS are
+//! convert in ([`convert`]), call the one shared [`Service`] (validation, planning, apply, read,
+//! import), convert out. gRPC errors are kept for protocol failures; problems with input or with AWS are
 //! diagnostics.
 
 use std::sync::Arc;

@@ -114,7 +114,7 @@ impl Engine {
             return Err(not_importable(format!("There is no security group {id} in this account and Region; import the id of the access's cluster group (sg-…).")));
         };
         let ours = cg.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLUSTER);
-        if !ours && cg.tags.get(bk::ROLE).is_some() {
+        if !ours && cg.tags.contains_key(bk::ROLE) {
             return Err(not_importable(format!("{id} is the {} group of an access, not its cluster group; import the id of the group named <name>-cluster.", cg.tags[bk::ROLE])));
         }
         let observed: BTreeMap<String, String> = cg

@@ -92,7 +92,8 @@ impl Engine {
         let want = bk::cluster_group_tags(&t.inputs, &t.name);
         let cg = w.cluster_group.id.clone();
         let (set, remove) = own_change(&w.cluster_group.tags, &want);
-        self.write_tags(w, &[cg.clone()], &set, &remove).await?;
+        self.write_tags(w, std::slice::from_ref(&cg), &set, &remove)
+            .await?;
         if let Some(client) = w.client_group.clone() {
             let want = bk::member_tags(&t.name, &cg, bk::ROLE_CLIENTS);
             let (set, remove) = own_change(&client.tags, &want);

@@ -97,7 +97,7 @@ impl Engine {
                 Some(c) => {
                     self.write_tags(
                         w,
-                        &[cg.clone()],
+                        std::slice::from_ref(&cg),
                         &[(bk::CLUSTER.to_string(), c.tag())].into(),
                         &[],
                     )
@@ -106,7 +106,7 @@ impl Engine {
                 None => {
                     self.write_tags(
                         w,
-                        &[cg.clone()],
+                        std::slice::from_ref(&cg),
                         &Default::default(),
                         &[bk::CLUSTER.to_string()],
                     )
