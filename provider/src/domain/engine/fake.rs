@@ -407,7 +407,14 @@ impl Cloud for FakeCloud {
         }
         {
             let s = self.st();
-            let missing_source = rules.iter().any(|r| matches!(&r.source, Source::Group { id, owner: None } if !s.groups.contains_key(id) && !s.peered.contains_key(id)));
+            let missing_source = rules.iter().find_map(|r| match &r.source {
+                Source::Group { id, owner: None }
+                    if !s.groups.contains_key(id) && !s.peered.contains_key(id) =>
+                {
+                    Some(id.clone())
+                }
+                _ => None,
+            });
             let dup = rules.iter().any(|spec| {
                 s.rules.iter().any(|r| {
                     r.group_id == group_id
@@ -415,8 +422,12 @@ impl Cloud for FakeCloud {
                         && r.is_tcp_port(spec.port)
                 })
             });
-            if missing_source {
-                return Err(err("InvalidGroup.NotFound"));
+            if let Some(id) = missing_source {
+                // AWS names the missing group in its message.
+                return Err(CloudError::NotFound {
+                    code: "InvalidGroup.NotFound".into(),
+                    message: format!("The security group '{id}' does not exist"),
+                });
             }
             if dup {
                 return Err(err("InvalidPermission.Duplicate"));

@@ -1,0 +1,88 @@
+//! Engine tests carried over from the core before the rebuild (commit f342fb5's engine tests) that
+//! the issue-9 tests do not cover: a VPC that disagrees with the cluster's, the client group
+//! turned off and on in place, and a source group that does not exist.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::rig::{s, Rig};
+use crate::domain::diag::AttrPath;
+
+/// A `vpc_id` other than the cluster's is a plan error on `vpc_id`; nothing is written.
+#[tokio::test]
+async fn vpc_mismatch_with_cluster_creates_nothing() {
+    let rig = Rig::new().await;
+    let other = "vpc-0ccccccccccccccc3";
+    rig.fake.take_log();
+    let p = rig.plan(None, &rig.cfg(json!({"vpc_id": other}))).await;
+    let d = p
+        .diagnostics
+        .iter()
+        .find(|d| d.is_error())
+        .expect("a plan error");
+    assert_eq!(d.path, Some(AttrPath::attr("vpc_id")), "{d}");
+    assert!(d.detail.contains(other), "{d}");
+    let log = rig.fake.take_log();
+    assert!(
+        log.iter().all(|c| c.starts_with("Describe")),
+        "only reads: {log:?}"
+    );
+}
+
+/// `create_client_security_group` false deletes the client group in place; true makes it again.
+#[tokio::test]
+async fn toggling_the_client_group_in_place() {
+    let rig = Rig::new().await;
+    let on = rig.cfg(json!({}));
+    let st = rig.up(None, &on).await;
+    let (cg, first_client) = (
+        s(&st, "cluster_security_group_id").to_string(),
+        s(&st, "client_security_group_id").to_string(),
+    );
+    let off = rig.cfg(json!({"create_client_security_group": false}));
+    let p = rig.plan(Some(&st), &off).await;
+    assert!(!p.replaces(), "{:?}", p.requires_replace);
+    let st2 = rig.up(Some(&st), &off).await;
+    assert!(st2.get("client_security_group_id").is_null(), "{st2:?}");
+    assert!(rig.fake.group(&first_client).is_none());
+    assert_eq!(s(&st2, "cluster_security_group_id"), cg, "kept in place");
+    assert_eq!(rig.pending(&st2, &off).await, Vec::<String>::new());
+    let st3 = rig.up(Some(&st2), &on).await;
+    let client = s(&st3, "client_security_group_id").to_string();
+    assert!(rig.fake.group(&client).is_some(), "{st3:?}");
+    assert_ne!(client, first_client);
+    assert_eq!(s(&st3, "cluster_security_group_id"), cg);
+    assert_eq!(rig.pending(&st3, &on).await, Vec::<String>::new());
+}
+
+/// A source group that does not exist fails the create quickly instead of waiting out the timeout.
+#[tokio::test]
+async fn a_missing_source_group_fails_at_once_instead_of_waiting() {
+    let rig = Rig::new().await;
+    let missing = "sg-0aaaaaaaaaaaaaaa1";
+    let cfg =
+        rig.cfg(json!({"client_security_group_ids": [missing], "timeouts": {"create": "10m"}}));
+    let started = Instant::now();
+    let (st, why) = tokio::time::timeout(Duration::from_secs(20), rig.failing(None, &cfg))
+        .await
+        .expect("the create waited for a group that does not exist");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(why.contains(missing), "{why}");
+    assert!(why.contains("InvalidGroup.NotFound"), "{why}");
+    assert!(
+        rig.fake.count("AuthorizeSecurityGroupIngress") <= 2,
+        "{:?}",
+        rig.fake.take_log()
+    );
+    // what was made is in the state, so that a destroy (or the next apply) finds it
+    let st = st.expect("the partial access");
+    assert!(rig
+        .fake
+        .group(s(&st, "cluster_security_group_id"))
+        .is_some());
+}
