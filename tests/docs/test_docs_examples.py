@@ -1,5 +1,7 @@
 """Each Terraform example of examples/terraform/ applied, re-planned (no change) and destroyed against
-the emulator with every Terraform version found, checking what the emulator holds after each step."""
+the emulator with every Terraform version found, checking what the emulator holds after each step:
+every group the example creates holds exactly the declared inbound rules (protocol, ports, source)
+and, as docs/resources/access.md says, only the egress rule AWS gives a new group."""
 
 from __future__ import annotations
 
@@ -24,6 +26,27 @@ def source(rule):
         own = rule.get("GroupOwnerId")
         return f"{owner}/{ref['GroupId']}" if owner and own and owner != own else ref["GroupId"]
     return rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("PrefixListId")
+
+
+# The one egress rule AWS gives every new VPC security group; the provider adds and revokes none.
+DEFAULT_EGRESS = {("egress", "-1", -1, -1, "0.0.0.0/0")}
+
+
+def rules_of(world, gid):
+    """Every rule of a group, inbound and outbound, as (direction, protocol, from, to, source)."""
+    rules = world.ec2.describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
+    out = [("egress" if r["IsEgress"] else "ingress", r["IpProtocol"], r.get("FromPort"), r.get("ToPort"),
+            source(r)) for r in rules]
+    assert len(out) == len(set(out)), f"duplicate rules in {gid}: {out}"
+    return set(out)
+
+
+def assert_rules_exactly(world, gid, ingress_rules):
+    """The group holds these inbound rules and the default egress rule, nothing more."""
+    want = {("ingress", *r) for r in ingress_rules} | DEFAULT_EGRESS
+    got = rules_of(world, gid)
+    assert got == want, f"{gid}: wider than declared {sorted(got - want, key=str)}, missing {sorted(want - got, key=str)}"
 
 
 def managed_groups(world):
@@ -63,6 +86,9 @@ def test_quickstart_example(version, terraform, world, plugin_built, tmp_path):
     assert out["ingress_rule_ids"] == {client_sg: rule["SecurityGroupRuleId"]}
     assert out["port"] == seed["redis_port"]
     assert out["cluster_endpoint"].endswith(":6379")
+    assert_rules_exactly(world, cluster_sg, {("tcp", 6379, 6379, client_sg)})
+    assert_rules_exactly(world, client_sg, set())
+    assert {g["GroupId"] for g in managed_groups(world)} == {cluster_sg, client_sg}
 
     destroy(wd, world, *args)
     assert group(world, cluster_sg) is None and group(world, client_sg) is None
@@ -89,6 +115,9 @@ def test_existing_cluster_example(version, terraform, world, plugin_built, tmp_p
     assert out["ingress_rule_ids"] == {source(r): r["SecurityGroupRuleId"] for r in rules}
     for m in members:  # attached to every member, the groups already there kept
         assert cluster_groups(world, m) == sorted(before[m] + [cluster_sg])
+    assert_rules_exactly(world, cluster_sg, {("tcp", 6379, 6379, client_sg), ("tcp", 6379, 6379, app_sg)})
+    assert_rules_exactly(world, client_sg, set())
+    assert {g["GroupId"] for g in managed_groups(world)} == {cluster_sg, client_sg}
 
     destroy(wd, world, *args)
     for m in members:
@@ -111,6 +140,8 @@ def test_cross_vpc_example(version, terraform, world, plugin_built, tmp_path):
     assert {source(r) for r in rules} == want
     assert all((r["IpProtocol"], r["FromPort"], r["ToPort"]) == ("tcp", 6379, 6379) for r in rules)
     assert set(out["ingress_rule_ids"]) == want
+    assert_rules_exactly(world, cluster_sg, {("tcp", 6379, 6379, w) for w in want})
+    assert {g["GroupId"] for g in managed_groups(world)} == {cluster_sg}
 
     destroy(wd, world, *args)
     assert group(world, cluster_sg) is None

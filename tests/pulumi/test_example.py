@@ -19,6 +19,19 @@ EXAMPLE = os.path.join(ROOT, "examples", "pulumi", "Pulumi.yaml")
 REF = re.compile(r"\$\{([^}.]+)(?:\.([^}]+))?\}")
 
 
+DEFAULT_EGRESS = {("egress", "-1", -1, -1, "0.0.0.0/0")}
+
+
+def all_rules(emulator, gid) -> set:
+    rules = emulator.ec2.describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
+    out = [("egress" if r["IsEgress"] else "ingress", r["IpProtocol"], r.get("FromPort"), r.get("ToPort"),
+            r.get("CidrIpv4") or r.get("CidrIpv6") or r.get("PrefixListId")
+            or (r.get("ReferencedGroupInfo") or {}).get("GroupId")) for r in rules]
+    assert len(out) == len(set(out)), f"duplicate rules in {gid}: {out}"
+    return set(out)
+
+
 def load_program() -> dict:
     with open(EXAMPLE, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -90,6 +103,13 @@ def test_example_program_matches_the_schema_and_runs_through_the_provider(stub, 
                 member = emulator.elasticache.describe_cache_clusters(
                     CacheClusterId=rg["MemberClusters"][0])["CacheClusters"][0]
                 assert created.id in {g["SecurityGroupId"] for g in member["SecurityGroups"]}
+                # Exactly the declared rules, nothing wider (docs/resources/access.md: the groups keep
+                # only AWS's default egress rule).
+                port = rg["NodeGroups"][0]["PrimaryEndpoint"]["Port"]
+                client = out["clientSecurityGroupId"]
+                want = {("ingress", "tcp", port, port, s) for s in (client, config["appSecurityGroupId"], "10.42.0.0/16")}
+                assert all_rules(emulator, created.id) == want | DEFAULT_EGRESS
+                assert all_rules(emulator, client) == DEFAULT_EGRESS
                 again = p.stub.Check(provider_pb2.CheckRequest(urn=urn(name), name=name, olds=to_struct(inputs),
                                                                news=to_struct(news)))
                 d = p.stub.Diff(provider_pb2.DiffRequest(id=created.id, urn=urn(name), olds=created.properties,

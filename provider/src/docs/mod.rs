@@ -334,6 +334,12 @@ pub fn access_md() -> String {
          client group to the instances that use the cache, and the cluster group to the cache \
          (`attach_to_cluster = true` does it for you).\n\n",
     );
+    out.push_str(
+        "Outbound rules are left as AWS makes them: each group this provider creates keeps the one \
+         egress rule AWS gives every new VPC security group (all traffic to 0.0.0.0/0) and gets no \
+         other; the provider neither adds nor revokes egress rules, and `exclusive_ingress` concerns \
+         inbound rules only. Inbound, each group holds exactly the rules declared.\n\n",
+    );
     let _ = writeln!(
         out,
         "Pulumi: `{}`, with the same descriptions in its package schema and camelCase property \

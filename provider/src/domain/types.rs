@@ -504,3 +504,7 @@ mod tests {
         assert!(ClusterRef::parse("cache_cluster_id", "bad_id").is_err());
     }
 }
+
+#[cfg(test)]
+#[path = "types_props.rs"]
+mod props;

@@ -61,6 +61,11 @@ pub struct DecodeError {
     pub reason: String,
 }
 
+/// How deep a property value may nest (objects, lists and secret or output wrappers each count one
+/// level). The resource's deepest input is three levels; the cap keeps a hostile or broken value
+/// from exhausting the stack.
+pub const MAX_DEPTH: usize = 32;
+
 /// Decodes a property Struct (absent = empty object) against `attrs`.
 pub fn decode(s: Option<&Struct>, attrs: &[Attribute]) -> Result<Decoded, DecodeError> {
     let mut out = BTreeMap::new();
@@ -74,7 +79,7 @@ pub fn decode(s: Option<&Struct>, attrs: &[Attribute]) -> Result<Decoded, Decode
                 .map(|a| a.name.clone())
                 .unwrap_or_else(|| model::snake_case(key));
             let mut secret = false;
-            let v = decode_value(pv, attr.map(|a| &a.ty), &mut secret, key)?;
+            let v = decode_value(pv, attr.map(|a| &a.ty), &mut secret, key, 1)?;
             if secret {
                 secrets.insert(name.clone());
             }
@@ -92,7 +97,15 @@ fn decode_value(
     ty: Option<&Type>,
     secret: &mut bool,
     path: &str,
+    depth: usize,
 ) -> Result<Value, DecodeError> {
+    if depth > MAX_DEPTH {
+        return Err(DecodeError {
+            path: path.to_string(),
+            reason: format!("the value is nested deeper than {MAX_DEPTH} levels"),
+        });
+    }
+    let next = depth + 1;
     Ok(match &pv.kind {
         None | Some(Kind::NullValue(_)) => Value::Null,
         Some(Kind::BoolValue(b)) => Value::Bool(*b),
@@ -106,7 +119,13 @@ fn decode_value(
             };
             let mut items = Vec::with_capacity(l.values.len());
             for (i, item) in l.values.iter().enumerate() {
-                items.push(decode_value(item, inner, secret, &format!("{path}[{i}]"))?);
+                items.push(decode_value(
+                    item,
+                    inner,
+                    secret,
+                    &format!("{path}[{i}]"),
+                    next,
+                )?);
             }
             Value::List(items)
         }
@@ -114,7 +133,7 @@ fn decode_value(
             if let Some(Kind::StringValue(sig)) =
                 s.fields.get(SIG_KEY).and_then(|v| v.kind.as_ref())
             {
-                return decode_special(sig, s, ty, secret, path);
+                return decode_special(sig, s, ty, secret, path, next);
             }
             let mut m = BTreeMap::new();
             match ty {
@@ -128,7 +147,13 @@ fn decode_value(
                             .unwrap_or_else(|| model::snake_case(k));
                         m.insert(
                             name,
-                            decode_value(v, attr.map(|a| &a.ty), secret, &format!("{path}.{k}"))?,
+                            decode_value(
+                                v,
+                                attr.map(|a| &a.ty),
+                                secret,
+                                &format!("{path}.{k}"),
+                                next,
+                            )?,
                         );
                     }
                 }
@@ -136,7 +161,7 @@ fn decode_value(
                     for (k, v) in &s.fields {
                         m.insert(
                             k.clone(),
-                            decode_value(v, Some(inner), secret, &format!("{path}[{k:?}]"))?,
+                            decode_value(v, Some(inner), secret, &format!("{path}[{k:?}]"), next)?,
                         );
                     }
                 }
@@ -144,7 +169,7 @@ fn decode_value(
                     for (k, v) in &s.fields {
                         m.insert(
                             k.clone(),
-                            decode_value(v, None, secret, &format!("{path}.{k}"))?,
+                            decode_value(v, None, secret, &format!("{path}.{k}"), next)?,
                         );
                     }
                 }
@@ -160,12 +185,13 @@ fn decode_special(
     ty: Option<&Type>,
     secret: &mut bool,
     path: &str,
+    depth: usize,
 ) -> Result<Value, DecodeError> {
     match sig {
         SECRET_SIG => {
             *secret = true;
             match s.fields.get("value") {
-                Some(v) => decode_value(v, ty, secret, path),
+                Some(v) => decode_value(v, ty, secret, path, depth),
                 None => Ok(Value::Null),
             }
         }
@@ -177,7 +203,7 @@ fn decode_special(
                 *secret = true;
             }
             match s.fields.get("value") {
-                Some(v) => decode_value(v, ty, secret, path),
+                Some(v) => decode_value(v, ty, secret, path, depth),
                 None => Ok(Value::Unknown),
             }
         }
@@ -597,3 +623,7 @@ mod tests {
         assert_eq!(property_path(&p), "tags[\"aws:x\"]");
     }
 }
+
+#[cfg(test)]
+#[path = "codec_props.rs"]
+mod props;

@@ -70,10 +70,12 @@ pub enum Listener {
 }
 
 impl Listener {
-    /// A unix socket `plugin.sock` in a fresh directory of mode 0700 under `PLUGIN_UNIX_SOCKET_DIR`
-    /// (as go-plugin honours) or the system temp directory.
+    /// A unix socket `plugin.sock` of mode 0600 in a fresh directory of mode 0700 under
+    /// `PLUGIN_UNIX_SOCKET_DIR` (as go-plugin honours) or the system temp directory. Both modes are
+    /// set explicitly: bind(2) creates the socket with the process's umask only, which may leave it
+    /// open to every user.
     pub fn unix(parent: Option<&Path>) -> Result<Listener, HandshakeError> {
-        use std::os::unix::fs::DirBuilderExt;
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         let parent = parent
             .map(Path::to_path_buf)
             .unwrap_or_else(std::env::temp_dir);
@@ -84,6 +86,8 @@ impl Listener {
                 Ok(()) => {
                     let path = dir.join("plugin.sock");
                     let listener = UnixListener::bind(&path)?;
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+                    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
                     return Ok(Listener::Unix {
                         listener,
                         dir,
@@ -165,7 +169,10 @@ mod tests {
             .map(|m| m.permissions().mode() & 0o777)
             .unwrap_or(0);
         assert_eq!(mode, 0o700);
-        assert!(path.exists());
+        let socket_mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        assert_eq!(socket_mode, 0o600, "socket mode {socket_mode:o}");
         let (net, addr) = l.address();
         assert_eq!(net, "unix");
         assert_eq!(

@@ -34,6 +34,10 @@ fn err(path: &str, message: impl Into<String>) -> DecodeError {
     }
 }
 
+/// How deep a msgpack value may nest. The schema's deepest attribute is three levels; the cap makes
+/// the reader refuse a hostile or broken value before it recurses into it.
+pub const MAX_DEPTH: usize = 32;
+
 /// Decodes msgpack bytes of an object with these attributes. Empty bytes decode as null.
 pub fn decode_object(bytes: &[u8], attrs: &[Attribute]) -> Result<Value, DecodeError> {
     decode(bytes, &Type::Object(attrs.to_vec()))
@@ -45,8 +49,8 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
         return Ok(Value::Null);
     }
     let mut rd = bytes;
-    let mp =
-        rmpv::decode::read_value(&mut rd).map_err(|e| err("", format!("invalid msgpack: {e}")))?;
+    let mp = rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH)
+        .map_err(|e| err("", format!("invalid msgpack: {e}")))?;
     if !rd.is_empty() {
         return Err(err(
             "",
@@ -430,3 +434,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "msgpack_props.rs"]
+mod props;
