@@ -28,3 +28,6 @@ pub mod domain;
 pub mod generate;
 pub mod pulumi;
 pub mod terraform;
+
+#[cfg(test)]
+mod lifecycle_tests;
