@@ -248,6 +248,8 @@ impl Engine {
 #[cfg(test)]
 pub mod fake;
 #[cfg(test)]
+mod later_tests;
+#[cfg(test)]
 mod ported_tests;
 #[cfg(test)]
 pub mod rig;
