@@ -47,3 +47,16 @@ def test_schema_and_docs_name_the_workspace_version():
     schema = json.loads((rh.ROOT / "sdk-schemas" / "pulumi" / "schema.json").read_text())
     assert schema["version"] == v
     assert f'version = "~> {v}"' in (rh.ROOT / "docs" / "index.md").read_text()
+
+
+def test_changelog_names_the_workspace_version():
+    v = rh.workspace_version()
+    changelog = (rh.ROOT / "CHANGELOG.md").read_text()
+    released = re.findall(rf"^## \[({SEMVER})\] - \d{{4}}-\d{{2}}-\d{{2}}$", changelog, re.M)
+    assert released[:1] == [v], f"CHANGELOG.md's latest entry is {released[:1]}, not {v}"
+    assert "## [Unreleased]" in changelog
+
+
+def test_registry_manifest_declares_protocol_6():
+    manifest = json.loads((rh.ROOT / "terraform-registry-manifest.json").read_text())
+    assert manifest == {"version": 1, "metadata": {"protocol_versions": ["6.0"]}}
