@@ -1,5 +1,6 @@
 """One version, from one place: Cargo.toml's [workspace.package] version is what both binaries print,
-what Pulumi's GetPluginInfo answers, and what the Pulumi schema and the docs name."""
+what Pulumi's GetPluginInfo answers, and what the Pulumi schema, the docs, the README and the
+CHANGELOG name (scripts/release packages it: the dist names are checked in test_release_dist.py)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,12 @@ def test_changelog_names_the_workspace_version():
 def test_registry_manifest_declares_protocol_6():
     manifest = json.loads((rh.ROOT / "terraform-registry-manifest.json").read_text())
     assert manifest == {"version": 1, "metadata": {"protocol_versions": ["6.0"]}}
+
+
+def test_readme_names_the_workspace_version():
+    v = rh.workspace_version()
+    readme = (rh.ROOT / "README.md").read_text()
+    # Every release version the README names: in file names, paths, constraints, tags, messages.
+    named = re.findall(r'(?:elasticache[_/ -]v?|version += "(?:~> )?|VERSION `|tagged `v)(\d+\.\d+\.\d+)(?!\d)',
+                       readme)
+    assert len(named) >= 10 and set(named) == {v}, f"README.md names {set(named)}; the workspace version is {v}"
