@@ -10,7 +10,10 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args == ["--version"] {
-        println!("terraform-provider-elasticache {}", env!("CARGO_PKG_VERSION"));
+        println!(
+            "terraform-provider-elasticache {}",
+            env!("CARGO_PKG_VERSION")
+        );
         return ExitCode::SUCCESS;
     }
     if let Some(code) = elasticache_provider::generate::main_from_args(&args) {
