@@ -189,10 +189,11 @@ class Plugin:
         return self.proc.returncode
 
 
-def start_plugin(args: list[str], timeout: float = 30) -> Plugin:
+def start_plugin(args: list[str], timeout: float = 30, env: dict | None = None) -> Plugin:
+    """Starts the plugin with `args` (and `env`, else [`plugin_env`]) and connects to its port."""
     err = tempfile.NamedTemporaryFile(prefix="pulumi-plugin-", suffix=".log", delete=False)
     proc = subprocess.Popen([provider_binary(), *args], stdout=subprocess.PIPE, stderr=err, text=True,
-                            env=plugin_env())
+                            env=plugin_env() if env is None else env)
     err.close()
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
