@@ -245,7 +245,7 @@ mod tests {
         let fake = FakeCloud::new();
         let id = fake.add_group("vpc-1", "g", &[]);
         let c = Cancellable::new(Arc::new(fake), CancellationToken::new());
-        let groups = c.describe_security_groups(&[id.clone()]).await;
+        let groups = c.describe_security_groups(std::slice::from_ref(&id)).await;
         assert_eq!(groups.map(|g| g.len()), Ok(1));
     }
 }
