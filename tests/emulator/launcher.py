@@ -361,4 +361,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Exit without waiting for threads a library may have left running (there is nothing to save):
+    # a stop must never hang on them.
+    os._exit(code)
