@@ -136,3 +136,42 @@ def test_terraform_reattaches_to_the_debug_process(ws, emulator, provider_binary
     assert not sock.parent.exists(), "the socket directory was left behind"
     stderr = debug.stderr_path.read_text()
     assert '"@message":"debug mode: serving until interrupted"' in stderr, stderr[-3000:]
+
+
+def test_debug_mode_serves_plaintext_streams_stderr_and_stops_on_shutdown(provider_binary, tmp_path):
+    """gRPC's own client reaches the debug server without TLS (Terraform brings no certificate when
+    it reattaches): health answers SERVING, the stdio stream carries the provider's log lines on
+    channel STDERR, and the controller's Shutdown ends the process with exit 0."""
+    import grpc
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
+    env["TF_LOG_PROVIDER"] = "DEBUG"
+    debug = DebugProvider(provider_binary, env, tmp_path / "debug-stderr.log")
+    try:
+        entry = json.loads(reattach_value(debug.banner()))[PROVIDER_ADDR]
+        raw = dict(request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        got: list[bytes] = []
+        # (grpc-python names a unix socket target by its path as :authority, which HTTP/2 servers
+        # refuse; go-plugin clients send "localhost".)
+        target = f"unix:{entry['Addr']['String']}"
+        with grpc.insecure_channel(target, options=[("grpc.default_authority", "localhost")]) as ch:
+            assert ch.unary_unary("/grpc.health.v1.Health/Check", **raw)(b"\x0a\x06plugin", timeout=10) == b"\x08\x01"
+            stream = ch.unary_stream("/plugin.GRPCStdio/StreamStdio", **raw)(b"", timeout=30)
+            reader = threading.Thread(target=lambda: got.extend(_until_error(stream)), daemon=True)
+            reader.start()
+            time.sleep(0.5)  # the stream is subscribed before the line is logged
+            ch.unary_unary("/plugin.GRPCController/Shutdown", **raw)(b"", timeout=10)
+            assert debug.proc.wait(timeout=10) == 0, debug.stderr_path.read_text()[-3000:]
+            reader.join(timeout=10)
+    finally:
+        debug.stop(signal.SIGTERM)
+    # StdioData{channel: STDERR (field 1 = 2), data (field 2)} holding the hclog line of Shutdown.
+    lines = [m for m in got if m.startswith(b"\x08\x02\x12")]
+    assert any(b'"@message":"controller Shutdown: stopping"' in m for m in lines), got
+
+
+def _until_error(stream):
+    try:
+        yield from stream
+    except Exception:  # noqa: BLE001 - the stream ends with the server (UNAVAILABLE or CANCELLED)
+        return
