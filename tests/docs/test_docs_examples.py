@@ -73,6 +73,8 @@ def destroy(wd, world, *var_args):
 
 def test_quickstart_example(version, terraform, world, plugin_built, tmp_path):
     seed = world.seed
+    members = seed["redis_member_clusters"]
+    before = {m: cluster_groups(world, m) for m in members}
     wd = workdir(tmp_path, terraform, world.url, source=EXAMPLES / "quickstart")
     args = ("-var", f"replication_group_id={seed['replication_group_id']}")
     out = apply_and_replan(wd, *args)
@@ -89,9 +91,12 @@ def test_quickstart_example(version, terraform, world, plugin_built, tmp_path):
     assert_rules_exactly(world, cluster_sg, {("tcp", 6379, 6379, client_sg)})
     assert_rules_exactly(world, client_sg, set())
     assert {g["GroupId"] for g in managed_groups(world)} == {cluster_sg, client_sg}
+    # attach_to_cluster: each member cluster keeps its groups and gains the cluster group.
+    assert {m: cluster_groups(world, m) for m in members} == {m: sorted(g + [cluster_sg]) for m, g in before.items()}
 
     destroy(wd, world, *args)
     assert group(world, cluster_sg) is None and group(world, client_sg) is None
+    assert {m: cluster_groups(world, m) for m in members} == before
 
 
 def test_existing_cluster_example(version, terraform, world, plugin_built, tmp_path):

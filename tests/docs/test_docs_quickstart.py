@@ -52,7 +52,8 @@ def test_quickstart_applies_prints_what_was_authorized_and_tears_down(state_dir,
     url = (state_dir / "emulator.url").read_text().strip()
     outputs = {k: v["value"] for k, v in json.loads((state_dir / "outputs.json").read_text()).items()}
     cluster_sg, client_sg = outputs["cluster_security_group_id"], outputs["client_security_group_id"]
-    assert field(out, "Cluster group").startswith(f"{cluster_sg} (quickstart-cluster)")
+    assert field(out, "Cluster group") == (f"{cluster_sg} (quickstart-cluster): attached to demo-redis "
+                                           "(attach_to_cluster = true)")
     assert field(out, "Client group").startswith(f"{client_sg} (quickstart-clients)")
     assert field(out, "Port") == "tcp/6379"
     assert field(out, "Cluster endpoint") == outputs["cluster_endpoint"]
@@ -66,6 +67,21 @@ def test_quickstart_applies_prints_what_was_authorized_and_tears_down(state_dir,
     rules = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule_id])["SecurityGroupRules"]
     assert rules[0]["GroupId"] == cluster_sg
     assert rules[0]["ReferencedGroupInfo"]["GroupId"] == client_sg
+
+    # attach_to_cluster: every member cluster of the replication group uses the cluster group, as
+    # ElastiCache reports it, and the read-back says so member by member.
+    ec = boto3.client("elasticache", endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    members = ec.describe_replication_groups(ReplicationGroupId="demo-redis")["ReplicationGroups"][0]["MemberClusters"]
+    assert members
+    read_back = dict(re.findall(r"^  Member cluster\s+(\S+) uses (.+)$", out, re.M))
+    assert sorted(read_back) == sorted(members), out
+    for m in members:
+        used = [g["SecurityGroupId"] for g in
+                ec.describe_cache_clusters(CacheClusterId=m)["CacheClusters"][0]["SecurityGroups"]]
+        assert cluster_sg in used, (m, used)
+        assert f"{cluster_sg} (quickstart-cluster)" in read_back[m], read_back[m]
+        assert len(used) >= 2, f"{m} lost the security groups it had: {used}"
 
     again = run(state_dir)  # idempotent: same emulator, nothing to change
     assert "reusing the emulator" in again

@@ -3,30 +3,25 @@ directory holds every pinned requirement and the Terraform CLIs the tests need, 
 and changes nothing, and the user's Python (python3 -m pip list) gained nothing.
 
 It builds a whole venv (about a minute with pip's cache, which it shares with the user: HOME changes,
-PIP_CACHE_DIR does not), so it runs once per test run; `-m "not setup_from_scratch"` leaves it out."""
+PIP_CACHE_DIR does not), so it runs once per test run (the ``scratch_install`` fixture of conftest.py,
+shared with test_install_scratch_home.py); `-m "not setup_from_scratch"` leaves it out."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 import terraform_finder  # tests/common
+from scratch_home import norm, pip_list, user_python
 
 ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "scripts" / "setup"
 REQUIREMENTS = ROOT / "tests" / "requirements.txt"
-
-
-def norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def pins() -> dict[str, str]:
@@ -40,52 +35,14 @@ def pins() -> dict[str, str]:
     return out
 
 
-def user_path() -> str:
-    """PATH without this venv's bin/ (the tests may run in an activated venv)."""
-    venv_bin = os.path.realpath(os.path.join(sys.prefix, "bin"))
-    return os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep)
-                           if d and os.path.realpath(d) != venv_bin)
-
-
-def user_python() -> str:
-    py = shutil.which("python3", path=user_path())
-    assert py, "no python3 on PATH"
-    return py
-
-
-def pip_list(python: str, env: dict | None = None) -> dict[str, str]:
-    p = subprocess.run([python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
-                       capture_output=True, text=True, timeout=120, env=env or user_env())
-    assert p.returncode == 0, p.stderr
-    return {norm(d["name"]): d["version"] for d in json.loads(p.stdout)}
-
-
-def user_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH")}
-    env["PATH"] = user_path()
-    return env
-
-
 @pytest.mark.setup_from_scratch
-def test_setup_from_scratch_builds_the_venv_and_leaves_the_users_python_alone(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("fresh")
-    home, venv = tmp / "home", tmp / "venv"
-    home.mkdir()
-    py = user_python()
-    before = pip_list(py)
-    cache = subprocess.run([py, "-m", "pip", "cache", "dir"], capture_output=True, text=True,
-                           env=user_env(), timeout=60).stdout.strip()
-
-    env = user_env()
-    env.pop("PYTHON", None)
-    env.update({"HOME": str(home), "ELASTICACHE_VENV": str(venv)})
-    if cache:
-        env["PIP_CACHE_DIR"] = cache  # the user's pip cache: HOME moved, the downloads did not
-    t0 = time.monotonic()
-    first = subprocess.run([str(SETUP)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    took = time.monotonic() - t0
+def test_setup_from_scratch_builds_the_venv_and_leaves_the_users_python_alone(scratch_install):
+    before = scratch_install.python_packages_before
+    first, took, env, venv = scratch_install.result, scratch_install.seconds, scratch_install.env, scratch_install.venv
+    home = scratch_install.home
     assert first.returncode == 0, f"scripts/setup exited {first.returncode} after {took:.0f} s\n{first.stderr[-6000:]}"
     assert f"creating the virtual environment {venv}" in first.stderr, first.stderr
+    print(f"scripts/setup from scratch: {took:.1f} s")
 
     # A venv of its own, with every pin of tests/requirements.txt at its pinned version.
     vpy = venv / "bin" / "python"
@@ -119,5 +76,5 @@ def test_setup_from_scratch_builds_the_venv_and_leaves_the_users_python_alone(tm
     assert took_again < 10, f"second run took {took_again:.1f} s"
 
     # The user's Python gained nothing, and nothing went to the (new) home's user site either.
-    assert pip_list(py) == before
+    assert pip_list(user_python()) == before
     assert not (home / ".local").exists(), list((home / ".local").rglob("*"))[:20]

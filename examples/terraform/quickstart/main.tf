@@ -3,7 +3,14 @@
 # Creates, in the replication group's VPC (read from its cache subnet group):
 #   - "<name>-cluster": a security group for the cluster;
 #   - "<name>-clients": a security group for the cluster's clients (give it to your EC2 instances);
-#   - an ingress rule on "<name>-cluster" that allows TCP on the cluster's port from "<name>-clients".
+#   - an ingress rule on "<name>-cluster" that allows TCP on the cluster's port from "<name>-clients";
+# and adds "<name>-cluster" to the replication group's security groups (attach_to_cluster), keeping
+# the ones it has, so the rule reaches the cluster. Destroy removes it from them again.
+#
+# Leave attach_to_cluster out when another tool manages the cluster's security groups, for example
+# an aws_elasticache_replication_group whose security_group_ids lists them: each apply of that tool
+# would remove the group this one adds, and this one would add it back. List cluster_security_group_id
+# in that tool's security_group_ids instead.
 #
 # Credentials, Region and endpoints come from the standard AWS chain (AWS_PROFILE, AWS_REGION,
 # AWS_ENDPOINT_URL, ...). `scripts/quickstart` applies this against a local AWS emulator.
@@ -37,10 +44,11 @@ resource "elasticache_access" "this" {
   cluster {
     replication_group_id = var.replication_group_id
   }
+  attach_to_cluster = true
 }
 
 output "cluster_security_group_id" {
-  description = "The cluster's security group: add it to the cluster's security groups."
+  description = "The cluster's security group, now one of the replication group's security groups."
   value       = elasticache_access.this.cluster_security_group_id
 }
 

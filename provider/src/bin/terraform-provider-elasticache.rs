@@ -3,6 +3,9 @@
 //! `terraform-provider-elasticache generate [--check]` writes (or checks) the generated files
 //! instead (see `elasticache_provider::generate`). `terraform-provider-elasticache --version` prints
 //! `terraform-provider-elasticache VERSION`, the workspace version (Cargo.toml `[workspace.package]`).
+//! `terraform-provider-elasticache --debug` serves in debug mode: it prints the
+//! `TF_REATTACH_PROVIDERS` value to export and serves until interrupted (see
+//! `elasticache_provider::terraform::debug`).
 
 use std::process::ExitCode;
 
@@ -18,6 +21,9 @@ async fn main() -> ExitCode {
     }
     if let Some(code) = elasticache_provider::generate::main_from_args(&args) {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    if args == ["--debug"] || args == ["-debug"] {
+        return elasticache_provider::terraform::run_debug().await;
     }
     elasticache_provider::terraform::run().await
 }

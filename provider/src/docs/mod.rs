@@ -17,7 +17,7 @@ pub const EXAMPLES: &[(&str, &str, &str, &str)] = &[
     (
         "quickstart",
         "Quickstart",
-        "A cluster group, a client group and the rule between them, for an existing replication group.",
+        "A cluster group, a client group and the rule between them, for an existing replication group, with the cluster group attached to it.",
         include_str!("../../../examples/terraform/quickstart/main.tf"),
     ),
     (
@@ -334,6 +334,16 @@ pub fn access_md() -> String {
          group that allows connections from the clients' group on the cluster's port. Give the \
          client group to the instances that use the cache, and the cluster group to the cache \
          (`attach_to_cluster = true` does it for you).\n\n",
+    );
+    out.push_str(
+        "**When not to attach.** `attach_to_cluster = true` changes the cluster's security groups, so it must be the only \
+         thing that changes them. Leave it false when another tool manages that list, for example \
+         an `aws_elasticache_replication_group` (or `aws_elasticache_cluster`) with \
+         `security_group_ids`, a CloudFormation stack or a Pulumi `aws.elasticache.ReplicationGroup`: \
+         that tool's next apply removes the group this provider added (and the clients lose access \
+         until this provider's next apply adds it back), and the two fight on every apply. There, \
+         list this access's `cluster_security_group_id` in that tool's `security_group_ids` \
+         instead.\n\n",
     );
     out.push_str(
         "Outbound rules are left as AWS makes them: each group this provider creates keeps the one \

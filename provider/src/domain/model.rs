@@ -102,7 +102,10 @@ pub struct AccessArgs {
 
     /// Add the cluster security group to the cluster's security groups (keeping those already there)
     /// and remove it again on delete. Requires `cluster`. Defaults to false. Removing it fails, rather
-    /// than opening anything wider, if the cluster would be left with no security group.
+    /// than opening anything wider, if the cluster would be left with no security group. Leave it
+    /// false when another tool manages the cluster's security groups (for example the
+    /// `security_group_ids` of an `aws_elasticache_replication_group`): the two would undo each
+    /// other's change on every apply; add `cluster_security_group_id` to that list instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach_to_cluster: Option<bool>,
 

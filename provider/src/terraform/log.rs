@@ -47,8 +47,14 @@ fn one_step_quieter(l: LevelFilter) -> LevelFilter {
     }
 }
 
-/// Installs the hclog layer as the global subscriber (once; later calls do nothing).
+/// Installs the hclog layer as the global subscriber (once; later calls do nothing), writing to
+/// stderr only.
 pub fn init() {
+    init_with(StderrTee::new(None));
+}
+
+/// [`init`], writing through `tee` (stderr, plus go-plugin's stdio stream in debug mode).
+pub fn init_with(tee: StderrTee) {
     let level = level_from_env(
         std::env::var("TF_LOG_PROVIDER").ok().as_deref(),
         std::env::var("TF_LOG").ok().as_deref(),
@@ -69,8 +75,43 @@ pub fn init() {
         .with_target("elasticache_provider", level)
         .with_target("terraform_provider_elasticache", level);
     let _ = tracing_subscriber::registry()
-        .with(HclogLayer::new(std::io::stderr).with_filter(filter))
+        .with(HclogLayer::new(tee).with_filter(filter))
         .try_init();
+}
+
+/// Where log lines go: stderr, and in debug mode also every subscriber of go-plugin's stdio stream
+/// (one whole line per message: the layer writes a line in one `write_all`).
+#[derive(Clone)]
+pub struct StderrTee {
+    lines: Option<tokio::sync::broadcast::Sender<Vec<u8>>>,
+}
+
+impl StderrTee {
+    pub fn new(lines: Option<tokio::sync::broadcast::Sender<Vec<u8>>>) -> Self {
+        StderrTee { lines }
+    }
+}
+
+impl Write for StderrTee {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::stderr().write_all(buf)?;
+        if let Some(tx) = &self.lines {
+            // No subscriber yet (Terraform not attached) is not an error: the line is on stderr.
+            let _ = tx.send(buf.to_vec());
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for StderrTee {
+    type Writer = StderrTee;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }
 
 /// A layer writing each event as one hclog JSON line.

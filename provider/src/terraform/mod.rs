@@ -11,11 +11,14 @@
 //! - [`server`]: the `tfplugin6.Provider` service (convert in, call the core, convert out) plus
 //!   go-plugin's controller and stdio services.
 //! - [`log`]: hclog JSON lines on stderr at the level of `TF_LOG_PROVIDER` / `TF_LOG`.
+//! - [`debug`]: debug mode (`--debug`): the `TF_REATTACH_PROVIDERS` line instead of the handshake,
+//!   no AutoMTLS, stderr lines forwarded on go-plugin's stdio stream.
 //!
 //! [`run`] ties them together: it does no AWS or network work before the handshake line, so Terraform
 //! sees the line within milliseconds; AWS clients are made at ConfigureProvider.
 
 pub mod convert;
+pub mod debug;
 pub mod go_plugin;
 pub mod handshake;
 pub mod log;
@@ -32,7 +35,7 @@ use std::time::Duration;
 
 use elasticache_proto::{plugin, tfplugin6};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
 use handshake::Listener;
@@ -179,22 +182,38 @@ pub async fn run() -> ExitCode {
     }
 }
 
-async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let version = handshake::negotiate(env("PLUGIN_PROTOCOL_VERSIONS").as_deref())?;
-    let listener = if cfg!(unix) && env("ELASTICACHE_PLUGIN_NETWORK").as_deref() != Some("tcp") {
+/// Runs the provider in debug mode (`--debug`, see [`debug`]): no cookie, no AutoMTLS, the
+/// `TF_REATTACH_PROVIDERS` line instead of the handshake, stderr lines on go-plugin's stdio stream.
+pub async fn run_debug() -> ExitCode {
+    let (lines, _) = broadcast::channel(go_plugin::STDIO_BACKLOG);
+    log::init_with(log::StderrTee::new(Some(lines.clone())));
+    match debug::serve(lines).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "plugin failed");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The listener: a private unix socket (under `PLUGIN_UNIX_SOCKET_DIR` when set), or loopback TCP
+/// (Windows, or `ELASTICACHE_PLUGIN_NETWORK=tcp`) in `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`.
+async fn listen() -> Result<Listener, handshake::HandshakeError> {
+    if cfg!(unix) && env("ELASTICACHE_PLUGIN_NETWORK").as_deref() != Some("tcp") {
         Listener::unix(
             env("PLUGIN_UNIX_SOCKET_DIR")
                 .as_deref()
                 .map(std::path::Path::new),
-        )?
+        )
     } else {
         let port = |n: &str| env(n).and_then(|v| v.parse::<u16>().ok());
-        Listener::tcp(port("PLUGIN_MIN_PORT"), port("PLUGIN_MAX_PORT")).await?
-    };
-    let socket_dir = match &listener {
-        Listener::Unix { dir, .. } => Some(dir.clone()),
-        Listener::Tcp(_) => None,
-    };
+        Listener::tcp(port("PLUGIN_MIN_PORT"), port("PLUGIN_MAX_PORT")).await
+    }
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let version = handshake::negotiate(env("PLUGIN_PROTOCOL_VERSIONS").as_deref())?;
+    let listener = listen().await?;
     let (network, address) = listener.address();
 
     // AutoMTLS unless Terraform sent no client certificate.
@@ -213,7 +232,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     // Signal handlers go in before the handshake line: a SIGTERM sent the moment the line is read
     // must be seen (registered any later, a signal in between could be missed and the plugin hang).
-    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let (stop_tx, stop_rx) = watch::channel(false);
     let stop_tx = Arc::new(stop_tx);
     spawn_signal_handlers(stop_tx.clone());
     spawn_parent_watch(stop_tx.clone());
@@ -229,7 +248,29 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         out.flush()?;
     }
     tracing::debug!(network, address = %address, tls = tls_config.is_some(), "plugin serving");
+    serve_until_stopped(
+        listener,
+        tls_config,
+        go_plugin::Stdio::silent(),
+        stop_tx,
+        stop_rx,
+    )
+    .await
+}
 
+/// Serves the provider, health, controller and stdio services on `listener` until `stop_rx` turns
+/// true (then waits at most [`STOP_GRACE`] for open connections), and removes the socket.
+async fn serve_until_stopped(
+    listener: Listener,
+    tls_config: Option<Arc<rustls::ServerConfig>>,
+    stdio: go_plugin::Stdio,
+    stop_tx: Arc<watch::Sender<bool>>,
+    mut stop_rx: watch::Receiver<bool>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let socket_dir = match &listener {
+        Listener::Unix { dir, .. } => Some(dir.clone()),
+        Listener::Tcp(_) => None,
+    };
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
@@ -240,9 +281,9 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .max_encoding_message_size(MAX_MESSAGE);
     let controller =
         plugin::grpc_controller_server::GrpcControllerServer::new(go_plugin::Controller {
-            shutdown: stop_tx.clone(),
+            shutdown: stop_tx,
         });
-    let stdio = plugin::grpc_stdio_server::GrpcStdioServer::new(go_plugin::Stdio);
+    let stdio = plugin::grpc_stdio_server::GrpcStdioServer::new(stdio);
 
     let mut stop_rx2 = stop_rx.clone();
     let signal = async move {

@@ -1,0 +1,75 @@
+"""`pulumi import` of an access: the engine calls Read with the id alone (no properties, no inputs),
+records the inputs it answers, Checks them and Diffs them against the outputs, and writes a program
+whose inputs are exactly those. Each must then Check without failures and Diff to DIFF_NONE, for an
+access built by hand as AWS's guide for reaching a cache from EC2 does it (a group on the cache that
+admits, on the cache's port, a second group the clients carry) and for one the provider made."""
+
+from __future__ import annotations
+
+import pytest
+
+from pulumi_harness import to_dict
+from test_provider import Diff, accesses, check, diff, read, unique  # noqa: F401 - accesses is a fixture
+
+
+def import_round_trip(stub, name: str, rid: str) -> tuple[dict, dict]:
+    """What `pulumi import` then `pulumi up` with the generated program do; returns (outputs, inputs)."""
+    r = read(stub, name, rid)
+    assert r.id == rid
+    outputs, inputs = to_dict(r.properties), to_dict(r.inputs)
+    assert inputs, "an import must answer inputs"
+    # The Go engine marshals the missing properties and inputs as empty Structs, not absent ones.
+    again = read(stub, name, rid, outputs={}, inputs={})
+    assert (again.id, to_dict(again.properties), to_dict(again.inputs)) == (rid, outputs, inputs)
+    # The engine's import step: Check(olds = news = the read inputs), then Diff against the outputs.
+    # The program's first `pulumi up`: Check(olds = the recorded inputs, news = the program's,
+    # which are the same), then Diff. And a fresh Check with no olds (a stack whose state was lost).
+    for olds in (inputs, {}):
+        resp = check(stub, name, inputs, olds)
+        assert not resp.failures, [(f.property, f.reason) for f in resp.failures]
+        news = to_dict(resp.inputs)
+        d = diff(stub, name, rid, outputs, news, inputs)
+        assert d.changes == Diff.DIFF_NONE, (olds is inputs, list(d.diffs), dict(d.detailedDiff), news, inputs)
+        assert not d.replaces and not d.diffs and not d.detailedDiff
+    return outputs, inputs
+
+
+def test_import_of_a_hand_built_access_diffs_to_nothing(stub, emulator):
+    seed, ec2 = emulator.seed, emulator.ec2
+    name = unique("byhand")
+    vpc = seed["vpc_id"]
+    cache_sg = ec2.create_security_group(GroupName=f"{name}-cache", Description="cache access",
+                                         VpcId=vpc)["GroupId"]
+    client_sg = ec2.create_security_group(GroupName=f"{name}-ec2", Description="cache clients",
+                                          VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=cache_sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 6379, "ToPort": 6379,
+        "UserIdGroupPairs": [{"GroupId": client_sg}]}])
+    try:
+        outputs, inputs = import_round_trip(stub, name, cache_sg)
+        assert inputs["vpcId"] == vpc
+        assert inputs["port"] == 6379
+        assert outputs["clusterSecurityGroupId"] == cache_sg
+        assert outputs["clientSecurityGroupId"] == client_sg
+    finally:
+        ec2.revoke_security_group_ingress(GroupId=cache_sg, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 6379, "ToPort": 6379,
+            "UserIdGroupPairs": [{"GroupId": client_sg}]}])
+        ec2.delete_security_group(GroupId=cache_sg)
+        ec2.delete_security_group(GroupId=client_sg)
+
+
+@pytest.mark.parametrize("shape", ["cidr-and-groups", "attached-to-a-replication-group"])
+def test_import_of_an_access_the_provider_made_diffs_to_nothing(stub, emulator, accesses, shape):
+    seed = emulator.seed
+    news = {"vpcId": seed["vpc_id"], "description": "to import", "allowedCidrBlocks": ["10.42.7.0/24"],
+            "clientSecurityGroupIds": [seed["app_security_group_id"]], "port": 6390,
+            "tags": {"team": "payments"}}
+    if shape == "attached-to-a-replication-group":
+        news = {"vpcId": seed["vpc_id"], "attachToCluster": True,
+                "cluster": {"replicationGroupId": seed["replication_group_id"]}}
+    a = accesses(news)
+    outputs, inputs = import_round_trip(stub, a.name, a.id)
+    assert outputs["ingressRuleIds"] == a.outputs["ingressRuleIds"]
+    for key in news:
+        assert inputs.get(key) == a.inputs[key], (key, inputs, a.inputs)
