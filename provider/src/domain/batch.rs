@@ -29,8 +29,9 @@ use crate::domain::cloud::{
 /// values of one filter; 200 is the conservative figure used here).
 pub const MAX_IDS: usize = 200;
 
-/// How long a request waits for others to join it.
-pub const WINDOW: Duration = Duration::from_millis(4);
+/// How long a request waits for others to join it (10 ms: 0.39 calls per access for a refresh of 100
+/// accesses against 0.57 with 4 ms, bench/run; small next to AWS's 50 to 150 ms answers).
+pub const WINDOW: Duration = Duration::from_millis(10);
 
 /// One batch: the ids asked for while it was open, and the answer once sent.
 struct Batch<T> {
