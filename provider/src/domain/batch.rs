@@ -9,9 +9,11 @@
 //!
 //! No answer is stale: a request joins only a batch that has not been sent yet, so every answer
 //! comes from a call sent after the request was made (and after every write this process finished
-//! before it). Nothing is cached between batches. Writes go straight to the inner cloud. When a
-//! batched call fails, each of its requests makes its own call, so errors are exactly those of
-//! one-by-one reads.
+//! before it). Nothing is cached between batches, except the optional Region scan
+//! ([`crate::domain::scan`], on for the provider: a process that has read more than a handful of
+//! accesses without writing reads the rest from one scan of its tagged groups). Writes go straight
+//! to the inner cloud. When a batched call fails, each of its requests makes its own call, so errors
+//! are exactly those of one-by-one reads.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -24,6 +26,7 @@ use crate::domain::cloud::{
     Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, CreatedGroup, Group, GroupFilter,
     Holders, Rule, RuleSpec,
 };
+use crate::domain::scan::Scanner;
 
 /// Group ids per batched call: a `group-id` filter of at most this many values (EC2 limits the
 /// values of one filter; 200 is the conservative figure used here).
@@ -88,6 +91,7 @@ pub struct Coalesced {
     inner: Arc<dyn Cloud>,
     groups: Batcher<Group>,
     rules: Batcher<Rule>,
+    scan: Option<Scanner>,
 }
 
 impl Coalesced {
@@ -100,6 +104,20 @@ impl Coalesced {
             inner,
             groups: Batcher::new(window),
             rules: Batcher::new(window),
+            scan: None,
+        }
+    }
+
+    /// Also answers reads from one scan of `filter`'s groups once a handful were read.
+    pub fn with_scan(mut self, filter: GroupFilter) -> Self {
+        self.scan = Some(Scanner::new(filter));
+        self
+    }
+
+    /// A write of this process: no scan answers after it.
+    fn wrote(&self) {
+        if let Some(s) = &self.scan {
+            s.wrote();
         }
     }
 
@@ -161,6 +179,7 @@ impl Cloud for Coalesced {
         description: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<CreatedGroup, CloudError> {
+        self.wrote();
         self.inner
             .create_security_group(vpc_id, name, description, tags)
             .await
@@ -169,6 +188,11 @@ impl Cloud for Coalesced {
     async fn describe_security_groups(&self, ids: &[String]) -> Result<Vec<Group>, CloudError> {
         if ids.is_empty() || ids.len() > MAX_IDS {
             return self.inner.describe_security_groups(ids).await;
+        }
+        if let Some(s) = &self.scan {
+            if let Some(g) = s.for_groups(&*self.inner).await.and_then(|r| r.groups(ids)) {
+                return Ok(g);
+            }
         }
         self.batched_groups(ids).await
     }
@@ -181,6 +205,15 @@ impl Cloud for Coalesced {
         if group_ids.is_empty() || group_ids.len() > MAX_IDS {
             return self.inner.describe_rules(group_ids).await;
         }
+        if let Some(s) = &self.scan {
+            if let Some(r) = s
+                .for_rules(&*self.inner)
+                .await
+                .and_then(|r| r.rules(group_ids))
+            {
+                return Ok(r);
+            }
+        }
         self.batched_rules(group_ids).await
     }
 
@@ -190,10 +223,12 @@ impl Cloud for Coalesced {
         rules: &[RuleSpec],
         tags: &BTreeMap<String, String>,
     ) -> Result<Vec<Rule>, CloudError> {
+        self.wrote();
         self.inner.authorize_ingress(group_id, rules, tags).await
     }
 
     async fn revoke_ingress(&self, group_id: &str, rule_ids: &[String]) -> Result<(), CloudError> {
+        self.wrote();
         self.inner.revoke_ingress(group_id, rule_ids).await
     }
 
@@ -202,6 +237,7 @@ impl Cloud for Coalesced {
         group_id: &str,
         rules: &[(String, RuleSpec)],
     ) -> Result<(), CloudError> {
+        self.wrote();
         self.inner.update_rule_descriptions(group_id, rules).await
     }
 
@@ -210,6 +246,7 @@ impl Cloud for Coalesced {
         resource_ids: &[String],
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
+        self.wrote();
         self.inner.create_tags(resource_ids, tags).await
     }
 
@@ -218,10 +255,12 @@ impl Cloud for Coalesced {
         resource_ids: &[String],
         keys: &[String],
     ) -> Result<(), CloudError> {
+        self.wrote();
         self.inner.delete_tags(resource_ids, keys).await
     }
 
     async fn delete_security_group(&self, group_id: &str) -> Result<(), CloudError> {
+        self.wrote();
         self.inner.delete_security_group(group_id).await
     }
 
@@ -242,6 +281,7 @@ impl Cloud for Coalesced {
         cluster: &ClusterRef,
         group_ids: &[String],
     ) -> Result<(), CloudError> {
+        self.wrote();
         self.inner
             .set_cluster_security_groups(cluster, group_ids)
             .await

@@ -149,3 +149,75 @@ async fn a_failed_batch_gives_each_request_its_own_answer() {
     // the batched call failed; each request then asked alone
     assert_eq!(fake.count("DescribeSecurityGroups"), 4);
 }
+
+/// `n` pairs of groups tagged as this provider tags them, each cluster group with one rule.
+fn tagged_pairs(fake: &FakeCloud, n: usize) -> Vec<Vec<String>> {
+    let role = [(crate::domain::engine::bookkeeping::ROLE, "cluster")];
+    (0..n)
+        .map(|i| {
+            let a = fake.add_group("vpc-1", &format!("t-cluster-{i}"), &role);
+            let b = fake.add_group("vpc-1", &format!("t-client-{i}"), &role);
+            fake.add_rule(&a, Source::group(&b, None), 6379, &BTreeMap::new());
+            vec![a, b]
+        })
+        .collect()
+}
+
+fn scanning(fake: &FakeCloud) -> Coalesced {
+    Coalesced::new(Arc::new(fake.clone())).with_scan(crate::domain::scan::managed_groups())
+}
+
+#[tokio::test]
+async fn after_a_handful_of_reads_one_scan_answers_the_rest_as_reads_by_id_would() {
+    use crate::domain::scan::SCAN_AFTER;
+    let fake = FakeCloud::new();
+    let sets = tagged_pairs(&fake, 20);
+    let cloud = scanning(&fake);
+    for ids in &sets {
+        let by_id = (
+            fake.describe_security_groups(ids).await.unwrap(),
+            fake.describe_rules(ids).await.unwrap(),
+        );
+        let read = (
+            cloud.describe_security_groups(ids).await.unwrap(),
+            cloud.describe_rules(ids).await.unwrap(),
+        );
+        assert_eq!(read, by_id);
+    }
+    // the direct reads: 20 of each; through the decorator: SCAN_AFTER of each by id, then one scan
+    // (one DescribeSecurityGroups of the tagged groups, one DescribeSecurityGroupRules of them)
+    assert_eq!(fake.count("DescribeSecurityGroups"), 20 + SCAN_AFTER + 1);
+    assert_eq!(
+        fake.count("DescribeSecurityGroupRules"),
+        20 + SCAN_AFTER + 1
+    );
+}
+
+#[tokio::test]
+async fn a_write_ends_the_scans_answers_and_an_untagged_group_is_read_by_id() {
+    let fake = FakeCloud::new();
+    let sets = tagged_pairs(&fake, 12);
+    let cloud = scanning(&fake);
+    for ids in &sets {
+        cloud.describe_security_groups(ids).await.unwrap();
+        cloud.describe_rules(ids).await.unwrap();
+    }
+    // a group the scan does not hold (untagged) is read by id
+    let plain = fake.add_group("vpc-1", "plain", &[]);
+    let ids = vec![sets[0][0].clone(), plain.clone()];
+    assert_eq!(cloud.describe_security_groups(&ids).await.unwrap().len(), 2);
+    // a rule this process adds is seen by the next read, not hidden by the scan
+    let (a, b) = (sets[1][0].clone(), sets[1][1].clone());
+    let spec = RuleSpec {
+        source: Source::group(&b, None),
+        port: 11211,
+        description: String::new(),
+    };
+    let made = cloud
+        .authorize_ingress(&a, &[spec], &BTreeMap::new())
+        .await
+        .unwrap();
+    let after = cloud.describe_rules(&sets[1]).await.unwrap();
+    assert!(after.iter().any(|r| r.id == made[0].id), "{after:?}");
+    assert_eq!(after.len(), 2);
+}

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod model;
 pub mod parse;
 pub mod plan;
+pub mod scan;
 pub mod schema;
 pub mod service;
 pub mod settings;

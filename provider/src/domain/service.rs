@@ -127,7 +127,8 @@ impl Service {
             ignore: s.ignore_tags.known().cloned().unwrap_or_default(),
         };
         // Concurrent reads of this process share their describe calls.
-        let cloud: Arc<dyn Cloud> = Arc::new(Coalesced::new(cloud));
+        let cloud: Arc<dyn Cloud> =
+            Arc::new(Coalesced::new(cloud).with_scan(crate::domain::scan::managed_groups()));
         let mut engine = Engine::new(cloud, tags).with_cancel(self.cancel.clone());
         if let Some(b) = self.backoff {
             engine = engine.with_backoff(b);
