@@ -33,6 +33,9 @@ pub const TF_PROVIDER_SOURCE: &str = "elasticache-access/elasticache";
 /// drift (and [`write`] removes it).
 pub const GENERATED_DIRS: &[&str] = &["docs", "sdk-schemas"];
 
+/// Hand-written files in [`GENERATED_DIRS`]: neither drift nor removed.
+pub const HAND_WRITTEN: &[&str] = &["docs/performance.md"];
+
 /// Every generated file, keyed by its path relative to the repository root, with its exact bytes.
 pub fn documents() -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
@@ -122,7 +125,7 @@ fn stale(root: &Path, docs: &BTreeMap<PathBuf, String>) -> Vec<PathBuf> {
     for dir in GENERATED_DIRS {
         walk(root, Path::new(dir), &mut found);
     }
-    found.retain(|p| !docs.contains_key(p));
+    found.retain(|p| !docs.contains_key(p) && !HAND_WRITTEN.iter().any(|h| p == Path::new(h)));
     found
 }
 
@@ -418,10 +421,13 @@ mod tests {
         std::fs::write(dir.join("provider/Cargo.toml"), "").unwrap_or_default();
         std::fs::create_dir_all(dir.join("docs/old")).unwrap_or_default();
         std::fs::write(dir.join("docs/old/stale.md"), "x").unwrap_or_default();
+        std::fs::write(dir.join("docs/performance.md"), "hand-written").unwrap_or_default();
         assert!(drifted(&dir).contains(&PathBuf::from("docs/old/stale.md")));
         let written = write(&dir).unwrap_or_default();
         assert_eq!(written.len(), documents().len() + 1);
         assert!(drifted(&dir).is_empty());
+        // a hand-written page is neither drift nor removed
+        assert!(dir.join("docs/performance.md").is_file());
         assert_eq!(write(&dir).map(|w| w.len()).ok(), Some(0));
         let args = |check: bool| {
             let mut a = vec!["generate".to_string()];

@@ -194,7 +194,7 @@ async fn find_holders_reports_interfaces_groups_and_clusters() {
 
 // (g)
 #[tokio::test]
-async fn describe_cluster_of_a_replication_group_makes_three_calls() {
+async fn describe_cluster_of_a_replication_group_reads_each_member_by_id_once() {
     let rg = mock!(aws_sdk_elasticache::Client::describe_replication_groups)
         .match_requests(|r| r.replication_group_id() == Some("rg-1"))
         .then_output(|| {
@@ -244,6 +244,24 @@ async fn describe_cluster_of_a_replication_group_makes_three_calls() {
                 )
                 .build()
         });
+    let cc2 = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+        .match_requests(|r| r.cache_cluster_id() == Some("rg-1-002"))
+        .then_output(|| {
+            DescribeCacheClustersOutput::builder()
+                .cache_clusters(
+                    CacheCluster::builder()
+                        .cache_cluster_id("rg-1-002")
+                        .replication_group_id("rg-1")
+                        .security_groups(
+                            SecurityGroupMembership::builder()
+                                .security_group_id("sg-b")
+                                .status("active")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
     let sn = mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups)
         .match_requests(|r| r.cache_subnet_group_name() == Some("subnets-1"))
         .then_output(|| {
@@ -256,9 +274,15 @@ async fn describe_cluster_of_a_replication_group_makes_three_calls() {
                 )
                 .build()
         });
-    let aws = aws(&[], &[&rg, &cc, &sn]);
+    let aws = aws(&[], &[&rg, &cc, &cc2, &sn]);
     let info = aws.describe_cluster(&rg_ref("rg-1")).await.unwrap();
-    assert_eq!((rg.num_calls(), cc.num_calls(), sn.num_calls()), (1, 1, 1));
+    let calls = (
+        rg.num_calls(),
+        cc.num_calls(),
+        cc2.num_calls(),
+        sn.num_calls(),
+    );
+    assert_eq!(calls, (1, 1, 1, 1));
     assert_eq!(
         info,
         ClusterInfo {
@@ -271,6 +295,13 @@ async fn describe_cluster_of_a_replication_group_makes_three_calls() {
             security_group_ids: vec!["sg-b".to_string(), "sg-a".to_string()],
             status: info.status.clone(),
             members: info.members.clone(),
+            member_groups: vec![
+                (
+                    "rg-1-001".to_string(),
+                    vec!["sg-b".to_string(), "sg-a".to_string()]
+                ),
+                ("rg-1-002".to_string(), vec!["sg-b".to_string()]),
+            ],
         }
     );
 }

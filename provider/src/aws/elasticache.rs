@@ -144,15 +144,17 @@ impl Aws {
                 .and_then(|ng| ng.primary_endpoint())
         });
         let mut engine = rg.engine().map(str::to_string);
-        let mut security_group_ids = Vec::new();
+        let member_groups = self.member_groups(rg.member_clusters()).await?;
+        let security_group_ids = member_groups
+            .first()
+            .map(|(_, g, _)| g.clone())
+            .unwrap_or_default();
         let mut vpc_id = None;
-        if let Some(first) = rg.member_clusters().first() {
-            let cc = self.describe_cache_cluster(first, false).await?;
-            if let Some(e) = cc.engine() {
+        if let Some((_, _, first)) = member_groups.first() {
+            if let Some(e) = first.engine() {
                 engine = Some(e.to_string());
             }
-            security_group_ids = cache_cluster_groups(&cc);
-            if let Some(name) = non_empty(cc.cache_subnet_group_name()) {
+            if let Some(name) = non_empty(first.cache_subnet_group_name()) {
                 vpc_id = self.subnet_group_vpc(name).await?;
             }
         }
@@ -169,7 +171,25 @@ impl Aws {
             security_group_ids,
             status: rg.status().unwrap_or_default().to_string(),
             members: rg.member_clusters().to_vec(),
+            member_groups: member_groups.into_iter().map(|(m, g, _)| (m, g)).collect(),
         })
+    }
+
+    /// DescribeCacheClusters of each member by id (never a page through the Region): its security
+    /// groups. A member being removed from its group (not found) is left out.
+    async fn member_groups(
+        &self,
+        members: &[String],
+    ) -> Result<Vec<(String, Vec<String>, CacheCluster)>, CloudError> {
+        let mut out = Vec::new();
+        for m in members {
+            match self.describe_cache_cluster(m, false).await {
+                Ok(cc) => out.push((m.clone(), cache_cluster_groups(&cc), cc)),
+                Err(CloudError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 
     async fn describe_single_cache_cluster(&self, id: &str) -> Result<ClusterInfo, CloudError> {
@@ -195,6 +215,7 @@ impl Aws {
             security_group_ids: cache_cluster_groups(&cc),
             status: cc.cache_cluster_status().unwrap_or_default().to_string(),
             members: Vec::new(),
+            member_groups: vec![(id.to_string(), cache_cluster_groups(&cc))],
         })
     }
 
@@ -256,6 +277,7 @@ impl Aws {
             security_group_ids: sc.security_group_ids().to_vec(),
             status: sc.status().unwrap_or_default().to_string(),
             members: Vec::new(),
+            member_groups: vec![(name.to_string(), sc.security_group_ids().to_vec())],
         })
     }
 
@@ -292,15 +314,12 @@ impl Aws {
                         format!("replication group {id} not found"),
                     )
                 })?;
-                let mut members = Vec::new();
-                for m in rg.member_clusters() {
-                    match self.describe_cache_cluster(m, false).await {
-                        Ok(cc) => members.push((m.clone(), cache_cluster_groups(&cc))),
-                        // A member being removed from the group.
-                        Err(CloudError::NotFound { .. }) => {}
-                        Err(e) => return Err(e),
-                    }
-                }
+                let members = self
+                    .member_groups(rg.member_clusters())
+                    .await?
+                    .into_iter()
+                    .map(|(m, g, _)| (m, g))
+                    .collect();
                 Ok(ClusterGroups {
                     status: rg.status().unwrap_or_default().to_string(),
                     members,

@@ -149,6 +149,19 @@ pub struct ClusterInfo {
     pub status: String,
     /// A replication group's member clusters (empty for the other kinds).
     pub members: Vec<String>,
+    /// Each member's security groups, read by member id (a replication group's every member; the
+    /// one cluster, or serverless cache, for the other kinds).
+    pub member_groups: Vec<(String, Vec<String>)>,
+}
+
+impl ClusterInfo {
+    /// The security groups the cluster used, member by member, when it was described.
+    pub fn groups(&self) -> ClusterGroups {
+        ClusterGroups {
+            status: self.status.clone(),
+            members: self.member_groups.clone(),
+        }
+    }
 }
 
 /// The security groups a cluster uses, member by member, and whether it can be modified now.
@@ -390,8 +403,9 @@ pub trait Cloud: Send + Sync {
     /// groups in `vpc_id` (several calls; used only to explain a failed delete).
     async fn find_holders(&self, group_id: &str, vpc_id: &str) -> Result<Holders, CloudError>;
 
-    /// The cluster's VPC, port, endpoint, status and members (one ElastiCache call, plus one for the
-    /// VPC of its subnet group, or DescribeSubnets for a serverless cache).
+    /// The cluster's VPC, port, endpoint, status, members and their security groups (one ElastiCache
+    /// call, one per member of a replication group, plus one for the VPC of its subnet group, or
+    /// DescribeSubnets for a serverless cache).
     async fn describe_cluster(&self, cluster: &ClusterRef) -> Result<ClusterInfo, CloudError>;
 
     /// The security groups of the cluster, member by member, and its status: one call for a cache

@@ -1,6 +1,7 @@
 //! The protocol- and SDK-free core: the resource's declaration, its inputs parsed once, the plan,
 //! the state codec, the engine, and the service both protocol adapters call.
 
+pub mod batch;
 pub mod behaviour;
 pub mod cloud;
 pub mod desired;
@@ -9,6 +10,7 @@ pub mod engine;
 pub mod model;
 pub mod parse;
 pub mod plan;
+pub mod scan;
 pub mod schema;
 pub mod service;
 pub mod settings;

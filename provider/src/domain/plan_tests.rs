@@ -24,6 +24,7 @@ fn info(port: u16) -> ClusterInfo {
         security_group_ids: vec![],
         status: "available".into(),
         members: vec![],
+        member_groups: vec![],
     }
 }
 

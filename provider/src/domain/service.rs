@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::batch::Coalesced;
 use crate::domain::cloud::Cloud;
 use crate::domain::desired::{self, Desired, Op, Timeouts};
 use crate::domain::diag::{has_errors, Diagnostic};
@@ -125,6 +126,9 @@ impl Service {
             default_tags: s.default_tags.known().cloned().unwrap_or_default(),
             ignore: s.ignore_tags.known().cloned().unwrap_or_default(),
         };
+        // Concurrent reads of this process share their describe calls.
+        let cloud: Arc<dyn Cloud> =
+            Arc::new(Coalesced::new(cloud).with_scan(crate::domain::scan::managed_groups()));
         let mut engine = Engine::new(cloud, tags).with_cancel(self.cancel.clone());
         if let Some(b) = self.backoff {
             engine = engine.with_backoff(b);

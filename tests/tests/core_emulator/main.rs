@@ -5,4 +5,5 @@
 
 mod lifecycle;
 mod others;
+mod scale;
 mod support;

@@ -68,6 +68,8 @@ impl Engine {
                     match self.cloud.set_cluster_security_groups(c, &list).await {
                         Ok(()) => {
                             wrote = true;
+                            // this process's describe of the cluster no longer holds
+                            self.forget_cluster(c);
                             tracing::info!(cluster = %c, groups = ?list, "set the cluster's security groups");
                             None
                         }

@@ -174,17 +174,73 @@ async fn peered_group_keeps_its_key() {
     assert_eq!(rig.pending(&st, &cfg).await, Vec::<String>::new());
 }
 
-/// 16. Read refreshes the endpoint and port without paging the Region's clusters.
+/// 16. Read refreshes the endpoint and port without paging the Region's clusters: the next run (a
+/// new provider process) describes the cluster once, and its plan reuses that describe.
 #[tokio::test]
 async fn read_refreshes_the_endpoint_with_one_describe() {
     let rig = Rig::new().await;
-    let st = rig.up(None, &rig.cfg(json!({}))).await;
+    let cfg = rig.cfg(json!({}));
+    let st = rig.up(None, &cfg).await;
     rig.fake.st().clusters.get_mut(CLUSTER).unwrap().port = 6390;
+    let next = rig.second_process().await;
     rig.fake.take_log();
-    let fresh = rig.refresh(&st).await.unwrap();
+    let fresh = next.refresh(&st).await.unwrap();
     assert_eq!(s(&fresh, "cluster_endpoint"), "redis.cache.example:6390");
+    next.plan(Some(&fresh), &cfg).await;
     assert_eq!(rig.fake.count("DescribeAllClusters"), 0);
-    assert!(rig.fake.count("DescribeCluster") <= 1);
+    assert_eq!(
+        rig.fake.count("DescribeCluster"),
+        1,
+        "{:?}",
+        rig.fake.take_log()
+    );
+}
+
+/// Concurrent reads of attached accesses on one cluster share the cluster's one describe; this
+/// process's own attach makes the next read describe it again.
+#[tokio::test]
+async fn concurrent_reads_describe_a_cluster_once_and_an_attach_invalidates() {
+    let rig = Rig::new().await;
+    let mut states = Vec::new();
+    for i in 0..5 {
+        let cfg = rig.cfg(json!({"name": format!("share-{i}"), "attach_to_cluster": true}));
+        states.push(rig.up(None, &cfg).await);
+    }
+    let next = std::sync::Arc::new(rig.second_process().await);
+    rig.fake.take_log();
+    let reads: Vec<_> = states
+        .iter()
+        .cloned()
+        .map(|st| {
+            let n = next.clone();
+            tokio::spawn(async move { n.refresh(&st).await })
+        })
+        .collect();
+    let mut fresh = Vec::new();
+    for r in reads {
+        fresh.push(r.await.unwrap());
+    }
+    assert!(
+        fresh.iter().all(|f| f
+            .as_ref()
+            .is_some_and(|f| f.get("attach_to_cluster") == &Value::Bool(true))),
+        "{fresh:?}"
+    );
+    assert_eq!(
+        rig.fake.count("DescribeCluster"),
+        1,
+        "{:?}",
+        rig.fake.take_log()
+    );
+    assert_eq!(rig.fake.count("ClusterGroups"), 0);
+    // this process detaches one access: its next read describes the cluster again and sees it
+    let cfg = rig.cfg(json!({"name": "share-0", "attach_to_cluster": false}));
+    let prior = fresh[0].clone().unwrap();
+    let detached = next.up(Some(&prior), &cfg).await;
+    rig.fake.take_log();
+    let again = next.refresh(&detached).await.unwrap();
+    assert_eq!(again.get("attach_to_cluster"), &Value::Bool(false));
+    assert_eq!(rig.fake.count("DescribeCluster"), 1);
 }
 
 /// An interrupted create (answer lost) is adopted by the next one, not duplicated.

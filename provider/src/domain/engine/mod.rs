@@ -95,7 +95,8 @@ pub struct Engine {
     tags: TagSettings,
     backoff: Backoff,
     cancel: CancellationToken,
-    clusters: Mutex<BTreeMap<ClusterRef, ClusterInfo>>,
+    /// Each cluster described once per process (concurrent askers share the one describe).
+    clusters: Mutex<BTreeMap<ClusterRef, Arc<tokio::sync::OnceCell<ClusterInfo>>>>,
     locks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -219,26 +220,24 @@ impl Engine {
             .await
     }
 
-    /// The cluster's facts, described once per provider process (until this process changes it).
+    /// The cluster's facts, described once per provider process (until this process changes the
+    /// cluster's groups): plan, read and apply share the one describe, and concurrent askers wait for
+    /// it rather than describe again. A failed describe is not kept.
     pub async fn describe_cluster(&self, c: &ClusterRef) -> Result<ClusterInfo, CloudError> {
-        if let Some(i) = self.cached(c) {
-            return Ok(i);
-        }
-        let info = self.cloud.describe_cluster(c).await?;
-        if let Ok(mut m) = self.clusters.lock() {
-            m.insert(c.clone(), info.clone());
-        }
-        Ok(info)
-    }
-
-    fn cached(&self, c: &ClusterRef) -> Option<ClusterInfo> {
-        self.clusters.lock().ok().and_then(|m| m.get(c).cloned())
+        let cell = {
+            let mut m = self.clusters.lock().unwrap_or_else(|p| p.into_inner());
+            m.entry(c.clone()).or_default().clone()
+        };
+        cell.get_or_try_init(|| self.cloud.describe_cluster(c))
+            .await
+            .cloned()
     }
 
     fn forget_cluster(&self, c: &ClusterRef) {
-        if let Ok(mut m) = self.clusters.lock() {
-            m.remove(c);
-        }
+        self.clusters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(c);
     }
 
     /// One lock per cluster, so that accesses of one run change a cluster's groups one at a time.

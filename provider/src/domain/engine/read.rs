@@ -1,5 +1,6 @@
 //! Reading an access: one describe of its groups, one of their rules, and the cluster only when
-//! needed (its endpoint once per provider process; its groups when the access is attached).
+//! needed (described once per provider process: its endpoint, and its members' groups when the
+//! access is attached).
 
 use std::collections::BTreeSet;
 
@@ -68,12 +69,13 @@ impl Engine {
         Ok(Some(w))
     }
 
-    /// Whether the world's cluster uses its cluster group on every member.
+    /// Whether the world's cluster uses its cluster group on every member, from the cluster's one
+    /// describe of this process (its members read by id).
     pub(crate) async fn read_membership(&self, w: &mut World) -> Result<(), CloudError> {
         let Some(c) = w.cluster.clone() else {
             return Ok(());
         };
-        w.attached = match self.cloud.cluster_groups(&c).await {
+        w.attached = match self.describe_cluster(&c).await.map(|i| i.groups()) {
             Ok(g) if g.has_everywhere(&w.cluster_group.id) => Some(Attachment::Yes),
             Ok(g) if g.has_anywhere(&w.cluster_group.id) => Some(Attachment::Partly),
             Ok(_) | Err(CloudError::NotFound { .. }) => Some(Attachment::No),
@@ -82,14 +84,13 @@ impl Engine {
         Ok(())
     }
 
-    /// The cluster's endpoint, described afresh (one call: the plan after this refresh reuses it);
-    /// the recorded one when AWS does not answer.
+    /// The cluster's endpoint from its one describe of this process (the plan after this refresh
+    /// reuses it); the recorded one when AWS does not answer.
     async fn refresh_endpoint(&self, w: &mut World) {
         let Some(c) = w.cluster.clone() else {
             w.endpoint = None;
             return;
         };
-        self.forget_cluster(&c);
         match self.describe_cluster(&c).await {
             Ok(i) => w.endpoint = i.endpoint,
             Err(CloudError::NotFound { .. }) => w.endpoint = None,

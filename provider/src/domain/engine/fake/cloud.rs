@@ -272,6 +272,7 @@ impl Cloud for FakeCloud {
             } else {
                 vec![]
             },
+            member_groups: fc.members.clone(),
         })
     }
 

@@ -1,0 +1,251 @@
+"""The benchmark of issue 11: `bench/run --n 500` (see docs/performance.md).
+
+With the real terraform CLI, the provider binary and the project's emulator (moto with the
+launcher's patches), it measures, side by side in one run:
+
+- AWS calls per access of a refresh (`terraform plan`) of N accesses, from the emulator's call log;
+- the wall time of that refresh plan against the same plan with `-refresh=false`, both through a
+  loopback proxy that adds --latency-ms to every AWS answer;
+- the provider processes' peak RSS and CPU during the refresh plan (GNU time when installed, else
+  Python's os.wait4), against terraform's own CPU in the same plan;
+- spawn to handshake line (Terraform, AutoMTLS) and to port line (Pulumi), median of --spawns;
+- the size of the stripped release binaries, when a release build exists (none is made here).
+
+Public tools only: the terraform CLI, GNU time or the standard library, openssl, strip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests" / "emulator"), str(ROOT / "bench")]
+
+import proxy  # noqa: E402  (bench/proxy.py)
+import seed  # noqa: E402  (tests/emulator/seed.py)
+from harness import start_emulator  # noqa: E402  (tests/emulator/harness.py)
+
+REGION = "us-east-1"
+SOURCE = "elasticache-access/elasticache"
+COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
+def post(url: str, path: str) -> None:
+    import urllib.request
+    req = urllib.request.Request(url + path, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=30).read()
+
+
+def calls(url: str) -> list[str]:
+    import urllib.request
+    with urllib.request.urlopen(url + "/_emulator/calls", timeout=30) as r:
+        return [c["action"] for c in json.loads(r.read())["calls"]]
+
+
+def wrapper(dir: Path, real: Path, log: Path) -> None:
+    """A provider 'binary' that runs the real one and appends its peak RSS (KiB) and CPU (s) to log."""
+    w = dir / "terraform-provider-elasticache"
+    if GNU_TIME:
+        w.write_text(f'#!/bin/sh\nexec {GNU_TIME} -a -o "{log}" -f "%M %U %S" "{real}" "$@"\n')
+    else:
+        w.write_text(textwrap.dedent(f"""\
+            #!{sys.executable}
+            import os, subprocess, sys
+            p = subprocess.Popen(["{real}", *sys.argv[1:]])
+            _, status, ru = os.wait4(p.pid, 0)
+            with open("{log}", "a") as f:
+                f.write(f"{{ru.ru_maxrss}} {{ru.ru_utime}} {{ru.ru_stime}}\\n")
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """))
+    w.chmod(0o755)
+
+
+def config(endpoint: str, world: dict, n: int) -> str:
+    return textwrap.dedent(f"""\
+        terraform {{
+          required_providers {{
+            elasticache = {{ source = "{SOURCE}" }}
+          }}
+        }}
+        provider "elasticache" {{
+          region = "{REGION}"
+          endpoints {{
+            ec2         = "{endpoint}"
+            elasticache = "{endpoint}"
+          }}
+        }}
+        resource "elasticache_access" "a" {{
+          count                     = {n}
+          vpc_id                    = "{world["vpc_id"]}"
+          name                      = "bench-${{count.index}}"
+          allowed_cidr_blocks       = ["10.${{count.index % 250}}.${{floor(count.index / 250)}}.0/24"]
+          client_security_group_ids = ["{world["app_security_group_id"]}"]
+        }}
+        """)
+
+
+class Run:
+    """One terraform command: wall time, and terraform's CPU less its providers'."""
+
+    def __init__(self, tf: str, ws: Path, env: dict, log: Path, *args: str) -> None:
+        log.write_text("")
+        start = time.monotonic()
+        p = subprocess.Popen([tf, *args], cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = p.communicate()
+        self.wall = time.monotonic() - start
+        self.code = p.returncode
+        self.output = (out + err).decode(errors="replace")
+        rows = [line.split() for line in log.read_text().splitlines() if line.strip()]
+        rows = [r for r in rows if len(r) == 3 and r[0].isdigit()]
+        self.providers = len(rows)
+        self.provider_rss_mb = max((int(r[0]) for r in rows), default=0) / 1024
+        self.provider_cpu = sum(float(r[1]) + float(r[2]) for r in rows)
+
+
+def run(tf: str, ws: Path, env: dict, log: Path, *args: str) -> Run:
+    r = Run(tf, ws, env, log, *args)
+    if r.code != 0:
+        raise SystemExit(f"terraform {' '.join(args)} failed ({r.code}):\n{r.output[-3000:]}")
+    return r
+
+
+def children_cpu() -> float:
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def spawn_median(argv: list[str], env: dict, n: int) -> float:
+    times = []
+    for _ in range(n):
+        start = time.monotonic()
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        ready, _, _ = select.select([p.stdout], [], [], 10)
+        line = p.stdout.readline() if ready else b""
+        times.append(time.monotonic() - start)
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
+        if not line.strip():
+            raise SystemExit(f"{argv[0]}: no first line within 10 s")
+    return statistics.median(times) * 1000
+
+
+def spawns(provider_dir: Path, n: int, tmp: Path) -> dict:
+    cert = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                           "-keyout", str(tmp / "k.pem"), "-subj", "/CN=localhost", "-days", "1"],
+                          capture_output=True, text=True, check=True).stdout
+    tf_env = {"PATH": "/usr/bin:/bin", "TF_PLUGIN_MAGIC_COOKIE": COOKIE, "PLUGIN_PROTOCOL_VERSIONS": "5,6",
+              "PLUGIN_CLIENT_CERT": cert}
+    pu_env = {"PATH": "/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true"}
+    return {
+        "terraform_handshake_ms": spawn_median([str(provider_dir / "terraform-provider-elasticache")], tf_env, n),
+        "pulumi_port_line_ms": spawn_median([str(provider_dir / "pulumi-resource-elasticache")], pu_env, n),
+    }
+
+
+def release_sizes() -> dict:
+    out = {}
+    for name in ("terraform-provider-elasticache", "pulumi-resource-elasticache"):
+        b = ROOT / "target" / "release" / name
+        if b.exists() and shutil.which("strip"):
+            with tempfile.TemporaryDirectory() as d:
+                c = Path(d) / name
+                shutil.copy(b, c)
+                subprocess.run(["strip", str(c)], check=True)
+                out[name + "_stripped_mb"] = c.stat().st_size / 1e6
+    return out or {"release_build": "none (target/release has no binaries; not built by the benchmark)"}
+
+
+def measure(args, tmp: Path, url: str, world: dict) -> dict:
+    ws, wdir = tmp / "ws", tmp / "wrapper"
+    ws.mkdir()
+    wdir.mkdir()
+    log = tmp / "provider-usage.log"
+    wrapper(wdir, (args.provider_dir / "terraform-provider-elasticache").resolve(), log)
+    (tmp / "terraform.rc").write_text(
+        f'provider_installation {{\n  dev_overrides {{\n    "{SOURCE}" = "{wdir}"\n  }}\n  direct {{}}\n}}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
+    env.update({"TF_CLI_CONFIG_FILE": str(tmp / "terraform.rc"), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
+                "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
+                "AWS_EC2_METADATA_DISABLED": "true"})
+    tf = ["-no-color", "-input=false"]
+    (ws / "main.tf").write_text(config(url, world, args.n))
+    apply = run(args.terraform, ws, env, log, "apply", "-auto-approve", *tf)
+    post(url, "/_emulator/calls/reset")
+    before = children_cpu()
+    plan = run(args.terraform, ws, env, log, "plan", "-detailed-exitcode", *tf)
+    tf_cpu = children_cpu() - before - plan.provider_cpu
+    made = calls(url)
+    server, purl = proxy.start(url, args.latency_ms)
+    try:
+        (ws / "main.tf").write_text(config(purl, world, args.n))
+        slow = run(args.terraform, ws, env, log, "plan", "-detailed-exitcode", *tf)
+        fast = run(args.terraform, ws, env, log, "plan", "-detailed-exitcode", "-refresh=false", *tf)
+    finally:
+        server.shutdown()
+    (ws / "main.tf").write_text(config(url, world, args.n))
+    run(args.terraform, ws, env, log, "destroy", "-auto-approve", *tf)
+    return {
+        "n": args.n,
+        "apply_wall_s": apply.wall,
+        "refresh_plan_exit": plan.code,
+        "refresh_aws_calls": len(made),
+        "refresh_calls_by_action": {a: made.count(a) for a in sorted(set(made))},
+        "aws_calls_per_access": len(made) / args.n,
+        "plan_wall_s": plan.wall,
+        "plan_provider_processes": plan.providers,
+        "plan_provider_peak_rss_mb": plan.provider_rss_mb,
+        "plan_provider_cpu_s": plan.provider_cpu,
+        "plan_terraform_cpu_s": tf_cpu,
+        "provider_cpu_share_of_terraform": plan.provider_cpu / tf_cpu if tf_cpu > 0 else None,
+        "latency_ms": args.latency_ms,
+        "refresh_plan_wall_s_with_latency": slow.wall,
+        "no_refresh_plan_wall_s_with_latency": fast.wall,
+        "refresh_over_no_refresh": slow.wall / fast.wall,
+        "resource_usage_by": "GNU time" if GNU_TIME else "os.wait4",
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100, help="accesses to apply, refresh and destroy")
+    ap.add_argument("--latency-ms", type=float, default=80.0, help="latency the proxy adds to every AWS answer")
+    ap.add_argument("--spawns", type=int, default=30, help="starts for the spawn-to-handshake median")
+    ap.add_argument("--provider-dir", type=Path, default=ROOT / "target" / "debug")
+    ap.add_argument("--terraform", default=shutil.which("terraform") or "terraform")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = ap.parse_args()
+    version = subprocess.run([args.terraform, "version"], capture_output=True, text=True).stdout.splitlines()[0]
+    figures = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+               "terraform": version, "provider_dir": str(args.provider_dir)}
+    emu = start_emulator()
+    try:
+        world = seed.seed(emu.url, REGION)
+        with tempfile.TemporaryDirectory() as d:
+            figures.update(measure(args, Path(d), emu.url, world))
+            figures.update(spawns(args.provider_dir, args.spawns, Path(d)))
+    finally:
+        emu.stop()
+    figures.update(release_sizes())
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+//! Refresh at scale: concurrent reads of one provider process share their describe calls.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use elasticache_provider::domain::value::Value;
+use elasticache_tests::Emulator;
+
+use crate::support::*;
+
+/// Accesses refreshed together.
+const N: usize = 20;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_accesses_refreshed_concurrently_share_a_few_describes() -> Result<()> {
+    let emu = Emulator::start()?;
+    let seed = emu.seed()?;
+    let text = |k: &str| seed[k].as_str().unwrap_or_default().to_string();
+    let (vpc, app) = (text("vpc_id"), text("app_security_group_id"));
+    let e = engine(&emu).await?;
+    let mut states = Vec::new();
+    for i in 0..N {
+        let c = cfg(
+            serde_json::json!({"vpc_id": vpc, "name": format!("scale-{i}"),
+            "allowed_cidr_blocks": [format!("10.{i}.0.0/16")], "client_security_group_ids": [app]}),
+        );
+        states.push(apply(&e, None, &c).await?);
+    }
+    // sequential reads, each alone in its batch: the reference answers
+    let mut alone = Vec::new();
+    for st in &states {
+        alone.push(e.read(st).await.map_err(|d| anyhow::anyhow!("{d}"))?);
+    }
+    // a fresh provider process refreshes all of them at once, as Terraform does
+    let fresh = Arc::new(engine(&emu).await?);
+    emu.reset_calls()?;
+    let tasks: Vec<_> = states
+        .iter()
+        .cloned()
+        .map(|st| {
+            let f = fresh.clone();
+            tokio::spawn(async move { f.read(&st).await.map_err(|d| anyhow::anyhow!("{d}")) })
+        })
+        .collect();
+    let mut together: Vec<Option<Value>> = Vec::new();
+    for t in tasks {
+        together.push(t.await??);
+    }
+    let actions = emu.actions()?;
+    let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+    assert!(count("DescribeSecurityGroups") <= 3, "{actions:?}");
+    assert!(count("DescribeSecurityGroupRules") <= 3, "{actions:?}");
+    assert_eq!(
+        actions.len(),
+        count("DescribeSecurityGroups") + count("DescribeSecurityGroupRules"),
+        "{actions:?}"
+    );
+    assert!(together.iter().all(Option::is_some));
+    assert_eq!(together, alone, "the same states as one-by-one reads");
+    Ok(())
+}
