@@ -288,9 +288,12 @@ pub fn index_md() -> String {
     );
     out.push_str("### Retries\n\n");
     out.push_str(
-        "Every AWS call uses the SDK's standard retry mode: throttling (`RequestLimitExceeded`, \
-         `Throttling`) and transient failures are retried with exponential backoff (1 s initial, \
-         20 s cap), up to `max_retries` attempts in all (default 5).\n\n",
+        "Every AWS call uses the SDK's adaptive retry mode: one client-side rate limit per \
+         service and Region, shared by every call of the provider process (a `-parallelism=10` \
+         apply too), slows the calls down when AWS throttles them, and throttling \
+         (`RequestLimitExceeded`, `Throttling`) and transient failures are retried with jittered \
+         exponential backoff (1 s initial, 20 s cap), up to `max_retries` attempts in all \
+         (default 5).\n\n",
     );
     out.push_str("## IAM permissions\n\n");
     out.push_str(
