@@ -19,7 +19,8 @@
 //!   iam (the action list).
 //! - [`terraform`]: go-plugin handshake and AutoMTLS, msgpack, conversions per RPC, the schema JSON.
 //! - [`pulumi`]: the port line, the Struct codec (unknowns, secrets), conversions per RPC, the schema.
-//! - [`docs`]: the generated pages; [`generate`]: writes (or checks) `docs/` and `sdk-schemas/`.
+//! - [`docs`]: the generated pages; [`generate`]: writes (or checks) `docs/` and `sdk-schemas/`;
+//!   [`sweep`]: the `sweep` command (groups of creates that never finished).
 //! - `bin/`: the two binaries.
 
 pub mod aws;
@@ -27,4 +28,5 @@ pub mod docs;
 pub mod domain;
 pub mod generate;
 pub mod pulumi;
+pub mod sweep;
 pub mod terraform;

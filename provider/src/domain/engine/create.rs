@@ -73,22 +73,34 @@ impl Engine {
     /// Creates the access `d` (a planned configuration whose inputs are known, but for `vpc_id`,
     /// `port` and `name`, which the plan may leave to the apply).
     pub async fn create(&self, d: &Desired) -> Result<AccessState, Failed> {
+        self.create_noting(d).await.0
+    }
+
+    /// [`Engine::create`], and its warnings: with a generated name, one for each group of an
+    /// unfinished create found in the VPC first (see [`super::sweep`]).
+    pub async fn create_noting(
+        &self,
+        d: &Desired,
+    ) -> (Result<AccessState, Failed>, Vec<Diagnostic>) {
         let deadline = Instant::now() + d.timeout(Op::Create);
-        let t = self
-            .target(d, None, None)
-            .await
-            .map_err(|e| Failed::new(e, None))?;
-        if d.name.is_none() {
-            self.sweep_before_create(&t).await;
-        }
-        let (mut w, fresh) = self
-            .make_cluster_group(&t, d)
-            .await
-            .map_err(|e| Failed::new(e, None))?;
-        match self.finish_create(&mut w, &t, fresh, deadline).await {
+        let t = match self.target(d, None, None).await {
+            Ok(t) => t,
+            Err(e) => return (Err(Failed::new(e, None)), Vec::new()),
+        };
+        let notes = if known(&d.name).is_none() {
+            self.sweep_before_create(&t).await
+        } else {
+            Vec::new()
+        };
+        let (mut w, fresh) = match self.make_cluster_group(&t, d).await {
+            Ok(made) => made,
+            Err(e) => return (Err(Failed::new(e, None)), notes),
+        };
+        let r = match self.finish_create(&mut w, &t, fresh, deadline).await {
             Ok(()) => Ok(derive(&w, &t.inputs, &self.tags)),
             Err(e) => Err(Failed::new(e, Some(derive(&w, &t.inputs, &self.tags)))),
-        }
+        };
+        (r, notes)
     }
 
     fn group_tags(&self, t: &Target, own: BTreeMap<String, String>) -> BTreeMap<String, String> {
@@ -144,7 +156,7 @@ impl Engine {
                     .find_own_group(t, &name, bk::ROLE_CLUSTER, None)
                     .await?;
                 let Some(g) = found.filter(|g| g.tags.contains_key(bk::CREATING)) else {
-                    let hint = if d.name.is_some() {
+                    let hint = if known(&d.name).is_some() {
                         "It belongs to another access (or was made by hand): choose another name, or import it with its id."
                     } else {
                         "Apply again to generate another name."

@@ -252,4 +252,6 @@ mod ported_tests;
 #[cfg(test)]
 pub mod rig;
 #[cfg(test)]
+mod sweep_tests;
+#[cfg(test)]
 mod tests;
