@@ -10,7 +10,9 @@ ElastiCache, STS; the service from the SigV4 credential scope, the action from t
   others, HTTP 400) and never reaches the emulator; ``ec2_buckets()`` gives EC2's documented
   defaults (mutating: burst 10, 3 per second; describe: burst 100, 20 per second);
 - faults, each for one service and action (``*``: any) and chosen by call number (the proxy counts
-  the calls of every service and action from 1): ``throttle``, ``http500`` (InternalError),
+  the calls of every service and action from 1; a fault with ``match`` applies only to calls whose
+  form body contains that text, e.g. ``GroupName=orders-cluster``, and counts those calls on its own,
+  so that concurrent calls of other resources do not shift its numbers): ``throttle``, ``http500`` (InternalError),
   ``http503`` (Unavailable), ``reset`` (the connection is reset before the call is forwarded),
   ``lost`` (forwarded, so it takes effect, then the connection is reset instead of answering),
   ``slow`` (forwarded, then answered after ``delay`` seconds), ``hold`` (the call waits; with
@@ -113,10 +115,18 @@ class Fault:
     calls: list[int] | None = None  # call numbers of (service, action); None: every call
     delay: float = 0.0  # slow: seconds before the answer
     effect: str = "before"  # hold: "after" forwards the call before holding it
+    match: str | None = None  # only calls whose body contains this text, numbered among themselves
+    seen: int = 0  # with match: the calls that matched so far
 
-    def matches(self, service: str, action: str, n: int) -> bool:
-        return (self.service in ("*", service) and self.action in ("*", action)
-                and (self.calls is None or n in self.calls))
+    def matches(self, service: str, action: str, n: int, body: str) -> bool:
+        if self.service not in ("*", service) or self.action not in ("*", action):
+            return False
+        if self.match is not None:
+            if self.match not in body:
+                return False
+            self.seen += 1
+            n = self.seen
+        return self.calls is None or n in self.calls
 
 
 @dataclass
@@ -151,12 +161,12 @@ class FaultProxy:
             self.changed.notify_all()
 
     def add_fault(self, kind: str, service: str = "*", action: str = "*", calls: list[int] | None = None,
-                  delay: float = 0.0, effect: str = "before") -> None:
+                  delay: float = 0.0, effect: str = "before", match: str | None = None) -> None:
         if kind not in KINDS or effect not in ("before", "after"):
             raise ValueError(f"unknown fault {kind!r} / effect {effect!r}")
         with self.lock:
             self.faults.append(Fault(kind, service, action, list(calls) if calls is not None else None,
-                                     float(delay), effect))
+                                     float(delay), effect, match))
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -200,7 +210,7 @@ class FaultProxy:
         self.server.server_close()
 
     # ---- one call ------------------------------------------------------------------------------
-    def decide(self, service: str, action: str) -> tuple[dict, Fault | None]:
+    def decide(self, service: str, action: str, body: str = "") -> tuple[dict, Fault | None]:
         """Records the call; returns its log entry and the fault to apply (throttle for an empty bucket)."""
         with self.lock:
             key = (service, action)
@@ -208,7 +218,11 @@ class FaultProxy:
             call = {"seq": len(self.log) + 1, "service": service, "action": action, "call": n,
                     "class": action_class(action), "fault": None, "status": None, "t": time.monotonic()}
             self.log.append(call)
-            fault = next((f for f in self.faults if f.matches(service, action, n)), None)
+            # Every fault sees the call (those with `match` count it), the first that matches applies.
+            fault = None
+            for f in self.faults:
+                if f.matches(service, action, n, body) and fault is None:
+                    fault = f
             bucket = self.buckets.get((service, action_class(action)))
             if fault is None and bucket is not None and not bucket.take():
                 fault = Fault("throttle")
@@ -294,10 +308,11 @@ def _handler(proxy: FaultProxy):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path.startswith("/_proxy/"):
                 return self._control(body)
-            form = parse_qs(body.decode("utf-8", "replace")) if b"Action=" in body else {}
+            text = body.decode("utf-8", "replace")
+            form = parse_qs(text) if b"Action=" in body else {}
             action = (form.get("Action") or parse_qs(urlsplit(self.path).query).get("Action") or ["?"])[0]
             service = service_of(self.headers.get("Authorization"))
-            call, fault = proxy.decide(service, action)
+            call, fault = proxy.decide(service, action, text)
             kind = fault.kind if fault else None
             if kind == "reset":
                 call["status"] = "reset"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from faults_harness import ProxiedWorkspace, newest_terraform
+from faults_harness import MATRICES, ProxiedWorkspace, newest_terraform
 from fault_proxy import FaultProxy
 from tf_harness import emulator, provider_binary, workspace_factory  # noqa: F401 - fixtures by name
 
@@ -26,3 +26,19 @@ def proxy(emulator):  # noqa: F811 - tf_harness's fixture, used by name
 @pytest.fixture
 def pws(workspace_factory, proxy) -> ProxiedWorkspace:  # noqa: F811
     return ProxiedWorkspace.of(workspace_factory("main"), proxy)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints the fault matrices (tests/faults/test_fault_matrix.py) that ran."""
+    tr = terminalreporter
+    for title, cells in MATRICES.items():
+        rows = list(dict.fromkeys(r for r, _ in cells))
+        cols = list(dict.fromkeys(c for _, c in cells))
+        table = [[cells.get((r, c), "not run") for c in cols] for r in rows]
+        width = max(len(x) for line in table for x in line + cols)
+        first = max(len(r) for r in rows + ["op"])
+        tr.section(title)
+        tr.line("| " + " | ".join(["op".ljust(first)] + [c.ljust(width) for c in cols]) + " |")
+        tr.line("|" + "|".join(["-" * (first + 2)] + ["-" * (width + 2)] * len(cols)) + "|")
+        for r, line in zip(rows, table):
+            tr.line("| " + " | ".join([r.ljust(first)] + [x.ljust(width) for x in line]) + " |")

@@ -24,6 +24,8 @@ from fault_proxy import FaultProxy  # noqa: E402  (tests/common)
 from tf_harness import REGION, Emulator, Workspace  # noqa: E402  (tests/terraform)
 
 ROLE_TAG = "elasticache-access:role"
+# The fault matrices: title -> {(row, column): outcome}, printed at the end of the run (conftest.py).
+MATRICES: dict[str, dict[tuple[str, str], str]] = {}
 CREATING_TAG = "elasticache-access:creating"
 
 
@@ -99,3 +101,34 @@ def assert_exact(emu: Emulator, want: dict[str, set[tuple]]) -> dict[str, dict]:
         assert len(got) == len(resolved), f"{name}: duplicate rules {got}"
         assert CREATING_TAG not in tags_of(groups[name]), f"{name} still carries the creation marker"
     return groups
+
+
+PORT = 6379
+CIDR = "10.42.1.0/24"
+
+
+def named(world: dict, name: str, extra: str = "") -> str:
+    """One access named `name`: a CIDR source and the seeded app group as client."""
+    return f"""\
+resource "elasticache_access" "a" {{
+  vpc_id                    = "{world["vpc_id"]}"
+  name                      = "{name}"
+  allowed_cidr_blocks       = ["{CIDR}"]
+  client_security_group_ids = ["{world["app_security_group_id"]}"]
+{extra}}}
+
+output "cluster_sg" {{
+  value = elasticache_access.a.cluster_security_group_id
+}}
+
+output "client_sg" {{
+  value = elasticache_access.a.client_security_group_id
+}}
+"""
+
+
+def want(world: dict, name: str) -> dict[str, set[tuple]]:
+    """What `named(world, name)` declares, for assert_exact."""
+    return {f"{name}-cluster": {("tcp", PORT, PORT, CIDR), ("tcp", PORT, PORT, f"@{name}-clients"),
+                                ("tcp", PORT, PORT, world["app_security_group_id"])},
+            f"{name}-clients": set()}

@@ -114,6 +114,18 @@ def test_faults_are_chosen_by_call_number(proxy, emulator):
         ("DescribeSecurityGroups", 2, None)]
 
 
+def test_a_fault_with_match_counts_only_the_calls_it_matches(proxy, emulator):
+    proxy.add_fault("http500", "ec2", "CreateSecurityGroup", calls=[2], match="GroupName=mine")
+    ec2 = client(proxy.url, "ec2")
+    create_group(ec2, "other-1")
+    create_group(ec2, "mine")  # the first call that matches
+    create_group(ec2, "other-2")
+    with pytest.raises(ClientError) as e:
+        create_group(ec2, "mine")  # the second: faulted, whatever came between
+    assert error_of(e) == ("InternalError", 500)
+    assert [(c["call"], c["fault"]) for c in proxy.calls()] == [(1, None), (2, None), (3, None), (4, "http500")]
+
+
 def test_http503_is_unavailable_and_not_forwarded(proxy, emulator):
     proxy.add_fault("http503", "elasticache", "*")
     ec = client(proxy.url, "elasticache")

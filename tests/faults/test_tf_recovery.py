@@ -8,35 +8,8 @@ from __future__ import annotations
 import subprocess
 import time
 
-from faults_harness import CREATING_TAG, ProxiedWorkspace, assert_exact, own_groups, tags_of
-
-PORT = 6379
-CIDR = "10.42.1.0/24"
-
-
-def named(world: dict, name: str, extra: str = "") -> str:
-    return f"""\
-resource "elasticache_access" "a" {{
-  vpc_id                    = "{world["vpc_id"]}"
-  name                      = "{name}"
-  allowed_cidr_blocks       = ["{CIDR}"]
-  client_security_group_ids = ["{world["app_security_group_id"]}"]
-{extra}}}
-
-output "cluster_sg" {{
-  value = elasticache_access.a.cluster_security_group_id
-}}
-
-output "client_sg" {{
-  value = elasticache_access.a.client_security_group_id
-}}
-"""
-
-
-def want(world: dict, name: str) -> dict[str, set[tuple]]:
-    return {f"{name}-cluster": {("tcp", PORT, PORT, CIDR), ("tcp", PORT, PORT, f"@{name}-clients"),
-                                ("tcp", PORT, PORT, world["app_security_group_id"])},
-            f"{name}-clients": set()}
+from faults_harness import (CIDR, CREATING_TAG, PORT, ProxiedWorkspace, assert_exact, named, own_groups,
+                            tags_of, want)
 
 
 def faulted(pws: ProxiedWorkspace, action: str) -> list[tuple]:

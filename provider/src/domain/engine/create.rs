@@ -69,6 +69,19 @@ pub(crate) fn ssh_specs(t: &Target) -> BTreeMap<String, RuleSpec> {
         .collect()
 }
 
+/// Why a create does not take over the existing group `name`: made by hand or for another name
+/// (`own` None), or a completed access of this name (`own`), which may be this configuration's own
+/// if the answer to its last write was lost: then it is imported, never adopted silently, so that
+/// two configurations never manage one access.
+fn exists_already(name: &str, vpc: &str, own: Option<&Group>, explicit: bool) -> Diagnostic {
+    let detail = match (own, explicit) {
+        (_, false) => format!("A security group named {name} exists in {vpc}. Apply again to generate another name."),
+        (Some(g), true) => format!("A security group named {name} ({}) exists in {vpc}: a completed access of this name, made by this provider. It is not taken over, so that two configurations never manage one access. If it is this configuration's (a run that ended before it could record it), import it: `terraform import <address> {}` (Pulumi: import with id {}); else choose another name.", g.id, g.id, g.id),
+        (None, true) => format!("A security group named {name} exists in {vpc} and was not made by this provider for this access (made by hand, or by another tool): choose another name, or import an access built by hand with its id."),
+    };
+    Diagnostic::general("Security group exists already", detail)
+}
+
 impl Engine {
     /// Creates the access `d` (a planned configuration whose inputs are known, but for `vpc_id`,
     /// `port` and `name`, which the plan may leave to the apply).
@@ -155,13 +168,17 @@ impl Engine {
                 let found = self
                     .find_own_group(t, &name, bk::ROLE_CLUSTER, None)
                     .await?;
-                let Some(g) = found.filter(|g| g.tags.contains_key(bk::CREATING)) else {
-                    let hint = if known(&d.name).is_some() {
-                        "It belongs to another access (or was made by hand): choose another name, or import it with its id."
-                    } else {
-                        "Apply again to generate another name."
-                    };
-                    return Err(Diagnostic::general("Security group exists already", format!("A security group named {name} exists in {} and was not made by an interrupted create of this access. {hint}", t.vpc)));
+                let Some(g) = found
+                    .as_ref()
+                    .filter(|g| g.tags.contains_key(bk::CREATING))
+                    .cloned()
+                else {
+                    return Err(exists_already(
+                        &name,
+                        &t.vpc,
+                        found.as_ref(),
+                        known(&d.name).is_some(),
+                    ));
                 };
                 tracing::warn!(group = %g.id, "adopting the cluster group of an interrupted create");
                 let mut w = world(g);
