@@ -34,7 +34,7 @@ def pytest_terminal_summary(terminalreporter):
     for title, cells in MATRICES.items():
         rows = list(dict.fromkeys(r for r, _ in cells))
         cols = list(dict.fromkeys(c for _, c in cells))
-        table = [[cells.get((r, c), "not run") for c in cols] for r in rows]
+        table = [[cells.get((r, c), "-") for c in cols] for r in rows]  # "-": no such call
         width = max(len(x) for line in table for x in line + cols)
         first = max(len(r) for r in rows + ["op"])
         tr.section(title)

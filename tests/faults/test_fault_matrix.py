@@ -82,6 +82,7 @@ def record(row: str, pws: ProxiedWorkspace, action: str, output: str) -> None:
             continue
         summary = block.splitlines()[0]
         assert summary.startswith("Failed to ") and "AWS answered " in block, f"{row}/{kind}: unclear:\n{block}"
+        assert ".. " not in " ".join(block.split()), f"{row}/{kind}: a doubled full stop:\n{block}"
         code = re.search(r"AWS answered ([A-Za-z.]+)", block)
         MATRIX[(row, kind)] = f"{code.group(1) if code else 'error'}"
 

@@ -1,7 +1,7 @@
-"""The provider killed (SIGKILL) during a create, at each of its mutating calls, with the real
-terraform CLI: the fault proxy holds the call after the emulator made it, the test kills the
-provider process, terraform fails; then one plain apply converges (what the killed run made is
-adopted through its creation markers, never duplicated), a plan shows nothing to do, and after
+"""The provider killed (SIGKILL) during a create, an update and a delete, at each of its mutating
+calls, with the real terraform CLI: the fault proxy holds the call after the emulator made it, the test kills the
+provider process, terraform fails; then one plain apply (or destroy) converges (what a killed
+create made is adopted through its creation markers, never duplicated), a plan shows nothing to do, and after
 destroy nothing this provider made is left. Killed after the create's very last write (the cluster
 group's marker removed), the access is complete but unrecorded: the next apply refuses to take it
 over and names the import that brings it back. The cells are printed with the fault matrix."""
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from faults_harness import MATRICES, ProxiedWorkspace, assert_exact, named, own_groups, want
+from faults_harness import CIDR, MATRICES, ProxiedWorkspace, assert_exact, named, own_groups, want
 
 # The mutating calls of a create of `named(...)`, in order (the proxy counts each action from 1):
 # the cluster group, the client group, the cluster group's rules, the two creation markers removed.
@@ -55,13 +55,13 @@ def kill_provider(tf: subprocess.Popen) -> int:
     raise AssertionError("no provider process under terraform")
 
 
-@pytest.mark.parametrize("action,call", POINTS, ids=[f"{a}-{n}" for a, n in POINTS])
-def test_provider_killed_during_create(pws: ProxiedWorkspace, action: str, call: int):
-    world, emu = pws.emulator.world, pws.emulator
-    pws.write(named(world, "killed"))
+def killed_run(pws: ProxiedWorkspace, command: str, action: str, call: int) -> None:
+    """Runs `terraform <command>` with the call `action` #`call` held after it took effect, kills the
+    provider while it waits for the answer, and requires terraform to fail."""
+    pws.proxy.reset()
     pws.proxy.add_fault("hold", "ec2", action, calls=[call], effect="after")
     env, _ = pws.warn_log_env()
-    tf = subprocess.Popen([pws.tf.binary, "apply", "-auto-approve", "-no-color", "-input=false"],
+    tf = subprocess.Popen([pws.tf.binary, command, "-auto-approve", "-no-color", "-input=false"],
                           cwd=pws.dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, stdin=subprocess.DEVNULL)
     try:
@@ -76,6 +76,12 @@ def test_provider_killed_during_create(pws: ProxiedWorkspace, action: str, call:
     assert tf.returncode != 0, out
     pws.proxy.reset()
 
+
+@pytest.mark.parametrize("action,call", POINTS, ids=[f"{a}-{n}" for a, n in POINTS])
+def test_provider_killed_during_create(pws: ProxiedWorkspace, action: str, call: int):
+    world, emu = pws.emulator.world, pws.emulator
+    pws.write(named(world, "killed"))
+    killed_run(pws, "apply", action, call)
     if (action, call) == POINTS[-1]:
         # Killed after its very last write: the access is complete and unmarked, so the next
         # create cannot tell it from another configuration's; it refuses and names the way back.
@@ -84,7 +90,7 @@ def test_provider_killed_during_create(pws: ProxiedWorkspace, action: str, call:
         assert r.returncode != 0 and "Security group exists already" in r.output, r.output
         assert f"terraform import <address> {gid}" in " ".join(r.output.split()), r.output
         pws.run("import", "-no-color", "-input=false", "elasticache_access.a", gid, check=True)
-        outcome = "refused, naming the group id; imported, converged"
+        outcome = "refused; import; converged"
     else:
         r = pws.apply()
         assert "Apply complete! Resources: 1 added" in r.stdout, r.stdout
@@ -94,3 +100,42 @@ def test_provider_killed_during_create(pws: ProxiedWorkspace, action: str, call:
     MATRIX[("create", f"{action} #{call}")] = outcome
     pws.destroy()
     assert own_groups(emu) == {}
+
+
+UPDATED = {"port": 6380, "cidrs": ["10.42.1.0/24", "10.42.2.0/24"]}
+# An update (port changed, a source added): the new rules first, then the old ones revoked.
+UPDATE_POINTS = [("AuthorizeSecurityGroupIngress", 1), ("RevokeSecurityGroupIngress", 1)]
+# A delete: the rules naming the client group revoked, then both groups deleted.
+DELETE_POINTS = [("RevokeSecurityGroupIngress", 1), ("DeleteSecurityGroup", 1), ("DeleteSecurityGroup", 2)]
+
+
+def updated(world: dict) -> str:
+    return named(world, "killed", "  port = 6380\n").replace(f'["{CIDR}"]', '["10.42.1.0/24", "10.42.2.0/24"]')
+
+
+@pytest.mark.parametrize("action,call", UPDATE_POINTS, ids=[f"{a}-{n}" for a, n in UPDATE_POINTS])
+def test_provider_killed_during_update(pws: ProxiedWorkspace, action: str, call: int):
+    world, emu = pws.emulator.world, pws.emulator
+    pws.write(named(world, "killed"))
+    pws.apply()
+    pws.write(updated(world))
+    killed_run(pws, "apply", action, call)
+    pws.apply()
+    sources = [*UPDATED["cidrs"], "@killed-clients", world["app_security_group_id"]]
+    assert_exact(emu, {"killed-cluster": {("tcp", 6380, 6380, s) for s in sources}, "killed-clients": set()})
+    assert pws.plan_exit().returncode == 0
+    MATRIX[("update", f"{action} #{call}")] = "converged"
+    pws.destroy()
+    assert own_groups(emu) == {}
+
+
+@pytest.mark.parametrize("action,call", DELETE_POINTS, ids=[f"{a}-{n}" for a, n in DELETE_POINTS])
+def test_provider_killed_during_delete(pws: ProxiedWorkspace, action: str, call: int):
+    world, emu = pws.emulator.world, pws.emulator
+    pws.write(named(world, "killed"))
+    pws.apply()
+    killed_run(pws, "destroy", action, call)
+    pws.destroy()
+    assert own_groups(emu) == {}
+    assert pws.state().get("values", {}).get("root_module", {}).get("resources", []) == []
+    MATRIX[("delete", f"{action} #{call}")] = "converged"
