@@ -69,6 +69,19 @@ pub(crate) fn ssh_specs(t: &Target) -> BTreeMap<String, RuleSpec> {
         .collect()
 }
 
+/// The world of a create of `t` that has only its cluster group, `group`, so far.
+fn new_world(t: &Target, group: Group) -> World {
+    World {
+        cluster_group: group,
+        client_group: None,
+        rules: Vec::new(),
+        managed: Default::default(),
+        cluster: t.cluster.clone(),
+        attached: t.cluster.as_ref().map(|_| Attachment::No),
+        endpoint: t.info.as_ref().and_then(|i| i.endpoint.clone()),
+    }
+}
+
 /// Why a create does not take over the existing group `name`: made by hand or for another name
 /// (`own` None), or a completed access of this name (`own`), which may be this configuration's own
 /// if the answer to its last write was lost: then it is imported, never adopted silently, so that
@@ -143,15 +156,7 @@ impl Engine {
                 &tags,
             )
             .await;
-        let world = |group: Group| World {
-            cluster_group: group,
-            client_group: None,
-            rules: Vec::new(),
-            managed: Default::default(),
-            cluster: t.cluster.clone(),
-            attached: t.cluster.as_ref().map(|_| Attachment::No),
-            endpoint: t.info.as_ref().and_then(|i| i.endpoint.clone()),
-        };
+        let world = |group: Group| new_world(t, group);
         match made {
             Ok(g) => {
                 tracing::info!(group = %g.id, "created cluster security group");

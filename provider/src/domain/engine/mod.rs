@@ -114,7 +114,10 @@ pub fn cloud_diag(what: &str, e: &CloudError) -> Diagnostic {
     };
     Diagnostic::general(
         format!("Failed to {what}"),
-        format!("AWS answered {}.{hint}", e.to_string().trim_end_matches('.')),
+        format!(
+            "AWS answered {}.{hint}",
+            e.to_string().trim_end_matches('.')
+        ),
     )
 }
 
