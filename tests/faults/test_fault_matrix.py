@@ -1,7 +1,8 @@
-"""The fault matrix, with the real terraform CLI through the fault proxy: for create, update (port
-changed, a source added) and delete, each fault kind hits every attempt (max_retries = 2) of one
-mutating call of one access, the six accesses of a row running side by side (each fault matches its
-own access's group name or id). Each cell: the run ends in success or in a clear error; then one
+"""The fault matrix, with the real terraform CLI through the fault proxy: for create (the cluster
+group's CreateSecurityGroup; create': the client group's), update (port changed, a source added:
+the new rules' AuthorizeSecurityGroupIngress) and delete (the cluster group's DeleteSecurityGroup),
+each fault kind hits every attempt (max_retries = 2) of that mutating call of one access, the six
+accesses of a row running side by side (each fault matches its own access's group name or id). Each cell: the run ends in success or in a clear error; then one
 plain re-apply (or destroy) converges, a plan shows nothing to do, and the emulator holds exactly the
 declared groups and rules, no duplicate (after destroy: nothing this provider made). The table is
 printed at the end of the pytest run (tests/faults/conftest.py)."""
@@ -125,3 +126,17 @@ def test_fault_matrix(pws: ProxiedWorkspace):
     pws.destroy()
     assert own_groups(emu) == {}
     converged("delete")
+
+    # create, the client group's CreateSecurityGroup: a failed create with a partial state, which
+    # terraform then replaces (the delete must find a client group that no state records)
+    pws.write(config(world, **BASE), provider_extra="  max_retries = 2\n")
+    inject(pws, "CreateSecurityGroup", {k: f"GroupName=m-{k}-clients" for k in KINDS})
+    r = pws.try_apply("-parallelism=6")
+    record("create'", pws, "CreateSecurityGroup", r.output)
+    pws.proxy.reset()
+    pws.apply()
+    assert_exact(emu, declared(world, **BASE))
+    assert pws.plan_exit().returncode == 0
+    converged("create'")
+    pws.destroy()
+    assert own_groups(emu) == {}

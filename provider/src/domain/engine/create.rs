@@ -225,19 +225,27 @@ impl Engine {
 
     /// Reads the client group and the rules of an adopted cluster group.
     async fn adopt_world(&self, w: &mut World) -> Result<(), CloudError> {
+        w.client_group = self.find_client_group(&w.cluster_group.id).await?;
+        w.rules = self.cloud.describe_rules(&w.group_ids()).await?;
+        Ok(())
+    }
+
+    /// The client group made for the cluster group `cluster_group`, found by its tags.
+    pub(crate) async fn find_client_group(
+        &self,
+        cluster_group: &str,
+    ) -> Result<Option<Group>, CloudError> {
         let filter = GroupFilter {
             vpc_id: None,
             names: Vec::new(),
-            tags: vec![(bk::ACCESS.to_string(), Some(w.cluster_group.id.clone()))],
+            tags: vec![(bk::ACCESS.to_string(), Some(cluster_group.to_string()))],
         };
-        w.client_group = self
+        Ok(self
             .cloud
             .find_security_groups(&filter)
             .await?
             .into_iter()
-            .find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS));
-        w.rules = self.cloud.describe_rules(&w.group_ids()).await?;
-        Ok(())
+            .find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS)))
     }
 
     async fn finish_create(

@@ -1,13 +1,15 @@
 //! Groups of unfinished creates: a create with a generated name deletes those whose creation
 //! marker expired, each named in a warning, and keeps young ones; a create with an explicit name
 //! leaves them to the next create of that name (which adopts them); [`Engine::sweep`] lists them in
-//! a dry run and deletes them otherwise.
+//! a dry run and deletes them otherwise; deleting the partial state of a failed create also
+//! deletes the client group that no state records.
 
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::bookkeeping as bk;
+use super::fake::{err, Fault};
 use super::rig::{Rig, VPC};
 use crate::domain::diag::{has_errors, Severity};
 
@@ -98,4 +100,26 @@ async fn sweep_lists_in_a_dry_run_and_deletes_otherwise() {
     assert!(swept.iter().all(|s| s.error.is_none()), "{swept:?}");
     assert!(rig.fake.group(&old).is_none() && rig.fake.group(&elsewhere).is_none());
     assert!(rig.fake.group(&young).is_some());
+}
+
+#[tokio::test]
+async fn deleting_a_failed_create_deletes_its_unrecorded_client_group() {
+    let rig = Rig::new().await;
+    rig.fake.fault(Fault {
+        op: "CreateSecurityGroup".into(),
+        error: err("InternalError"),
+        skip: 1,
+        times: 1,
+        after_effect: true,
+    });
+    let (st, _) = rig.failing(None, &rig.cfg(json!({}))).await;
+    let st = st.expect("the partial state: the cluster group");
+    assert!(rig.fake.group_named("app-clients").is_some());
+    let gone = rig.destroy(&st).await;
+    assert!(gone.diagnostics.is_empty(), "{:?}", gone.diagnostics);
+    assert!(rig.fake.group_named("app-cluster").is_none());
+    assert!(
+        rig.fake.group_named("app-clients").is_none(),
+        "the client group made while its answer was lost is deleted too"
+    );
 }
