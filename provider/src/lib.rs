@@ -4,21 +4,26 @@
 //!
 //! # Layout
 //! - [`domain`]: the core, with no gRPC, msgpack, protobuf Struct or AWS SDK type in it:
-//!   - [`domain::model`]: the resource declared once (inputs, outputs, provider configuration), its
-//!     behaviour table and the table of which outputs follow which inputs;
+//!   - [`domain::model`]: the resource declared once (inputs, outputs, provider configuration);
+//!     [`domain::behaviour`]: its behaviour table and the table of which outputs follow which inputs;
 //!   - [`domain::schema`]: the protocol-neutral schema derived from the declaration;
-//!   - [`domain::types`], [`domain::desired`], [`domain::settings`]: inputs and provider settings
+//!   - [`domain::types`], [`domain::desired`] (with [`domain::parse`]), [`domain::settings`]: inputs
+//!     and provider settings
 //!     parsed once into typed values ([`domain::types::Known`] for values unknown at plan time), every
 //!     diagnostic with its attribute path ([`domain::diag`]); [`domain::typecheck`] checks shapes;
 //!   - [`domain::value`]: the dynamic value both adapters decode into;
 //!   - [`domain::plan`]: one plan pipeline; [`domain::state`]: the state and its codec;
 //!   - [`domain::cloud`]: the port to AWS; [`domain::engine`]: create, read, import, update, delete,
-//!     rules, attach, tags, bookkeeping and sweep, over a world of what AWS holds;
+//!     rules, attach, tags, bookkeeping and sweep, over a world of what AWS holds (tests: a fake
+//!     cloud and a rig that drives the service as Terraform does);
 //!   - [`domain::service`]: the one service both adapters call.
 //! - [`aws`]: the only code that talks to AWS: connect, errors (the code table), ec2, elasticache,
 //!   iam (the action list).
-//! - [`terraform`]: go-plugin handshake and AutoMTLS, msgpack, conversions per RPC, the schema JSON.
-//! - [`pulumi`]: the port line, the Struct codec (unknowns, secrets), conversions per RPC, the schema.
+//! - [`terraform`]: go-plugin handshake and AutoMTLS, its controller and stdio services, msgpack,
+//!   conversions per RPC, the schema JSON.
+//! - [`pulumi`]: the port line, the Struct codec (unknowns, secrets), the provider's state and
+//!   conversions per RPC, the schema.
+//! - `lifecycle_tests` (tests only): one lifecycle table driven through both adapters.
 //! - [`docs`]: the generated pages; [`generate`]: writes (or checks) `docs/` and `sdk-schemas/`;
 //!   [`sweep`]: the `sweep` command (groups of creates that never finished).
 //! - `bin/`: the two binaries.
@@ -30,3 +35,6 @@ pub mod generate;
 pub mod pulumi;
 pub mod sweep;
 pub mod terraform;
+
+#[cfg(test)]
+mod lifecycle_tests;

@@ -13,7 +13,7 @@ MAIN_TF = f'''terraform {{
   required_providers {{
     elasticache = {{
       source  = "{PROVIDER_SOURCE}"
-      version = "0.1.0"
+      version = "{{version}}"
     }}
   }}
 }}
@@ -37,8 +37,7 @@ def cargo_version() -> str:
 
 
 def test_filesystem_mirror_install(version, terraform, plugin_built, tmp_path):
-    v = cargo_version()
-    assert v == "0.1.0", "update MAIN_TF and the README's filesystem mirror example to the new version"
+    v = cargo_version()  # the README's example names the same version (tests/release/test_release_version.py)
     info = subprocess.run([terraform, "version", "-json"], capture_output=True, text=True, timeout=60,
                           env=aws_env("http://127.0.0.1:9"))
     target = json.loads(info.stdout).get("platform", "linux_amd64")
@@ -58,7 +57,7 @@ def test_filesystem_mirror_install(version, terraform, plugin_built, tmp_path):
 ''')
     work = tmp_path / "work"
     work.mkdir()
-    (work / "main.tf").write_text(MAIN_TF)
+    (work / "main.tf").write_text(MAIN_TF.replace("{version}", v))
     env = aws_env("http://127.0.0.1:9")
     env["TF_CLI_CONFIG_FILE"] = str(rc)
     for args in (["init", "-no-color", "-input=false"], ["validate", "-no-color"]):

@@ -41,6 +41,9 @@ class Emulator:
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                # Not stopped: have it write its threads' stacks to stderr (for the failure), then kill.
+                self.proc.send_signal(signal.SIGUSR1)
+                time.sleep(1)
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         return self.proc.returncode

@@ -48,6 +48,7 @@ Authorization header (``Credential=AKID/20240101/us-east-1/ec2/aws4_request``).
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import io
 import json
 import os
@@ -341,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+    # A stop that hangs is diagnosed: SIGUSR1 writes every thread's stack to stderr (harness.stop).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               name="emulator", daemon=True)
@@ -358,4 +361,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Exit without waiting for threads a library may have left running (there is nothing to save):
+    # a stop must never hang on them.
+    os._exit(code)

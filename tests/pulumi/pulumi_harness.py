@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import subprocess
 import tempfile
@@ -32,6 +33,8 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 TOKEN = "elasticache:index:Access"
+# Pulumi's package metaschema, vendored (tests/fixtures/README.md).
+METASCHEMA = os.path.join(ROOT, "tests", "fixtures", "pulumi-package-metaschema.json")
 
 
 def urn(name: str) -> str:
@@ -52,6 +55,23 @@ def to_dict(s: struct_pb2.Struct) -> dict:
     from google.protobuf import json_format
 
     return json_format.MessageToDict(s)
+
+
+def python_metaschema() -> dict:
+    """The metaschema with its `(?<name>` groups rewritten for Python's `re` (`(?P<name>`)."""
+    with open(METASCHEMA, encoding="utf-8") as fh:
+        text = fh.read()
+    meta = json.loads(text)
+
+    def fix(node):
+        if isinstance(node, dict):
+            return {k: (re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", v) if k == "pattern" and isinstance(v, str) else fix(v))
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [fix(x) for x in node]
+        return node
+
+    return fix(meta)
 
 
 # --- the emulator -----------------------------------------------------------------------------
@@ -169,10 +189,11 @@ class Plugin:
         return self.proc.returncode
 
 
-def start_plugin(args: list[str], timeout: float = 30) -> Plugin:
+def start_plugin(args: list[str], timeout: float = 30, env: dict | None = None) -> Plugin:
+    """Starts the plugin with `args` (and `env`, else [`plugin_env`]) and connects to its port."""
     err = tempfile.NamedTemporaryFile(prefix="pulumi-plugin-", suffix=".log", delete=False)
     proc = subprocess.Popen([provider_binary(), *args], stdout=subprocess.PIPE, stderr=err, text=True,
-                            env=plugin_env())
+                            env=plugin_env() if env is None else env)
     err.close()
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import uuid
 
@@ -17,10 +16,9 @@ from google.protobuf import empty_pb2
 from google.rpc import status_pb2
 from pulumi.runtime.proto import plugin_pb2, provider_pb2
 
-from pulumi_harness import (ROOT, SECRET_SIG, SIG_KEY, TOKEN, UNKNOWN, configure, secret, start_plugin, to_dict,
-                      to_struct, urn)
+from pulumi_harness import (SECRET_SIG, SIG_KEY, TOKEN, UNKNOWN, configure, python_metaschema, secret,
+                            start_plugin, to_dict, to_struct, urn)
 
-METASCHEMA = os.path.join(ROOT, "tests", "fixtures", "pulumi-package-metaschema.json")
 Kind = provider_pb2.PropertyDiff.Kind
 Diff = provider_pb2.DiffResponse
 
@@ -117,21 +115,6 @@ def init_failed(err: grpc.RpcError) -> provider_pb2.ErrorResourceInitFailed | No
     return None
 
 
-def python_metaschema() -> dict:
-    """The metaschema with its `(?<name>` groups rewritten for Python's `re` (`(?P<name>`)."""
-    with open(METASCHEMA, encoding="utf-8") as fh:
-        text = fh.read()
-    meta = json.loads(text)
-
-    def fix(node):
-        if isinstance(node, dict):
-            return {k: (re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", v) if k == "pattern" and isinstance(v, str) else fix(v))
-                    for k, v in node.items()}
-        if isinstance(node, list):
-            return [fix(x) for x in node]
-        return node
-
-    return fix(meta)
 
 
 # --- schema and plugin info -------------------------------------------------------------------

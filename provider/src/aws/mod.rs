@@ -167,6 +167,8 @@ impl Cloud for Aws {
 }
 
 #[cfg(test)]
+mod cluster_tests;
+#[cfg(test)]
 mod connect_tests;
 #[cfg(test)]
 mod mock_tests;

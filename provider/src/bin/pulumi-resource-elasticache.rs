@@ -2,7 +2,8 @@
 //!
 //! Usage (as the Pulumi engine starts it): `pulumi-resource-elasticache [--logtostderr] [-v=N]
 //! [--tracing ENDPOINT] [ENGINE_ADDRESS]`. Prints the port it serves on (127.0.0.1) as the first line
-//! of stdout, then serves gRPC until SIGINT or SIGTERM.
+//! of stdout, then serves gRPC until SIGINT or SIGTERM. `pulumi-resource-elasticache --version` prints
+//! `pulumi-resource-elasticache VERSION` (the workspace version, as GetPluginInfo answers) and exits.
 
 use std::io::Write;
 
@@ -12,6 +13,10 @@ use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().skip(1).eq(["--version"]) {
+        println!("pulumi-resource-elasticache {}", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
     let opts = LogOptions::parse(std::env::args().skip(1));
     let log = pulumi::logging::init(&opts);
     let listener = TcpListener::bind("127.0.0.1:0")

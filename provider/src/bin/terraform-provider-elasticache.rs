@@ -3,13 +3,21 @@
 //! `terraform-provider-elasticache generate [--check]` writes (or checks) the generated files
 //! instead (see `elasticache_provider::generate`); `terraform-provider-elasticache sweep [--region R]
 //! [--vpc-id V] [--dry-run]` deletes the security groups of creates that never finished (see
-//! `elasticache_provider::sweep`).
+//! `elasticache_provider::sweep`). `terraform-provider-elasticache --version` prints
+//! `terraform-provider-elasticache VERSION`, the workspace version (Cargo.toml `[workspace.package]`).
 
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args == ["--version"] {
+        println!(
+            "terraform-provider-elasticache {}",
+            env!("CARGO_PKG_VERSION")
+        );
+        return ExitCode::SUCCESS;
+    }
     if let Some(code) = elasticache_provider::generate::main_from_args(&args) {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }

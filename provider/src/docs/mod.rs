@@ -251,7 +251,8 @@ pub fn index_md() -> String {
     out.push_str("## Example Usage\n\n```terraform\n");
     let _ = write!(
         out,
-        "terraform {{\n  required_providers {{\n    elasticache = {{\n      source = \"{TF_PROVIDER_SOURCE}\"\n    }}\n  }}\n}}\n\n"
+        "terraform {{\n  required_providers {{\n    elasticache = {{\n      source  = \"{TF_PROVIDER_SOURCE}\"\n      version = \"~> {}\"\n    }}\n  }}\n}}\n\n",
+        env!("CARGO_PKG_VERSION")
     );
     out.push_str(
         "provider \"elasticache\" {\n  region = \"eu-west-1\"\n\n  default_tags {\n    tags = {\n      ManagedBy = \"terraform\"\n    }\n  }\n}\n```\n\n",

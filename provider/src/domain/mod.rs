@@ -1,11 +1,13 @@
 //! The protocol- and SDK-free core: the resource's declaration, its inputs parsed once, the plan,
 //! the state codec, the engine, and the service both protocol adapters call.
 
+pub mod behaviour;
 pub mod cloud;
 pub mod desired;
 pub mod diag;
 pub mod engine;
 pub mod model;
+pub mod parse;
 pub mod plan;
 pub mod schema;
 pub mod service;

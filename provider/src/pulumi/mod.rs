@@ -16,6 +16,7 @@ pub mod codec;
 pub mod convert;
 pub mod inputs;
 pub mod logging;
+mod provider;
 pub mod schema;
 pub mod server;
 

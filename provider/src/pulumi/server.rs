@@ -2,9 +2,7 @@
 //! shared [`Service`], and converts out ([`super::convert`]).
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::Ordering;
 
 use elasticache_proto::pulumirpc::{
     self as rpc, check_request::autonaming_options::Mode as AutonamingMode,
@@ -14,106 +12,22 @@ use prost_types::Struct;
 use tonic::{Code, Request, Response, Status};
 use tracing::Instrument;
 
-use super::codec::{self, EncodeOptions};
+use super::codec;
 use super::convert::{self, attrs, decode, decode_state, errors_text};
 use super::inputs::{self, Autonaming};
-use super::logging::{rpc_span, EngineLog};
-use crate::aws::AwsConnector;
+use super::logging::rpc_span;
 use crate::domain::diag::has_errors;
 use crate::domain::model::Mode;
 use crate::domain::plan::{self, ChangeKind, Plan};
 use crate::domain::schema;
-use crate::domain::service::{Applied, Apply, Service};
+use crate::domain::service::Apply;
 use crate::domain::state;
 use crate::domain::value::Value;
 
 pub use convert::{with_detail, RpcStatus, INIT_FAILED_TYPE_URL};
 
-/// The provider: a converter pair around the shared [`Service`].
-pub struct Provider {
-    svc: Arc<Service>,
-    accept_secrets: AtomicBool,
-    log: Option<EngineLog>,
-}
-
-impl Default for Provider {
-    fn default() -> Self {
-        Provider::new(None)
-    }
-}
-
-/// Pulumi's `customTimeouts` for one operation: the request's `timeout`, in seconds (0 when unset).
-fn custom_timeout(seconds: f64) -> Option<Duration> {
-    (seconds.is_finite() && seconds >= 1.0).then(|| Duration::from_secs_f64(seconds))
-}
-
-impl Provider {
-    /// A provider that connects to AWS and sends engine addresses learnt from Handshake and Attach
-    /// to `log`.
-    pub fn new(log: Option<EngineLog>) -> Self {
-        Self::with_service(Arc::new(Service::new(Arc::new(AwsConnector))), log)
-    }
-
-    /// A provider over `svc` (tests give it a fake cloud).
-    pub fn with_service(svc: Arc<Service>, log: Option<EngineLog>) -> Self {
-        Provider {
-            svc,
-            accept_secrets: AtomicBool::new(false),
-            log,
-        }
-    }
-
-    fn options(&self) -> EncodeOptions {
-        EncodeOptions {
-            keep_secrets: self.accept_secrets.load(Ordering::Relaxed),
-        }
-    }
-
-    /// The outputs of a state (every attribute but `id`).
-    fn encode_state(&self, state: &Value, secrets: &BTreeSet<String>) -> Struct {
-        let mut outputs = state.clone();
-        if let Value::Map(m) = &mut outputs {
-            m.remove("id");
-        }
-        codec::encode(&outputs, attrs(), secrets, self.options())
-    }
-
-    /// A planned change as the engine's answer, or its errors as a status.
-    async fn plan(&self, prior: Option<&Value>, news: &Value, urn: &str) -> Result<Plan, Status> {
-        let p = self.svc.plan(prior, news).await;
-        if has_errors(&p.diagnostics) {
-            return Err(Status::invalid_argument(errors_text(&p.diagnostics)));
-        }
-        convert::warn_all(&p.diagnostics, urn);
-        Ok(p)
-    }
-
-    /// The answer to a failed apply: the partial state (ErrorResourceInitFailed) when one exists.
-    fn failed(&self, a: &Applied, secrets: &BTreeSet<String>, inputs: Option<&Struct>) -> Status {
-        let st = a.state.as_ref();
-        let id = st.and_then(|s| s.get("id").as_str()).unwrap_or_default();
-        convert::apply_status(
-            &a.diagnostics,
-            st.map(|s| self.encode_state(s, secrets)),
-            id,
-            inputs,
-        )
-    }
-}
-
-/// The inputs of `news` with the paths of `ignore_changes` taken from `old_inputs`.
-fn ignoring(mut news: Value, old_inputs: &Value, ignore: &[String]) -> Value {
-    for path in ignore {
-        let top = path.split(['.', '[']).next().unwrap_or(path);
-        if let Some(a) = attrs()
-            .iter()
-            .find(|a| crate::domain::model::camel_case(&a.name) == top && a.mode != Mode::Computed)
-        {
-            news.set(&a.name, old_inputs.get(&a.name).clone());
-        }
-    }
-    news
-}
+pub use super::provider::Provider;
+use super::provider::{custom_timeout, ignoring};
 
 #[tonic::async_trait]
 impl ResourceProvider for Provider {

@@ -6,6 +6,7 @@ use super::*;
 use crate::domain::diag::AttrPath;
 use crate::domain::settings;
 use elasticache_proto::pulumirpc::{diff_response::DiffChanges, property_diff::Kind as DiffKind};
+use std::time::Duration;
 
 #[test]
 fn custom_timeouts_are_whole_seconds_of_at_least_one() {

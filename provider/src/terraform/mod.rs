@@ -16,6 +16,7 @@
 //! sees the line within milliseconds; AWS clients are made at ConfigureProvider.
 
 pub mod convert;
+pub mod go_plugin;
 pub mod handshake;
 pub mod log;
 pub mod msgpack;
@@ -238,10 +239,10 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
     let controller =
-        plugin::grpc_controller_server::GrpcControllerServer::new(server::Controller {
+        plugin::grpc_controller_server::GrpcControllerServer::new(go_plugin::Controller {
             shutdown: stop_tx.clone(),
         });
-    let stdio = plugin::grpc_stdio_server::GrpcStdioServer::new(server::Stdio);
+    let stdio = plugin::grpc_stdio_server::GrpcStdioServer::new(go_plugin::Stdio);
 
     let mut stop_rx2 = stop_rx.clone();
     let signal = async move {

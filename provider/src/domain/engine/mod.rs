@@ -16,6 +16,7 @@
 
 mod attach;
 pub mod bookkeeping;
+pub mod cancellable;
 mod create;
 mod delete;
 mod import;
@@ -138,8 +139,10 @@ impl Engine {
         self
     }
 
-    /// Shares a cancellation token (the service's, so a cancel before Configure is kept).
+    /// Shares a cancellation token (the service's, so a cancel before Configure is kept); calls in
+    /// flight end when it fires ([`cancellable::Cancellable`]).
     pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cloud = Arc::new(cancellable::Cancellable::new(self.cloud, cancel.clone()));
         self.cancel = cancel;
         self
     }
@@ -250,6 +253,8 @@ impl Engine {
 
 #[cfg(test)]
 pub mod fake;
+#[cfg(test)]
+mod later_tests;
 #[cfg(test)]
 mod ported_tests;
 #[cfg(test)]

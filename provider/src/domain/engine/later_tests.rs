@@ -1,0 +1,230 @@
+//! The engine through the service, against the fake cloud, part 2: issue 9's list from 8 on (plans
+//! before a cluster exists, rule ids, throttled reads, import, validation, reads) and lost answers.
+
+use serde_json::json;
+
+use super::fake::{Fault, ACCOUNT};
+use super::rig::{map, s, Rig, CLUSTER, VPC};
+use crate::domain::cloud::Source;
+use crate::domain::value::Value;
+
+fn cluster_group(state: &Value) -> String {
+    s(state, "cluster_security_group_id").to_string()
+}
+
+fn client_group(state: &Value) -> String {
+    s(state, "client_security_group_id").to_string()
+}
+
+/// 8. A cluster created in the same apply: the plan leaves its facts unknown; apply checks them.
+#[tokio::test]
+async fn cluster_created_in_the_same_apply() {
+    let rig = Rig::new().await;
+    let cfg =
+        rig.cfg(json!({"cluster": {"replication_group_id": "later"}, "attach_to_cluster": true}));
+    let p = rig.plan(None, &cfg).await;
+    assert!(
+        p.diagnostics.iter().all(|d| !d.is_error()),
+        "{:?}",
+        p.diagnostics
+    );
+    for attr in ["vpc_id", "port", "cluster_endpoint"] {
+        assert!(
+            p.planned.get(attr).is_unknown(),
+            "{attr}: {:?}",
+            p.planned.get(attr)
+        );
+    }
+    rig.fake
+        .add_cluster("later", super::rig::replication_group(&rig.default_group));
+    let a = rig
+        .svc
+        .apply(crate::domain::service::Apply {
+            prior: None,
+            planned: Some(p.planned),
+            timeout: None,
+        })
+        .await;
+    assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
+    let st = a.state.unwrap();
+    assert_eq!(s(&st, "vpc_id"), VPC);
+    // the cluster is deleted later: the plan names it
+    rig.fake.st().clusters.remove("later");
+    let p = rig.plan(Some(&st), &cfg).await;
+    let text = p
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect::<String>();
+    assert!(text.contains("later"), "{text}");
+}
+
+/// 8. While the cluster id is unknown, the prior vpc_id is kept: no replacement.
+#[tokio::test]
+async fn unknown_cluster_id_keeps_the_prior_vpc() {
+    let rig = Rig::new().await;
+    let st = rig.up(None, &rig.cfg(json!({}))).await;
+    let mut cfg = Value::from_json(&rig.cfg(json!({})));
+    let mut cluster = cfg.get("cluster").clone();
+    cluster.set("replication_group_id", Value::Unknown);
+    cfg.set("cluster", cluster);
+    let p = rig.svc.plan(Some(&st), &cfg).await;
+    assert!(!p.replaces(), "{:?}", p.requires_replace);
+    assert_eq!(p.planned.get("vpc_id").as_str(), Some(VPC));
+}
+
+/// 10. Every rule id is returned when AWS's answer lists fewer rules than it made.
+#[tokio::test]
+async fn short_authorize_answer_is_read_back() {
+    let rig = Rig::new().await;
+    rig.fake.st().short_authorize_answer = true;
+    let cfg = rig.cfg(json!({"allowed_cidr_blocks": ["10.1.0.0/16", "10.2.0.0/16"]}));
+    let st = rig.up(None, &cfg).await;
+    assert_eq!(map(&st, "ingress_rule_ids").len(), 4, "{st:?}");
+    assert_eq!(rig.pending(&st, &cfg).await, Vec::<String>::new());
+}
+
+/// 11. A final read that is throttled does not taint a complete access.
+#[tokio::test]
+async fn throttled_reads_after_create_do_not_fail_it() {
+    let rig = Rig::new().await;
+    rig.fake.fault(Fault {
+        op: "DescribeSecurityGroupRules".into(),
+        error: super::fake::err("RequestLimitExceeded"),
+        skip: 0,
+        times: 3,
+        after_effect: false,
+    });
+    let cfg = rig.cfg(json!({"allowed_cidr_blocks": ["10.1.0.0/16"]}));
+    let st = rig.up(None, &cfg).await;
+    assert_eq!(map(&st, "ingress_rule_ids").len(), 3);
+}
+
+/// 12. Import adopts an access built by hand, as AWS's guide describes.
+#[tokio::test]
+async fn import_adopts_a_hand_built_access() {
+    let rig = Rig::new().await;
+    let cg = rig.fake.add_group(VPC, "app-cluster", &[]);
+    let client = rig.fake.add_group(VPC, "app-clients", &[]);
+    rig.fake
+        .add_rule(&cg, Source::group(&client, None), 6379, &Default::default());
+    for m in rig
+        .fake
+        .st()
+        .clusters
+        .get_mut(CLUSTER)
+        .unwrap()
+        .members
+        .iter_mut()
+    {
+        m.1.push(cg.clone());
+    }
+    let st = rig.svc.import(&cg).await.expect("import");
+    assert_eq!(client_group(&st), client);
+    let cfg = json!({"name": "app", "cluster": {"replication_group_id": CLUSTER}, "attach_to_cluster": true});
+    let p = rig.plan(Some(&st), &cfg).await;
+    assert!(!p.replaces(), "{:?}", p.requires_replace);
+    let st = rig.up(Some(&st), &cfg).await;
+    assert!(rig
+        .fake
+        .group(&cg)
+        .unwrap()
+        .tags
+        .contains_key(super::bookkeeping::ROLE));
+    assert_eq!(rig.pending(&st, &cfg).await, Vec::<String>::new());
+}
+
+/// 12. Import keeps tags equal to default_tags, empty sets and timeouts as recorded.
+#[tokio::test]
+async fn import_of_a_managed_access_plans_nothing() {
+    let rig =
+        Rig::with_provider(json!({"region": "us-east-1", "default_tags": {"tags": {"team": "a"}}}))
+            .await;
+    let cfg = rig.cfg(
+        json!({"allowed_cidr_blocks": [], "tags": {"team": "a"}, "timeouts": {"create": "5m"}}),
+    );
+    let st = rig.up(None, &cfg).await;
+    let imported = rig.svc.import(&cluster_group(&st)).await.expect("import");
+    let p = rig.plan(Some(&imported), &cfg).await;
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
+}
+
+/// 13. One group named twice is refused; a peered group keeps the key it was written with.
+#[tokio::test]
+async fn one_group_named_twice_is_refused() {
+    let rig = Rig::new().await;
+    let cfg =
+        rig.cfg(json!({"client_security_group_ids": [rig.app, format!("{ACCOUNT}/{}", rig.app)]}));
+    let d = rig.svc.validate(&Value::from_json(&cfg));
+    let d = d.iter().find(|d| d.is_error()).expect("an error");
+    assert_eq!(d.path_text(), "client_security_group_ids[1]", "{d}");
+}
+
+#[tokio::test]
+async fn peered_group_keeps_its_key() {
+    let rig = Rig::new().await;
+    let peer = "sg-0ddddddddddddddd1";
+    rig.fake
+        .st()
+        .peered
+        .insert(peer.into(), "222222222222".into());
+    let cfg = rig.cfg(json!({"client_security_group_ids": [peer]}));
+    let st = rig.up(None, &cfg).await;
+    assert!(map(&st, "ingress_rule_ids").contains_key(peer), "{st:?}");
+    assert_eq!(rig.pending(&st, &cfg).await, Vec::<String>::new());
+}
+
+/// 16. Read refreshes the endpoint and port without paging the Region's clusters.
+#[tokio::test]
+async fn read_refreshes_the_endpoint_with_one_describe() {
+    let rig = Rig::new().await;
+    let st = rig.up(None, &rig.cfg(json!({}))).await;
+    rig.fake.st().clusters.get_mut(CLUSTER).unwrap().port = 6390;
+    rig.fake.take_log();
+    let fresh = rig.refresh(&st).await.unwrap();
+    assert_eq!(s(&fresh, "cluster_endpoint"), "redis.cache.example:6390");
+    assert_eq!(rig.fake.count("DescribeAllClusters"), 0);
+    assert!(rig.fake.count("DescribeCluster") <= 1);
+}
+
+/// An interrupted create (answer lost) is adopted by the next one, not duplicated.
+#[tokio::test]
+async fn lost_create_answer_is_adopted() {
+    let rig = Rig::new().await;
+    let cfg = rig.cfg(json!({"allowed_cidr_blocks": ["10.1.0.0/16"]}));
+    rig.fake
+        .lose_answer("CreateSecurityGroup", "InternalError", 1);
+    let (st, _) = rig.failing(None, &cfg).await;
+    assert!(st.is_none(), "{st:?}");
+    let st = rig.up(None, &cfg).await;
+    let names: Vec<String> = rig
+        .fake
+        .st()
+        .groups
+        .values()
+        .map(|g| g.name.clone())
+        .filter(|n| n.starts_with("app-"))
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(map(&st, "ingress_rule_ids").len(), 3);
+    assert_eq!(rig.pending(&st, &cfg).await, Vec::<String>::new());
+}
+
+/// A rule authorized while its answer was lost is adopted on retry (InvalidPermission.Duplicate).
+#[tokio::test]
+async fn lost_authorize_answer_is_adopted() {
+    let rig = Rig::new().await;
+    let cfg = rig.cfg(json!({"allowed_cidr_blocks": ["10.1.0.0/16"]}));
+    rig.fake
+        .lose_answer("AuthorizeSecurityGroupIngress", "InternalError", 1);
+    let (st, _) = rig.failing(None, &cfg).await;
+    let st = st.expect("the partial access");
+    let done = rig.up(Some(&rig.refresh(&st).await.unwrap()), &cfg).await;
+    let cg = cluster_group(&done);
+    assert_eq!(
+        rig.fake.ingress(&cg).len(),
+        3,
+        "{:?}",
+        rig.fake.ingress_summary(&cg)
+    );
+}
