@@ -8,23 +8,25 @@
 //!     [`domain::behaviour`]: its behaviour table and the table of which outputs follow which inputs;
 //!   - [`domain::schema`]: the protocol-neutral schema derived from the declaration;
 //!   - [`domain::types`], [`domain::desired`] (with [`domain::parse`]), [`domain::settings`]: inputs
-//!     and provider settings
-//!     parsed once into typed values ([`domain::types::Known`] for values unknown at plan time), every
+//!     and provider settings parsed once into typed values ([`domain::types::Known`] for values unknown at plan time), every
 //!     diagnostic with its attribute path ([`domain::diag`]); [`domain::typecheck`] checks shapes;
 //!   - [`domain::value`]: the dynamic value both adapters decode into;
 //!   - [`domain::plan`]: one plan pipeline; [`domain::state`]: the state and its codec;
 //!   - [`domain::cloud`]: the port to AWS; [`domain::engine`]: create, read, import, update, delete,
 //!     rules, attach, tags, bookkeeping and sweep, over a world of what AWS holds (tests: a fake
-//!     cloud and a rig that drives the service as Terraform does);
+//!     cloud and a rig that drives the service as Terraform does); calls in flight end on a cancel;
+//!   - [`domain::batch`], [`domain::scan`]: concurrent reads share batched describes, and a run
+//!     that has read many accesses is answered by one scan of the Region's tagged groups;
 //!   - [`domain::service`]: the one service both adapters call.
 //! - [`aws`]: the only code that talks to AWS: connect, errors (the code table), ec2, elasticache,
 //!   iam (the action list).
-//! - [`terraform`]: go-plugin handshake and AutoMTLS, its controller and stdio services, msgpack,
-//!   conversions per RPC, the schema JSON.
+//! - [`terraform`]: go-plugin handshake and AutoMTLS, its controller and stdio services, debug
+//!   (reattach) mode, msgpack, conversions per RPC, the schema JSON.
 //! - [`pulumi`]: the port line, the Struct codec (unknowns, secrets), the provider's state and
 //!   conversions per RPC, the schema.
 //! - `lifecycle_tests` (tests only): one lifecycle table driven through both adapters.
-//! - [`docs`]: the generated pages; [`generate`]: writes (or checks) `docs/` and `sdk-schemas/`.
+//! - [`docs`]: the generated pages; [`generate`]: writes (or checks) `docs/` and `sdk-schemas/`;
+//!   [`sweep`]: the `sweep` command (groups of creates that never finished).
 //! - `bin/`: the two binaries.
 
 pub mod aws;
@@ -32,6 +34,7 @@ pub mod docs;
 pub mod domain;
 pub mod generate;
 pub mod pulumi;
+pub mod sweep;
 pub mod terraform;
 
 #[cfg(test)]

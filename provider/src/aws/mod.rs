@@ -7,8 +7,11 @@
 //!   resource ids (never credentials);
 //! - [`iam`]: the IAM actions those calls need.
 //!
-//! Throttling and transient failures are retried by the SDK's standard retry mode (up to
-//! `max_retries` attempts); what survives the retries is classified by its AWS error code.
+//! Throttling and transient failures are retried by the SDK's adaptive retry mode (up to
+//! `max_retries` attempts, jittered exponential backoff), whose client-side rate limiter is one per
+//! service and Region in the process (the SDK keeps it in a process-wide map keyed by the retry
+//! partition), so every concurrent operation of a run slows down together when AWS throttles; what
+//! survives the retries is classified by its AWS error code.
 
 pub mod connect;
 pub mod ec2;

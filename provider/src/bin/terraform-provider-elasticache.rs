@@ -1,7 +1,9 @@
 //! `terraform-provider-elasticache`: the Terraform provider (plugin protocol 6). Terraform starts it
 //! without arguments; run by hand it prints go-plugin's "This binary is a plugin" message and exits 1.
 //! `terraform-provider-elasticache generate [--check]` writes (or checks) the generated files
-//! instead (see `elasticache_provider::generate`). `terraform-provider-elasticache --version` prints
+//! instead (see `elasticache_provider::generate`); `terraform-provider-elasticache sweep [--region R]
+//! [--vpc-id V] [--dry-run]` deletes the security groups of creates that never finished (see
+//! `elasticache_provider::sweep`). `terraform-provider-elasticache --version` prints
 //! `terraform-provider-elasticache VERSION`, the workspace version (Cargo.toml `[workspace.package]`).
 //! `terraform-provider-elasticache --debug` serves in debug mode: it prints the
 //! `TF_REATTACH_PROVIDERS` value to export and serves until interrupted (see
@@ -20,6 +22,9 @@ async fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if let Some(code) = elasticache_provider::generate::main_from_args(&args) {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    if let Some(code) = elasticache_provider::sweep::main_from_args(&args).await {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
     if args == ["--debug"] || args == ["-debug"] {

@@ -289,9 +289,29 @@ pub fn index_md() -> String {
     );
     out.push_str("### Retries\n\n");
     out.push_str(
-        "Every AWS call uses the SDK's standard retry mode: throttling (`RequestLimitExceeded`, \
-         `Throttling`) and transient failures are retried with exponential backoff (1 s initial, \
-         20 s cap), up to `max_retries` attempts in all (default 5).\n\n",
+        "Every AWS call uses the SDK's adaptive retry mode: one client-side rate limit per \
+         service and Region, shared by every call of the provider process (a `-parallelism=10` \
+         apply too), slows the calls down when AWS throttles them, and throttling \
+         (`RequestLimitExceeded`, `Throttling`) and transient failures are retried with jittered \
+         exponential backoff (1 s initial, 20 s cap), up to `max_retries` attempts in all \
+         (default 5).\n\n",
+    );
+    out.push_str("### Interrupted creates\n\n");
+    out.push_str(
+        "Both security groups carry a creation marker tag (`elasticache-access:creating`) until \
+         their create completes. When a create is interrupted (an answer lost, the run cancelled, \
+         the provider killed), the next apply of an access with an explicit `name` finds \
+         `<name>-cluster` and `<name>-clients` by that marker and this provider's tags, adopts them \
+         and finishes the job (a group of that name without the marker is never taken over). \
+         Groups of a generated name cannot be found again that way: once their marker is older \
+         than the create timeout it records, the next create with a generated name in the VPC \
+         deletes them, with a warning naming each, and so does the `sweep` command:\n\n\
+         ```shell\n\
+         terraform-provider-elasticache sweep --region us-east-1 --vpc-id vpc-0123 --dry-run   # list\n\
+         terraform-provider-elasticache sweep --region us-east-1 --vpc-id vpc-0123             # delete\n\
+         ```\n\n\
+         It uses the standard AWS settings (environment, profile, `AWS_ENDPOINT_URL_EC2`) and \
+         prints one line per group.\n\n",
     );
     out.push_str("## IAM permissions\n\n");
     out.push_str(

@@ -217,21 +217,24 @@ impl Service {
             Err(e) => return failed(e),
         };
         let declared = d.timeouts.clone();
-        let r = match &prior {
+        let (r, notes) = match &prior {
             None => {
                 tracing::info!("creating");
                 engine
-                    .create(&with_desired_timeout(d, Op::Create, req.timeout))
+                    .create_noting(&with_desired_timeout(d, Op::Create, req.timeout))
                     .await
             }
             Some(p) => {
                 tracing::info!(id = %p.id(), "updating");
-                engine
+                let r = engine
                     .update(p, &with_desired_timeout(d, Op::Update, req.timeout))
-                    .await
+                    .await;
+                (r, Vec::new())
             }
         };
-        answer(r, &declared)
+        let mut a = answer(r, &declared);
+        a.diagnostics.splice(0..0, notes);
+        a
     }
 
     /// Reads the access: None when it is gone.

@@ -265,8 +265,9 @@ impl ResourceProvider for Provider {
                     timeout: custom_timeout(req.timeout),
                 })
                 .await;
-            match (&a.state, a.diagnostics.is_empty()) {
+            match (&a.state, !has_errors(&a.diagnostics)) {
                 (Some(st), true) => {
+                    convert::warn_all(&a.diagnostics, &req.urn);
                     let id = st.get("id").as_str().unwrap_or_default().to_string();
                     if id.is_empty() {
                         return Err(Status::internal("the access was created but has no id"));
@@ -385,7 +386,7 @@ impl ResourceProvider for Provider {
                     timeout: custom_timeout(req.timeout),
                 })
                 .await;
-            match (&a.state, a.diagnostics.is_empty()) {
+            match (&a.state, !has_errors(&a.diagnostics)) {
                 (Some(st), true) => Ok(Response::new(rpc::UpdateResponse {
                     properties: Some(self.encode_state(st, &secrets)),
                     refresh_before_update: false,

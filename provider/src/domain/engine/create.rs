@@ -69,26 +69,64 @@ pub(crate) fn ssh_specs(t: &Target) -> BTreeMap<String, RuleSpec> {
         .collect()
 }
 
+/// The world of a create of `t` that has only its cluster group, `group`, so far.
+fn new_world(t: &Target, group: Group) -> World {
+    World {
+        cluster_group: group,
+        client_group: None,
+        rules: Vec::new(),
+        managed: Default::default(),
+        cluster: t.cluster.clone(),
+        attached: t.cluster.as_ref().map(|_| Attachment::No),
+        endpoint: t.info.as_ref().and_then(|i| i.endpoint.clone()),
+    }
+}
+
+/// Why a create does not take over the existing group `name`: made by hand or for another name
+/// (`own` None), or a completed access of this name (`own`), which may be this configuration's own
+/// if the answer to its last write was lost: then it is imported, never adopted silently, so that
+/// two configurations never manage one access.
+fn exists_already(name: &str, vpc: &str, own: Option<&Group>, explicit: bool) -> Diagnostic {
+    let detail = match (own, explicit) {
+        (_, false) => format!("A security group named {name} exists in {vpc}. Apply again to generate another name."),
+        (Some(g), true) => format!("A security group named {name} ({}) exists in {vpc}: a completed access of this name, made by this provider. It is not taken over, so that two configurations never manage one access. If it is this configuration's (a run that ended before it could record it), import it: `terraform import <address> {}` (Pulumi: import with id {}); else choose another name.", g.id, g.id, g.id),
+        (None, true) => format!("A security group named {name} exists in {vpc} and was not made by this provider for this access (made by hand, or by another tool): choose another name, or import an access built by hand with its id."),
+    };
+    Diagnostic::general("Security group exists already", detail)
+}
+
 impl Engine {
     /// Creates the access `d` (a planned configuration whose inputs are known, but for `vpc_id`,
     /// `port` and `name`, which the plan may leave to the apply).
     pub async fn create(&self, d: &Desired) -> Result<AccessState, Failed> {
+        self.create_noting(d).await.0
+    }
+
+    /// [`Engine::create`], and its warnings: with a generated name, one for each group of an
+    /// unfinished create found in the VPC first (see [`super::sweep`]).
+    pub async fn create_noting(
+        &self,
+        d: &Desired,
+    ) -> (Result<AccessState, Failed>, Vec<Diagnostic>) {
         let deadline = Instant::now() + d.timeout(Op::Create);
-        let t = self
-            .target(d, None, None)
-            .await
-            .map_err(|e| Failed::new(e, None))?;
-        if d.name.is_none() {
-            self.sweep_before_create(&t).await;
-        }
-        let (mut w, fresh) = self
-            .make_cluster_group(&t, d)
-            .await
-            .map_err(|e| Failed::new(e, None))?;
-        match self.finish_create(&mut w, &t, fresh, deadline).await {
+        let t = match self.target(d, None, None).await {
+            Ok(t) => t,
+            Err(e) => return (Err(Failed::new(e, None)), Vec::new()),
+        };
+        let notes = if known(&d.name).is_none() {
+            self.sweep_before_create(&t).await
+        } else {
+            Vec::new()
+        };
+        let (mut w, fresh) = match self.make_cluster_group(&t, d).await {
+            Ok(made) => made,
+            Err(e) => return (Err(Failed::new(e, None)), notes),
+        };
+        let r = match self.finish_create(&mut w, &t, fresh, deadline).await {
             Ok(()) => Ok(derive(&w, &t.inputs, &self.tags)),
             Err(e) => Err(Failed::new(e, Some(derive(&w, &t.inputs, &self.tags)))),
-        }
+        };
+        (r, notes)
     }
 
     fn group_tags(&self, t: &Target, own: BTreeMap<String, String>) -> BTreeMap<String, String> {
@@ -118,15 +156,7 @@ impl Engine {
                 &tags,
             )
             .await;
-        let world = |group: Group| World {
-            cluster_group: group,
-            client_group: None,
-            rules: Vec::new(),
-            managed: Default::default(),
-            cluster: t.cluster.clone(),
-            attached: t.cluster.as_ref().map(|_| Attachment::No),
-            endpoint: t.info.as_ref().and_then(|i| i.endpoint.clone()),
-        };
+        let world = |group: Group| new_world(t, group);
         match made {
             Ok(g) => {
                 tracing::info!(group = %g.id, "created cluster security group");
@@ -143,13 +173,17 @@ impl Engine {
                 let found = self
                     .find_own_group(t, &name, bk::ROLE_CLUSTER, None)
                     .await?;
-                let Some(g) = found.filter(|g| g.tags.contains_key(bk::CREATING)) else {
-                    let hint = if d.name.is_some() {
-                        "It belongs to another access (or was made by hand): choose another name, or import it with its id."
-                    } else {
-                        "Apply again to generate another name."
-                    };
-                    return Err(Diagnostic::general("Security group exists already", format!("A security group named {name} exists in {} and was not made by an interrupted create of this access. {hint}", t.vpc)));
+                let Some(g) = found
+                    .as_ref()
+                    .filter(|g| g.tags.contains_key(bk::CREATING))
+                    .cloned()
+                else {
+                    return Err(exists_already(
+                        &name,
+                        &t.vpc,
+                        found.as_ref(),
+                        known(&d.name).is_some(),
+                    ));
                 };
                 tracing::warn!(group = %g.id, "adopting the cluster group of an interrupted create");
                 let mut w = world(g);
@@ -191,19 +225,27 @@ impl Engine {
 
     /// Reads the client group and the rules of an adopted cluster group.
     async fn adopt_world(&self, w: &mut World) -> Result<(), CloudError> {
+        w.client_group = self.find_client_group(&w.cluster_group.id).await?;
+        w.rules = self.cloud.describe_rules(&w.group_ids()).await?;
+        Ok(())
+    }
+
+    /// The client group made for the cluster group `cluster_group`, found by its tags.
+    pub(crate) async fn find_client_group(
+        &self,
+        cluster_group: &str,
+    ) -> Result<Option<Group>, CloudError> {
         let filter = GroupFilter {
             vpc_id: None,
             names: Vec::new(),
-            tags: vec![(bk::ACCESS.to_string(), Some(w.cluster_group.id.clone()))],
+            tags: vec![(bk::ACCESS.to_string(), Some(cluster_group.to_string()))],
         };
-        w.client_group = self
+        Ok(self
             .cloud
             .find_security_groups(&filter)
             .await?
             .into_iter()
-            .find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS));
-        w.rules = self.cloud.describe_rules(&w.group_ids()).await?;
-        Ok(())
+            .find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS)))
     }
 
     async fn finish_create(

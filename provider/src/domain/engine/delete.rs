@@ -7,9 +7,11 @@ use tokio::time::Instant;
 use crate::domain::cloud::CloudError;
 use crate::domain::desired::Op;
 use crate::domain::diag::Diagnostic;
+use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::observe::{derive, Attachment, World};
 use crate::domain::engine::{cloud_diag, Engine, Failed};
 use crate::domain::state::AccessState;
+use crate::domain::types::Known;
 
 impl Engine {
     /// Deletes the access. What is already gone counts as deleted.
@@ -22,6 +24,21 @@ impl Engine {
         let Some(mut w) = w else {
             return Ok(());
         };
+        let unfinished = w.cluster_group.tags.contains_key(bk::CREATING)
+            || prior.inputs.create_client() == Known::Known(true);
+        if w.client_group.is_none() && unfinished {
+            // A client group whose create answered nothing (the answer lost, the run stopped) is
+            // in no state: found by its tags, so that deleting the access leaves nothing behind.
+            w.client_group = self
+                .find_client_group(&w.cluster_group.id)
+                .await
+                .map_err(|e| {
+                    Failed::new(
+                        cloud_diag("find the client security group", &e),
+                        Some(prior.clone()),
+                    )
+                })?;
+        }
         match self.delete_steps(&mut w, deadline).await {
             Ok(()) => Ok(()),
             Err(e) => Err(Failed::new(e, Some(derive(&w, &prior.inputs, &self.tags)))),

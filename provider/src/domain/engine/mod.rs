@@ -116,7 +116,10 @@ pub fn cloud_diag(what: &str, e: &CloudError) -> Diagnostic {
     };
     Diagnostic::general(
         format!("Failed to {what}"),
-        format!("AWS answered {e}.{hint}"),
+        format!(
+            "AWS answered {}.{hint}",
+            e.to_string().trim_end_matches('.')
+        ),
     )
 }
 
@@ -255,5 +258,7 @@ mod later_tests;
 mod ported_tests;
 #[cfg(test)]
 pub mod rig;
+#[cfg(test)]
+mod sweep_tests;
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use crate::domain::cloud::{Group, GroupFilter};
 use crate::domain::desired::Op;
-use crate::domain::diag::Diagnostic;
+use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::target::Target;
 use crate::domain::engine::{cloud_diag, Engine};
@@ -102,15 +102,33 @@ impl Engine {
     }
 
     /// Before a create with a generated name: sweeps the VPC's groups of unfinished creates, so that
-    /// nothing an earlier, interrupted run made stays behind. Failures are logged, never fatal.
-    pub(crate) async fn sweep_before_create(&self, t: &Target) {
+    /// nothing an earlier, interrupted run made stays behind. Returns a warning naming each group
+    /// found (deleted, or why not); failing to look is a warning too, never fatal.
+    pub(crate) async fn sweep_before_create(&self, t: &Target) -> Vec<Diagnostic> {
         match self.sweep(Some(&t.vpc), false).await {
-            Ok(swept) => {
-                for s in swept {
-                    tracing::warn!(group = %s.group_id, "deleted a security group left by an unfinished create: {s}");
-                }
+            Ok(swept) => swept
+                .into_iter()
+                .map(|s| {
+                    tracing::warn!(group = %s.group_id, "security group left by an unfinished create: {s}");
+                    let (summary, what) = match &s.error {
+                        None => ("Deleted a security group left by an unfinished create", "was deleted"),
+                        Some(_) => ("Could not delete a security group left by an unfinished create", "is still there; run `terraform-provider-elasticache sweep` or delete it by hand"),
+                    };
+                    Diagnostic::warning(
+                        AttrPath::root(),
+                        summary,
+                        format!("{s}: a create that never finished (its answer lost, or its provider stopped) made it and its creation marker expired; it {what}."),
+                    )
+                })
+                .collect(),
+            Err(d) => {
+                tracing::warn!("could not look for groups of unfinished creates: {d}");
+                vec![Diagnostic::warning(
+                    AttrPath::root(),
+                    "Could not look for security groups of unfinished creates",
+                    d.detail,
+                )]
             }
-            Err(d) => tracing::warn!("could not look for groups of unfinished creates: {d}"),
         }
     }
 }

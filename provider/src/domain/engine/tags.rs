@@ -82,24 +82,24 @@ impl Engine {
         Ok(())
     }
 
-    /// Brings the provider's own tags of the cluster group (and the client group's) to `t`'s.
-    /// A creation marker is removed here too.
+    /// Brings the provider's own tags of the client group and the cluster group to `t`'s. A
+    /// creation marker is removed here too: the cluster group's last, so that a create
+    /// interrupted before its very last write still has the marker the next create adopts by.
     pub(crate) async fn converge_own_tags(
         &self,
         w: &mut World,
         t: &Target,
     ) -> Result<(), Diagnostic> {
-        let want = bk::cluster_group_tags(&t.inputs, &t.name);
         let cg = w.cluster_group.id.clone();
-        let (set, remove) = own_change(&w.cluster_group.tags, &want);
-        self.write_tags(w, std::slice::from_ref(&cg), &set, &remove)
-            .await?;
         if let Some(client) = w.client_group.clone() {
             let want = bk::member_tags(&t.name, &cg, bk::ROLE_CLIENTS);
             let (set, remove) = own_change(&client.tags, &want);
             self.write_tags(w, &[client.id], &set, &remove).await?;
         }
-        Ok(())
+        let want = bk::cluster_group_tags(&t.inputs, &t.name);
+        let (set, remove) = own_change(&w.cluster_group.tags, &want);
+        self.write_tags(w, std::slice::from_ref(&cg), &set, &remove)
+            .await
     }
 }
 
