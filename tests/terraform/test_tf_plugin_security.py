@@ -32,8 +32,11 @@ AUTHORITY = [("grpc.default_authority", "localhost")]
 @contextmanager
 def plugin(binary, env: dict, umask: int = 0o022):
     """Starts the plugin with `env` under `umask`; yields (network, address, cert) of its line."""
-    p = subprocess.Popen([str(binary)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, text=True, preexec_fn=lambda: os.umask(umask))
+    # The umask is set by a shell that then execs the plugin: a preexec_fn would run Python between
+    # fork and exec in this multi-threaded process (gRPC's threads), which can leave the child stuck
+    # or dead before it prints anything.
+    p = subprocess.Popen(["/bin/sh", "-c", f'umask {umask:03o} && exec "$0"', str(binary)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     try:
         ready, _, _ = select.select([p.stdout], [], [], 10)
         assert ready, "no handshake line within 10 s"
