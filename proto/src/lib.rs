@@ -18,7 +18,7 @@
 //! [`prost_types`]. gRPC health checking comes from the `tonic-health` crate.
 
 /// Terraform plugin protocol minor version implemented by [`tfplugin6`].
-pub const TFPLUGIN6_VERSION: &str = "6.9";
+pub const TFPLUGIN6_VERSION: &str = "6.10";
 
 /// Terraform plugin protocol 6 (generated).
 #[allow(

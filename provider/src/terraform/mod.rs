@@ -18,8 +18,11 @@
 pub mod convert;
 pub mod go_plugin;
 pub mod handshake;
+pub mod identity;
+pub mod list;
 pub mod log;
 pub mod msgpack;
+pub mod resource;
 pub mod schema_json;
 pub mod server;
 pub mod tls;

@@ -19,6 +19,7 @@ pub mod bookkeeping;
 mod create;
 mod delete;
 mod import;
+pub mod list;
 pub mod observe;
 mod read;
 mod rules;
@@ -147,6 +148,11 @@ impl Engine {
 
     pub fn cloud(&self) -> &Arc<dyn Cloud> {
         &self.cloud
+    }
+
+    /// The Region the engine works in.
+    pub fn region(&self) -> String {
+        self.cloud.region()
     }
 
     /// Cancels in-flight work (StopProvider, Pulumi's Cancel).
