@@ -418,3 +418,7 @@ impl tf::provider_server::Provider for ProviderService {
 #[cfg(test)]
 #[path = "server_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "identity_tests.rs"]
+mod identity_tests;
