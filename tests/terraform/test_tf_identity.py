@@ -69,6 +69,10 @@ def test_identity_after_create_and_import_by_identity(ws, workspace_factory):
     need(ws, 1, 12, "resource identity")
     world = ws.emulator.world
     ws.write(config(world))
+    # A create plans no identity (its id is not known yet), so the saved plan prints as JSON.
+    _, plan = ws.plan_json()
+    assert changes(plan) == {ADDR: ["create"]}
+    assert "after_identity" not in plan["resource_changes"][0]["change"]
     ws.apply()
     entry = state_entry(ws)
     want = expected_identity(entry)
@@ -128,6 +132,9 @@ def test_state_of_the_previous_release_gets_its_identity_without_a_diff(ws):
     assert "0 added, 0 changed, 0 destroyed" in r.stdout, r
     # An update without a refresh: Plan and Apply fill the identity in.
     ws.write(config(world, tags='team = "payments", tier = "gold"'))
+    r = ws.run("plan", "-refresh=false", "-no-color", "-out=tfplan", check=True)
+    show = json.loads(ws.run("show", "-json", "tfplan", check=True).stdout)
+    assert show["resource_changes"][0]["change"].get("after_identity") == want, show
     r = ws.apply("-refresh=false")
     assert "0 added, 1 changed, 0 destroyed" in r.stdout, r
     assert state_entry(ws).get("identity") == want

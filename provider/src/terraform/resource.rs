@@ -1,6 +1,6 @@
 //! ReadResource, PlanResourceChange, ApplyResourceChange and ImportResourceState: convert in, call
 //! the [`Service`], convert out, with the resource's identity alongside its state on every path
-//! (a state written before identities gets one at its next refresh, plan or apply).
+//! (a state written before identities gets one at its next refresh, update plan or apply).
 
 use elasticache_proto::tfplugin6 as tf;
 
@@ -94,14 +94,15 @@ pub async fn plan(
         "planned"
     );
     let planned = state::complete(&p.planned);
-    // A create (or the create half of a replace) starts a new identity; otherwise the recorded
-    // one is kept, or filled in from the prior state.
+    // An update keeps the recorded identity, or fills it in from the prior state. A create (or a
+    // replace) plans none: its id is not known yet, and Terraform 1.15's `show -json` of a plan
+    // fails on an identity with unknown parts; the apply returns it.
     let recorded = prior.as_ref().and(prior_identity.as_ref());
     let planned_identity = if Service::refused(&p) {
         None
     } else {
-        match identity_for(svc, Some(&planned), recorded) {
-            Ok(i) => i,
+        match svc.identity(&planned, recorded) {
+            Ok(i) => i.is_wholly_known().then(|| identity::encode(&i)),
             Err(d) => return plan_failed(diags(&[d])),
         }
     };
