@@ -173,6 +173,30 @@ async fn read_fills_a_missing_identity_and_keeps_a_recorded_one() {
 }
 
 #[tokio::test]
+async fn read_refuses_a_recorded_identity_of_another_access_and_keeps_it() {
+    let (p, cfg) = provider().await;
+    let (st, _) = create(&p, &cfg).await;
+    let other =
+        ident(&json!({"account_id": ACCOUNT, "region": REGION, "id": "sg-0000000000000000f"}));
+    let r = p
+        .read_resource(Request::new(tf::read_resource::Request {
+            type_name: TF_RESOURCE_TYPE.into(),
+            current_state: dv(&st),
+            current_identity: other.clone(),
+            ..Default::default()
+        }))
+        .await
+        .map(Response::into_inner)
+        .unwrap_or_default();
+    assert!(r
+        .diagnostics
+        .iter()
+        .any(|d| d.summary == "Unexpected identity change"));
+    assert_eq!(r.new_identity, other);
+    assert_eq!(state_of(r.new_state.as_ref()), st);
+}
+
+#[tokio::test]
 async fn import_by_id_and_by_identity_return_the_identity() {
     let (p, cfg) = provider().await;
     let (st, _) = create(&p, &cfg).await;

@@ -47,7 +47,14 @@ impl Engine {
         groups.sort_by(|a, b| a.id.cmp(&b.id));
         let mut out = Vec::with_capacity(groups.len());
         for g in groups {
-            out.push(self.import(&g.id).await?);
+            match self.import(&g.id).await {
+                Ok(s) => out.push(s),
+                // Deleted since the search (a destroy running alongside): no longer an access.
+                Err(d) if d.summary == "Cannot import" => {
+                    tracing::info!(group = %g.id, "left out of the list: {d}")
+                }
+                Err(d) => return Err(d),
+            }
         }
         Ok(out)
     }
