@@ -18,7 +18,7 @@
 //! [`prost_types`]. gRPC health checking comes from the `tonic-health` crate.
 
 /// Terraform plugin protocol minor version implemented by [`tfplugin6`].
-pub const TFPLUGIN6_VERSION: &str = "6.9";
+pub const TFPLUGIN6_VERSION: &str = "6.10";
 
 /// Terraform plugin protocol 6 (generated).
 #[allow(
@@ -114,6 +114,7 @@ mod tests {
             plan_destroy: true,
             get_provider_schema_optional: true,
             move_resource_state: false,
+            generate_resource_config: false,
         };
         // plan_destroy = 1 (0x08), get_provider_schema_optional = 2 (0x10)
         assert_eq!(caps.encode_to_vec(), vec![0x08, 0x01, 0x10, 0x01]);
@@ -124,6 +125,42 @@ mod tests {
                 ..Default::default()
             }
         );
+    }
+
+    #[test]
+    fn tfplugin6_query_field_numbers() {
+        // generate_resource_config = 4 (0x20)
+        assert_eq!(
+            tfplugin6::ServerCapabilities::decode(&[0x20, 0x01][..]).unwrap(),
+            tfplugin6::ServerCapabilities {
+                generate_resource_config: true,
+                ..Default::default()
+            }
+        );
+        // list_resource_schemas = 9 (0x4a): a map entry whose key is field 1
+        let s = tfplugin6::get_provider_schema::Response {
+            list_resource_schemas: [("x".to_string(), tfplugin6::Schema::default())].into(),
+            ..Default::default()
+        };
+        assert_eq!(s.encode_to_vec(), vec![0x4a, 0x03, 0x0a, 0x01, b'x']);
+        // Event: identity = 1 (0x0a), display_name = 2 (0x12), resource_object = 3 (0x1a)
+        let e = tfplugin6::list_resource::Event {
+            identity: Some(tfplugin6::ResourceIdentityData::default()),
+            display_name: "d".into(),
+            resource_object: Some(tfplugin6::DynamicValue::default()),
+            diagnostic: vec![],
+        };
+        assert_eq!(
+            e.encode_to_vec(),
+            vec![0x0a, 0x00, 0x12, 0x01, b'd', 0x1a, 0x00]
+        );
+        // Request: include_resource_object = 3 (0x18), limit = 4 (0x20)
+        let r = tfplugin6::list_resource::Request {
+            include_resource_object: true,
+            limit: 5,
+            ..Default::default()
+        };
+        assert_eq!(r.encode_to_vec(), vec![0x18, 0x01, 0x20, 0x05]);
     }
 
     #[test]

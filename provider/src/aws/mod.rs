@@ -90,6 +90,9 @@ impl Connector for AwsConnector {
 
 #[async_trait]
 impl Cloud for Aws {
+    fn region(&self) -> String {
+        Aws::region(self).unwrap_or_default()
+    }
     async fn create_security_group(
         &self,
         vpc_id: &str,

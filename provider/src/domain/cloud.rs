@@ -345,6 +345,9 @@ pub const CANCELLED: &str = "Cancelled";
 /// otherwise; every list argument is sent in one call (or in as few as AWS's limits allow).
 #[async_trait]
 pub trait Cloud: Send + Sync {
+    /// The Region every call goes to (no AWS call).
+    fn region(&self) -> String;
+
     /// CreateSecurityGroup, tagged at creation.
     async fn create_security_group(
         &self,

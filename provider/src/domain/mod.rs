@@ -7,6 +7,8 @@ pub mod cloud;
 pub mod desired;
 pub mod diag;
 pub mod engine;
+pub mod identity;
+pub mod listing;
 pub mod model;
 pub mod parse;
 pub mod plan;

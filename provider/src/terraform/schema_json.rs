@@ -133,38 +133,67 @@ fn tf_schema(s: &tf::Schema) -> Json {
     })
 }
 
+/// `resource_identity_schemas` as Terraform 1.12 and later print it (`omitempty` attribute fields).
+fn identity_schemas() -> Json {
+    let resp = crate::terraform::identity::schemas();
+    let sorted: BTreeMap<&String, &tf::ResourceIdentitySchema> =
+        resp.identity_schemas.iter().collect();
+    let mut out = Map::new();
+    for (name, s) in sorted {
+        let mut attrs = Map::new();
+        for a in &s.identity_attributes {
+            let mut o = Map::new();
+            let ty: Json = serde_json::from_slice(&a.r#type).unwrap_or(Json::Null);
+            o.insert("type".into(), ty);
+            if !a.description.is_empty() {
+                o.insert("description".into(), Json::String(a.description.clone()));
+            }
+            for (flag, set) in [
+                ("required_for_import", a.required_for_import),
+                ("optional_for_import", a.optional_for_import),
+            ] {
+                if set {
+                    o.insert(flag.into(), Json::Bool(true));
+                }
+            }
+            attrs.insert(a.name.clone(), Json::Object(o));
+        }
+        out.insert(
+            name.clone(),
+            json!({"version": s.version, "attributes": sorted_map(attrs)}),
+        );
+    }
+    Json::Object(out)
+}
+
+fn sorted_map(m: Map<String, Json>) -> Json {
+    sorted(&Json::Object(m))
+}
+
 /// The document `terraform providers schema -json` prints for a configuration that uses only this
-/// provider (format 1.0, as Terraform 1.1 and later print it), built from the `GetProviderSchema`
-/// answer the plugin serves.
+/// provider (format 1.0, as Terraform 1.15 prints it; earlier versions print the parts they know),
+/// built from the `GetProviderSchema` and `GetResourceIdentitySchemas` answers the plugin serves.
 pub fn terraform_schema_json() -> Json {
     let resp = crate::terraform::server::ProviderService::provider_schema();
     let mut provider = Map::new();
     if let Some(p) = &resp.provider {
         provider.insert("provider".into(), tf_schema(p));
     }
-    let resources: BTreeMap<&String, &tf::Schema> = resp.resource_schemas.iter().collect();
-    if !resources.is_empty() {
-        provider.insert(
-            "resource_schemas".into(),
-            Json::Object(
-                resources
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), tf_schema(v)))
-                    .collect(),
-            ),
-        );
+    for (key, schemas) in [
+        ("resource_schemas", &resp.resource_schemas),
+        ("data_source_schemas", &resp.data_source_schemas),
+        ("list_resource_schemas", &resp.list_resource_schemas),
+    ] {
+        let sorted: BTreeMap<&String, &tf::Schema> = schemas.iter().collect();
+        if !sorted.is_empty() {
+            let m = sorted
+                .into_iter()
+                .map(|(k, v)| (k.clone(), tf_schema(v)))
+                .collect();
+            provider.insert(key.into(), Json::Object(m));
+        }
     }
-    let data: BTreeMap<&String, &tf::Schema> = resp.data_source_schemas.iter().collect();
-    if !data.is_empty() {
-        provider.insert(
-            "data_source_schemas".into(),
-            Json::Object(
-                data.into_iter()
-                    .map(|(k, v)| (k.clone(), tf_schema(v)))
-                    .collect(),
-            ),
-        );
-    }
+    provider.insert("resource_identity_schemas".into(), identity_schemas());
     json!({
         "format_version": "1.0",
         "provider_schemas": { TF_PROVIDER_ADDRESS: provider },

@@ -12,12 +12,17 @@ use crate::aws::AwsConnector;
 use crate::domain::diag::Diagnostic;
 use crate::domain::model::{Mode, TF_RESOURCE_TYPE};
 use crate::domain::schema::{self, Attribute};
-use crate::domain::service::{Apply, Service};
+use crate::domain::service::Service;
 use crate::domain::value::Value;
 
-use super::convert;
+use super::{convert, identity, list, resource};
 
 type Rpc<T> = Result<Response<T>, Status>;
+
+/// The stream of a ListResource answer.
+pub type ListStream = std::pin::Pin<
+    Box<dyn tokio_stream::Stream<Item = Result<tf::list_resource::Event, Status>> + Send>,
+>;
 
 /// The `tfplugin6.Provider` service: a converter pair around the shared [`Service`].
 pub struct ProviderService {
@@ -30,7 +35,7 @@ impl Default for ProviderService {
     }
 }
 
-fn resource_attrs() -> &'static [Attribute] {
+pub(super) fn resource_attrs() -> &'static [Attribute] {
     &schema::resource().attributes
 }
 
@@ -48,13 +53,13 @@ fn check_type(type_name: &str) -> Result<(), Status> {
     }
 }
 
-fn diags(ds: &[Diagnostic]) -> Vec<tf::Diagnostic> {
+pub(super) fn diags(ds: &[Diagnostic]) -> Vec<tf::Diagnostic> {
     convert::diagnostics(ds, resource_attrs())
 }
 
 /// The inputs of a Terraform configuration object. Terraform's config carries every schema attribute,
 /// computed ones included (always null there); the core validates and plans from inputs only.
-fn config_inputs(config: &Value) -> Value {
+pub(super) fn config_inputs(config: &Value) -> Value {
     match config {
         Value::Map(m) => Value::Map(
             m.iter()
@@ -70,11 +75,14 @@ fn config_inputs(config: &Value) -> Value {
     }
 }
 
-fn encode_state(v: Option<&Value>) -> tf::DynamicValue {
+pub(super) fn encode_state(v: Option<&Value>) -> tf::DynamicValue {
     convert::encode(v.unwrap_or(&Value::Null), resource_attrs())
 }
 
-fn decode(v: Option<&tf::DynamicValue>, what: &str) -> Result<Option<Value>, tf::Diagnostic> {
+pub(super) fn decode(
+    v: Option<&tf::DynamicValue>,
+    what: &str,
+) -> Result<Option<Value>, tf::Diagnostic> {
     convert::decode(v, resource_attrs(), what).map(|v| (!v.is_null()).then_some(v))
 }
 
@@ -98,10 +106,12 @@ impl ProviderService {
                 convert::schema(schema::resource()),
             )]
             .into(),
+            list_resource_schemas: [(TF_RESOURCE_TYPE.to_string(), list::schema())].into(),
             server_capabilities: Some(tf::ServerCapabilities {
                 plan_destroy: true,
                 get_provider_schema_optional: true,
                 move_resource_state: false,
+                generate_resource_config: true,
             }),
             ..Default::default()
         }
@@ -117,6 +127,9 @@ impl tf::provider_server::Provider for ProviderService {
         Ok(Response::new(tf::get_metadata::Response {
             server_capabilities: Self::provider_schema().server_capabilities,
             resources: vec![tf::get_metadata::ResourceMetadata {
+                type_name: TF_RESOURCE_TYPE.into(),
+            }],
+            list_resources: vec![tf::get_metadata::ListResourceMetadata {
                 type_name: TF_RESOURCE_TYPE.into(),
             }],
             ..Default::default()
@@ -218,18 +231,21 @@ impl tf::provider_server::Provider for ProviderService {
         &self,
         _: Request<tf::get_resource_identity_schemas::Request>,
     ) -> Rpc<tf::get_resource_identity_schemas::Response> {
-        Ok(Response::new(
-            tf::get_resource_identity_schemas::Response::default(),
-        ))
+        Ok(Response::new(identity::schemas()))
     }
 
     async fn upgrade_resource_identity(
         &self,
-        _: Request<tf::upgrade_resource_identity::Request>,
+        req: Request<tf::upgrade_resource_identity::Request>,
     ) -> Rpc<tf::upgrade_resource_identity::Response> {
-        Err(Status::unimplemented(
-            "elasticache_access has no resource identity",
-        ))
+        let req = req.into_inner();
+        check_type(&req.type_name)?;
+        // Version 0 is the only identity version: nothing is ever older than the schema.
+        Err(Status::unimplemented(format!(
+            "elasticache_access has only identity version {}; cannot upgrade version {}",
+            crate::domain::identity::IDENTITY_VERSION,
+            req.version
+        )))
     }
 
     async fn configure_provider(
@@ -259,27 +275,7 @@ impl tf::provider_server::Provider for ProviderService {
     ) -> Rpc<tf::read_resource::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
-        let keep = |diagnostics| {
-            Ok(Response::new(tf::read_resource::Response {
-                new_state: req.current_state.clone(),
-                diagnostics,
-                private: req.private.clone(),
-                ..Default::default()
-            }))
-        };
-        let current = match decode(req.current_state.as_ref(), "state") {
-            Ok(Some(v)) => v,
-            Ok(None) => return keep(vec![]),
-            Err(d) => return keep(vec![d]),
-        };
-        match self.svc.read(&current).await {
-            Ok(v) => Ok(Response::new(tf::read_resource::Response {
-                new_state: Some(encode_state(v.as_ref())),
-                private: req.private.clone(),
-                ..Default::default()
-            })),
-            Err(d) => keep(diags(&d)),
-        }
+        Ok(Response::new(resource::read(&self.svc, req).await))
     }
 
     async fn plan_resource_change(
@@ -288,50 +284,7 @@ impl tf::provider_server::Provider for ProviderService {
     ) -> Rpc<tf::plan_resource_change::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
-        let decoded = (|| {
-            Ok::<_, tf::Diagnostic>((
-                decode(req.prior_state.as_ref(), "prior state")?,
-                decode(req.proposed_new_state.as_ref(), "proposed state")?,
-                decode(req.config.as_ref(), "configuration")?,
-            ))
-        })();
-        let (prior, proposed, config) = match decoded {
-            Ok(x) => x,
-            Err(d) => {
-                return Ok(Response::new(tf::plan_resource_change::Response {
-                    diagnostics: vec![d],
-                    ..Default::default()
-                }))
-            }
-        };
-        let (Some(_), Some(config)) = (proposed, config) else {
-            // Destroy (plan_destroy): the planned state is null.
-            return Ok(Response::new(tf::plan_resource_change::Response {
-                planned_state: Some(encode_state(None)),
-                ..Default::default()
-            }));
-        };
-        let p = self.svc.plan(prior.as_ref(), &config_inputs(&config)).await;
-        tracing::debug!(
-            rpc = "PlanResourceChange",
-            create = prior.is_none(),
-            replace = p.replaces(),
-            diagnostics = p.diagnostics.len(),
-            "planned"
-        );
-        Ok(Response::new(tf::plan_resource_change::Response {
-            planned_state: Some(encode_state(Some(&crate::domain::state::complete(
-                &p.planned,
-            )))),
-            requires_replace: p
-                .requires_replace
-                .iter()
-                .map(|r| convert::path(r, resource_attrs()))
-                .collect(),
-            diagnostics: diags(&p.diagnostics),
-            legacy_type_system: false,
-            ..Default::default()
-        }))
+        Ok(Response::new(resource::plan(&self.svc, req).await))
     }
 
     async fn apply_resource_change(
@@ -340,35 +293,7 @@ impl tf::provider_server::Provider for ProviderService {
     ) -> Rpc<tf::apply_resource_change::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
-        let decoded = (|| {
-            Ok::<_, tf::Diagnostic>((
-                decode(req.prior_state.as_ref(), "prior state")?,
-                decode(req.planned_state.as_ref(), "planned state")?,
-            ))
-        })();
-        let (prior, planned) = match decoded {
-            Ok(x) => x,
-            Err(d) => {
-                return Ok(Response::new(tf::apply_resource_change::Response {
-                    new_state: req.prior_state.clone(),
-                    diagnostics: vec![d],
-                    ..Default::default()
-                }))
-            }
-        };
-        let applied = self
-            .svc
-            .apply(Apply {
-                prior,
-                planned,
-                timeout: None,
-            })
-            .await;
-        Ok(Response::new(tf::apply_resource_change::Response {
-            new_state: Some(encode_state(applied.state.as_ref())),
-            diagnostics: diags(&applied.diagnostics),
-            ..Default::default()
-        }))
+        Ok(Response::new(resource::apply(&self.svc, req).await))
     }
 
     async fn import_resource_state(
@@ -377,20 +302,39 @@ impl tf::provider_server::Provider for ProviderService {
     ) -> Rpc<tf::import_resource_state::Response> {
         let req = req.into_inner();
         check_type(&req.type_name)?;
-        match self.svc.import(&req.id).await {
-            Ok(v) => Ok(Response::new(tf::import_resource_state::Response {
-                imported_resources: vec![tf::import_resource_state::ImportedResource {
-                    type_name: TF_RESOURCE_TYPE.into(),
-                    state: Some(encode_state(Some(&v))),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            })),
-            Err(d) => Ok(Response::new(tf::import_resource_state::Response {
-                diagnostics: diags(&d),
-                ..Default::default()
-            })),
-        }
+        Ok(Response::new(resource::import(&self.svc, req).await))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        req: Request<tf::generate_resource_config::Request>,
+    ) -> Rpc<tf::generate_resource_config::Response> {
+        let req = req.into_inner();
+        check_type(&req.type_name)?;
+        Ok(Response::new(list::generate(&req)))
+    }
+
+    type ListResourceStream = ListStream;
+
+    async fn list_resource(
+        &self,
+        req: Request<tf::list_resource::Request>,
+    ) -> Rpc<Self::ListResourceStream> {
+        let req = req.into_inner();
+        check_type(&req.type_name)?;
+        let events = list::list(&self.svc, &req).await;
+        Ok(Response::new(Box::pin(tokio_stream::iter(
+            events.into_iter().map(Ok),
+        ))))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<tf::validate_list_resource_config::Request>,
+    ) -> Rpc<tf::validate_list_resource_config::Response> {
+        let req = req.into_inner();
+        check_type(&req.type_name)?;
+        Ok(Response::new(list::validate(&self.svc, &req)))
     }
 
     async fn move_resource_state(
@@ -474,3 +418,7 @@ impl tf::provider_server::Provider for ProviderService {
 #[cfg(test)]
 #[path = "server_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "identity_tests.rs"]
+mod identity_tests;

@@ -20,6 +20,7 @@ pub mod cancellable;
 mod create;
 mod delete;
 mod import;
+pub mod list;
 pub mod observe;
 mod read;
 mod rules;
@@ -154,6 +155,11 @@ impl Engine {
 
     pub fn cloud(&self) -> &Arc<dyn Cloud> {
         &self.cloud
+    }
+
+    /// The Region the engine works in.
+    pub fn region(&self) -> String {
+        self.cloud.region()
     }
 
     /// Cancels in-flight work (StopProvider, Pulumi's Cancel).

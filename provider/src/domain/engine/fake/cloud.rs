@@ -14,6 +14,10 @@ fn matches_filter(g: &Group, f: &GroupFilter) -> bool {
 
 #[async_trait]
 impl Cloud for FakeCloud {
+    fn region(&self) -> String {
+        REGION.to_string()
+    }
+
     async fn create_security_group(
         &self,
         vpc_id: &str,

@@ -15,6 +15,8 @@ use crate::domain::cloud::{
 };
 
 pub const ACCOUNT: &str = "123456789012";
+/// The Region of the fake cloud.
+pub const REGION: &str = "us-east-1";
 
 /// A cluster of the fake Region.
 #[derive(Clone, Debug)]

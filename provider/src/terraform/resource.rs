@@ -1,0 +1,196 @@
+//! ReadResource, PlanResourceChange, ApplyResourceChange and ImportResourceState: convert in, call
+//! the [`Service`], convert out, with the resource's identity alongside its state on every path
+//! (a state written before identities gets one at its next refresh, update plan or apply).
+
+use elasticache_proto::tfplugin6 as tf;
+
+use crate::domain::diag::Diagnostic;
+use crate::domain::model::TF_RESOURCE_TYPE;
+use crate::domain::service::{Apply, Service};
+use crate::domain::state;
+use crate::domain::value::Value;
+
+use super::server::{config_inputs, decode, diags, encode_state, resource_attrs};
+use super::{convert, identity};
+
+/// The identity to answer for `state` (None: the object is gone), given the one Terraform sent.
+fn identity_for(
+    svc: &Service,
+    state: Option<&Value>,
+    prior: Option<&Value>,
+) -> Result<Option<tf::ResourceIdentityData>, Diagnostic> {
+    match state {
+        None => Ok(None),
+        Some(s) => svc.identity(s, prior).map(|i| Some(identity::encode(&i))),
+    }
+}
+
+pub async fn read(svc: &Service, req: tf::read_resource::Request) -> tf::read_resource::Response {
+    let keep = |diagnostics| tf::read_resource::Response {
+        new_state: req.current_state.clone(),
+        diagnostics,
+        private: req.private.clone(),
+        new_identity: req.current_identity.clone(),
+        ..Default::default()
+    };
+    let decoded = decode(req.current_state.as_ref(), "state")
+        .and_then(|s| Ok((s, identity::decode(req.current_identity.as_ref())?)));
+    let (current, prior_identity) = match decoded {
+        Ok((Some(v), i)) => (v, i),
+        Ok((None, _)) => return keep(vec![]),
+        Err(d) => return keep(vec![d]),
+    };
+    let read = match svc.read(&current).await {
+        Ok(v) => v,
+        Err(d) => return keep(diags(&d)),
+    };
+    match identity_for(svc, read.as_ref(), prior_identity.as_ref()) {
+        Ok(new_identity) => tf::read_resource::Response {
+            new_state: Some(encode_state(read.as_ref())),
+            private: req.private.clone(),
+            new_identity,
+            ..Default::default()
+        },
+        Err(d) => keep(diags(&[d])),
+    }
+}
+
+fn plan_failed(d: Vec<tf::Diagnostic>) -> tf::plan_resource_change::Response {
+    tf::plan_resource_change::Response {
+        diagnostics: d,
+        ..Default::default()
+    }
+}
+
+pub async fn plan(
+    svc: &Service,
+    req: tf::plan_resource_change::Request,
+) -> tf::plan_resource_change::Response {
+    let decoded = (|| {
+        Ok::<_, tf::Diagnostic>((
+            decode(req.prior_state.as_ref(), "prior state")?,
+            decode(req.proposed_new_state.as_ref(), "proposed state")?,
+            decode(req.config.as_ref(), "configuration")?,
+            identity::decode(req.prior_identity.as_ref())?,
+        ))
+    })();
+    let (prior, proposed, config, prior_identity) = match decoded {
+        Ok(x) => x,
+        Err(d) => return plan_failed(vec![d]),
+    };
+    let (Some(_), Some(config)) = (proposed, config) else {
+        // Destroy (plan_destroy): the planned state is null, and so is the identity.
+        return tf::plan_resource_change::Response {
+            planned_state: Some(encode_state(None)),
+            ..Default::default()
+        };
+    };
+    let p = svc.plan(prior.as_ref(), &config_inputs(&config)).await;
+    tracing::debug!(
+        rpc = "PlanResourceChange",
+        create = prior.is_none(),
+        replace = p.replaces(),
+        diagnostics = p.diagnostics.len(),
+        "planned"
+    );
+    let planned = state::complete(&p.planned);
+    // An update keeps the recorded identity, or fills it in from the prior state. A create (or a
+    // replace) plans none: its id is not known yet, and Terraform 1.15's `show -json` of a plan
+    // fails on an identity with unknown parts; the apply returns it.
+    let recorded = prior.as_ref().and(prior_identity.as_ref());
+    let planned_identity = if Service::refused(&p) {
+        None
+    } else {
+        match svc.identity(&planned, recorded) {
+            Ok(i) => i.is_wholly_known().then(|| identity::encode(&i)),
+            Err(d) => return plan_failed(diags(&[d])),
+        }
+    };
+    tf::plan_resource_change::Response {
+        planned_state: Some(encode_state(Some(&planned))),
+        requires_replace: p
+            .requires_replace
+            .iter()
+            .map(|r| convert::path(r, resource_attrs()))
+            .collect(),
+        diagnostics: diags(&p.diagnostics),
+        legacy_type_system: false,
+        planned_identity,
+        ..Default::default()
+    }
+}
+
+pub async fn apply(
+    svc: &Service,
+    req: tf::apply_resource_change::Request,
+) -> tf::apply_resource_change::Response {
+    let decoded = (|| {
+        Ok::<_, tf::Diagnostic>((
+            decode(req.prior_state.as_ref(), "prior state")?,
+            decode(req.planned_state.as_ref(), "planned state")?,
+            identity::decode(req.planned_identity.as_ref())?,
+        ))
+    })();
+    let (prior, planned, planned_identity) = match decoded {
+        Ok(x) => x,
+        Err(d) => {
+            return tf::apply_resource_change::Response {
+                new_state: req.prior_state.clone(),
+                diagnostics: vec![d],
+                ..Default::default()
+            }
+        }
+    };
+    let applied = svc
+        .apply(Apply {
+            prior,
+            planned,
+            timeout: None,
+        })
+        .await;
+    let mut diagnostics = diags(&applied.diagnostics);
+    let new_identity = identity_for(svc, applied.state.as_ref(), planned_identity.as_ref())
+        .unwrap_or_else(|d| {
+            diagnostics.extend(diags(&[d]));
+            None
+        });
+    tf::apply_resource_change::Response {
+        new_state: Some(encode_state(applied.state.as_ref())),
+        diagnostics,
+        new_identity,
+        ..Default::default()
+    }
+}
+
+pub async fn import(
+    svc: &Service,
+    req: tf::import_resource_state::Request,
+) -> tf::import_resource_state::Response {
+    let failed = |diagnostics| tf::import_resource_state::Response {
+        diagnostics,
+        ..Default::default()
+    };
+    let by_identity = match identity::decode(req.identity.as_ref()) {
+        Ok(i) => i.filter(|_| req.id.trim().is_empty()),
+        Err(d) => return failed(vec![d]),
+    };
+    let imported = match &by_identity {
+        Some(i) => svc.import_by_identity(i).await,
+        None => match svc.import(&req.id).await {
+            Ok(s) => svc.identity(&s, None).map(|i| (s, i)).map_err(|d| vec![d]),
+            Err(d) => Err(d),
+        },
+    };
+    match imported {
+        Ok((s, i)) => tf::import_resource_state::Response {
+            imported_resources: vec![tf::import_resource_state::ImportedResource {
+                type_name: TF_RESOURCE_TYPE.into(),
+                state: Some(encode_state(Some(&s))),
+                identity: Some(identity::encode(&i)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        Err(d) => failed(diags(&d)),
+    }
+}
