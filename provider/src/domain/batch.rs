@@ -172,6 +172,10 @@ impl Coalesced {
 
 #[async_trait]
 impl Cloud for Coalesced {
+    fn region(&self) -> String {
+        self.inner.region()
+    }
+
     async fn create_security_group(
         &self,
         vpc_id: &str,

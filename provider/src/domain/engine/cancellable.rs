@@ -44,6 +44,10 @@ impl Cancellable {
 
 #[async_trait]
 impl Cloud for Cancellable {
+    fn region(&self) -> String {
+        self.inner.region()
+    }
+
     async fn create_security_group(
         &self,
         vpc_id: &str,
@@ -152,6 +156,9 @@ mod tests {
 
     #[async_trait]
     impl Cloud for Hanging {
+        fn region(&self) -> String {
+            "us-east-1".into()
+        }
         async fn create_security_group(
             &self,
             _: &str,
