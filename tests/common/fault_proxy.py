@@ -228,6 +228,7 @@ class FaultProxy:
                 fault = Fault("throttle")
             if fault is not None:
                 call["fault"] = fault.kind
+                call["delay"] = fault.delay
             return call, fault
 
     def hold(self, call: dict, client: socket.socket) -> bool:

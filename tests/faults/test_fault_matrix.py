@@ -1,11 +1,13 @@
 """The fault matrix, with the real terraform CLI through the fault proxy: for create (the cluster
 group's CreateSecurityGroup; create': the client group's), update (port changed, a source added:
 the new rules' AuthorizeSecurityGroupIngress) and delete (the cluster group's DeleteSecurityGroup),
-each fault kind hits every attempt (max_retries = 2) of that mutating call of one access, the six
+each fault kind hits every attempt (max_retries = 2) of that mutating call of one access, the seven
 accesses of a row running side by side (each fault matches its own access's group name or id). Each cell: the run ends in success or in a clear error; then one
 plain re-apply (or destroy) converges, a plan shows nothing to do, and the emulator holds exactly the
 declared groups and rules, no duplicate (after destroy: nothing this provider made). The table is
-printed at the end of the pytest run (tests/faults/conftest.py)."""
+printed at the end of the pytest run (tests/faults/conftest.py). The SDK's attempt timeout is 2 s
+here (ELASTICACHE_AWS_ATTEMPT_TIMEOUT): `slow` answers after 1.5 s, within it; `stall` after 4 s,
+beyond it, so each attempt is abandoned after it took effect in AWS."""
 
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ import re
 
 from faults_harness import MATRICES, ProxiedWorkspace, assert_exact, own_groups
 
-KINDS = ["throttle", "http500", "http503", "reset", "lost", "slow"]
+KINDS = ["throttle", "http500", "http503", "reset", "lost", "slow", "stall"]
+# The proxy's fault and delay of each column.
+FAULT = {k: (k, 0.0) for k in KINDS} | {"slow": ("slow", 1.5), "stall": ("slow", 4.0)}
+ATTEMPT_TIMEOUT = "2s"
 BASE = {"port": 6379, "cidrs": ["10.42.1.0/24"]}
 UPDATED = {"port": 6380, "cidrs": ["10.42.1.0/24", "10.42.2.0/24"]}
-SLOW = 1.5
 MATRIX = MATRICES.setdefault(
     "fault matrix: first run, then one plain re-apply or destroy (each fault on both attempts)", {})
 
@@ -53,8 +57,8 @@ def inject(pws: ProxiedWorkspace, action: str, match: dict[str, str]) -> None:
     """Each kind's fault on both attempts of `action` for its own access (`match[kind]`)."""
     pws.proxy.reset()
     for kind in KINDS:
-        pws.proxy.add_fault(kind, "ec2", action, calls=[1, 2], match=match[kind],
-                            delay=SLOW if kind == "slow" else 0.0)
+        fault, delay = FAULT[kind]
+        pws.proxy.add_fault(fault, "ec2", action, calls=[1, 2], match=match[kind], delay=delay)
 
 
 def errors_by_kind(output: str) -> dict[str, str]:
@@ -74,9 +78,9 @@ def record(row: str, pws: ProxiedWorkspace, action: str, output: str) -> None:
     applied = {}
     for c in pws.proxy.calls():
         if c["action"] == action and c["fault"]:
-            applied.setdefault(c["fault"], c["status"])
+            applied.setdefault((c["fault"], c["delay"]), c["status"])
     for kind in KINDS:
-        assert kind in applied, f"{row}/{kind}: the fault was never applied: {pws.proxy.calls()}"
+        assert FAULT[kind] in applied, f"{row}/{kind}: the fault was never applied: {pws.proxy.calls()}"
         block = errors.get(kind)
         if block is None:
             MATRIX[(row, kind)] = "ok"
@@ -88,6 +92,12 @@ def record(row: str, pws: ProxiedWorkspace, action: str, output: str) -> None:
         MATRIX[(row, kind)] = f"{code.group(1) if code else 'error'}"
 
 
+def abandoned_after_the_attempt_timeout(row: str) -> None:
+    """The stalled call's attempts ended at the attempt timeout (2 s), before the 4 s answer came:
+    without an attempt timeout the provider would simply have waited for it."""
+    assert MATRIX[(row, "stall")] == "Timeout", f"{row}/stall: {MATRIX[(row, 'stall')]}"
+
+
 def converged(row: str) -> None:
     for kind in KINDS:
         MATRIX[(row, kind)] += ", converged"
@@ -95,11 +105,13 @@ def converged(row: str) -> None:
 
 def test_fault_matrix(pws: ProxiedWorkspace):
     world, emu = pws.emulator.world, pws.emulator
+    pws.env = {**pws.env, "ELASTICACHE_AWS_ATTEMPT_TIMEOUT": ATTEMPT_TIMEOUT}
     pws.write(config(world, **BASE), provider_extra="  max_retries = 2\n")
     # create: the cluster group's CreateSecurityGroup
     inject(pws, "CreateSecurityGroup", {k: f"GroupName=m-{k}-cluster" for k in KINDS})
-    r = pws.try_apply("-parallelism=6")
+    r = pws.try_apply("-parallelism=7")
     record("create", pws, "CreateSecurityGroup", r.output)
+    abandoned_after_the_attempt_timeout("create")
     pws.proxy.reset()
     pws.apply()
     assert_exact(emu, declared(world, **BASE))
@@ -110,8 +122,9 @@ def test_fault_matrix(pws: ProxiedWorkspace):
     ids = pws.outputs()["cluster_sgs"]
     pws.write(config(world, **UPDATED), provider_extra="  max_retries = 2\n")
     inject(pws, "AuthorizeSecurityGroupIngress", {k: f"GroupId={ids[k]}" for k in KINDS})
-    r = pws.try_apply("-parallelism=6")
+    r = pws.try_apply("-parallelism=7")
     record("update", pws, "AuthorizeSecurityGroupIngress", r.output)
+    abandoned_after_the_attempt_timeout("update")
     pws.proxy.reset()
     pws.apply()
     assert_exact(emu, declared(world, **UPDATED))
@@ -120,7 +133,7 @@ def test_fault_matrix(pws: ProxiedWorkspace):
 
     # delete: the cluster group's DeleteSecurityGroup
     inject(pws, "DeleteSecurityGroup", {k: f"GroupId={ids[k]}" for k in KINDS})
-    r = pws.try_destroy("-parallelism=6")
+    r = pws.try_destroy("-parallelism=7")
     record("delete", pws, "DeleteSecurityGroup", r.output)
     pws.proxy.reset()
     pws.destroy()
@@ -131,8 +144,9 @@ def test_fault_matrix(pws: ProxiedWorkspace):
     # terraform then replaces (the delete must find a client group that no state records)
     pws.write(config(world, **BASE), provider_extra="  max_retries = 2\n")
     inject(pws, "CreateSecurityGroup", {k: f"GroupName=m-{k}-clients" for k in KINDS})
-    r = pws.try_apply("-parallelism=6")
+    r = pws.try_apply("-parallelism=7")
     record("create'", pws, "CreateSecurityGroup", r.output)
+    abandoned_after_the_attempt_timeout("create'")
     pws.proxy.reset()
     pws.apply()
     assert_exact(emu, declared(world, **BASE))

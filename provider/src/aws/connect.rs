@@ -19,6 +19,28 @@ pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 /// Largest retry backoff of the standard retry mode.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
+/// How long one attempt of a call may take before it is abandoned and retried (as AWS's CLI and
+/// botocore do with their 60 s read timeout): an answer that never comes must not hold an apply.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connecting to an endpoint gives up after this long (the SDK's own default).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+/// Overrides [`DEFAULT_ATTEMPT_TIMEOUT`] (a duration such as `"90s"` or `"2m"`), for networks whose
+/// answers are slower; the fault tests set it low.
+pub const ATTEMPT_TIMEOUT_ENV: &str = "ELASTICACHE_AWS_ATTEMPT_TIMEOUT";
+
+/// The timeouts of every call: [`CONNECT_TIMEOUT`], and the attempt timeout from
+/// [`ATTEMPT_TIMEOUT_ENV`] when it parses, else [`DEFAULT_ATTEMPT_TIMEOUT`].
+pub fn timeout_config(env: Option<&str>) -> aws_config::timeout::TimeoutConfig {
+    let attempt = env
+        .and_then(|v| crate::domain::types::parse_duration(v).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(attempt)
+        .build()
+}
+
 /// The adaptive retry mode (the standard mode plus a client-side rate limit, shared by the calls of
 /// one process to one service, that slows down when AWS throttles) with `max_attempts` attempts,
 /// 1 s initial backoff and a 20 s cap.
@@ -68,7 +90,10 @@ impl Aws {
                 .await
                 .map_err(|d| vec![d])?;
         }
-        let mut loader = loader.retry_config(retry_config(s.max_attempts));
+        let attempt = std::env::var(ATTEMPT_TIMEOUT_ENV).ok();
+        let mut loader = loader
+            .retry_config(retry_config(s.max_attempts))
+            .timeout_config(timeout_config(attempt.as_deref()));
         if let Some(region) = &s.region {
             loader = loader.region(Region::new(region.clone()));
         }

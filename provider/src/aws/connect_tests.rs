@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, ConfigLoader};
 
-use super::connect::{check_profile_in, INITIAL_BACKOFF, MAX_BACKOFF};
+use super::connect::{check_profile_in, timeout_config, INITIAL_BACKOFF, MAX_BACKOFF};
 use super::Aws;
 use crate::domain::cloud::{Cloud, CloudError};
 use crate::domain::settings::{AwsSettings, EndpointSettings};
@@ -195,4 +195,19 @@ async fn an_ec2_error_answer_is_classified_by_its_code() {
     assert!(matches!(err, CloudError::InUse { .. }), "{err:?}");
     assert!(err.to_string().contains("used by another group"), "{err}");
     assert!(err.to_string().contains("req-7"), "{err}");
+}
+
+#[test]
+fn the_attempt_timeout_is_60_s_unless_the_environment_says_otherwise() {
+    let attempt = |env: Option<&str>| timeout_config(env).operation_attempt_timeout();
+    assert_eq!(attempt(None), Some(Duration::from_secs(60)));
+    assert_eq!(attempt(Some("2s")), Some(Duration::from_secs(2)));
+    assert_eq!(attempt(Some("1m30s")), Some(Duration::from_secs(90)));
+    // what does not parse, or zero, keeps the default
+    assert_eq!(attempt(Some("soon")), Some(Duration::from_secs(60)));
+    assert_eq!(attempt(Some("0s")), Some(Duration::from_secs(60)));
+    assert_eq!(
+        timeout_config(None).connect_timeout(),
+        Some(Duration::from_millis(3100))
+    );
 }
