@@ -4,17 +4,9 @@
 use serde_json::json;
 
 use super::fake::{Fault, ACCOUNT};
-use super::rig::{map, s, Rig, CLUSTER, VPC};
+use super::rig::{client_group, cluster_group, map, s, Rig, CLUSTER, VPC};
 use crate::domain::cloud::Source;
 use crate::domain::value::Value;
-
-fn cluster_group(state: &Value) -> String {
-    s(state, "cluster_security_group_id").to_string()
-}
-
-fn client_group(state: &Value) -> String {
-    s(state, "client_security_group_id").to_string()
-}
 
 /// 8. A cluster created in the same apply: the plan leaves its facts unknown; apply checks them.
 #[tokio::test]

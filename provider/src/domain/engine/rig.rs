@@ -261,6 +261,16 @@ pub fn s<'a>(state: &'a Value, attr: &str) -> &'a str {
     state.get(attr).as_str().unwrap_or_default()
 }
 
+/// The cluster group of a state.
+pub fn cluster_group(state: &Value) -> String {
+    s(state, "cluster_security_group_id").to_string()
+}
+
+/// The client group of a state.
+pub fn client_group(state: &Value) -> String {
+    s(state, "client_security_group_id").to_string()
+}
+
 /// A map attribute of a state, as strings.
 pub fn map(state: &Value, attr: &str) -> BTreeMap<String, String> {
     state

@@ -4,17 +4,9 @@
 use serde_json::json;
 
 use super::fake::ACCOUNT;
-use super::rig::{map, s, Rig, CLUSTER, CLUSTER_B, VPC};
+use super::rig::{client_group, cluster_group, map, s, Rig, CLUSTER, CLUSTER_B, VPC};
 use crate::domain::cloud::Source;
 use crate::domain::value::Value;
-
-fn cluster_group(state: &Value) -> String {
-    s(state, "cluster_security_group_id").to_string()
-}
-
-fn client_group(state: &Value) -> String {
-    s(state, "client_security_group_id").to_string()
-}
 
 #[tokio::test]
 async fn create_refresh_plan_nothing_delete() {
