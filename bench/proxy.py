@@ -13,7 +13,11 @@ HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 
 def start(upstream: str, latency_ms: float) -> tuple[ThreadingHTTPServer, str]:
+    """The proxy, serving; ``upstream_seconds(server)`` is how long at least one call was with the
+    emulator, so that the emulator's own compute can be told from the latency added."""
     target = urllib.parse.urlparse(upstream)
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -25,9 +29,12 @@ def start(upstream: str, latency_ms: float) -> tuple[ThreadingHTTPServer, str]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+            t0 = time.monotonic()
             conn.request(self.command, self.path, body=body, headers=headers)
             r = conn.getresponse()
             data = r.read()
+            with lock:
+                spans.append((t0, time.monotonic()))
             time.sleep(latency_ms / 1000.0)
             self.send_response(r.status)
             for k, v in r.getheaders():
@@ -42,5 +49,16 @@ def start(upstream: str, latency_ms: float) -> tuple[ThreadingHTTPServer, str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    server.upstream_spans = spans  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def upstream_seconds(server: ThreadingHTTPServer) -> float:
+    """The length of the union of the calls' time with the emulator (overlapping calls count once)."""
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(server.upstream_spans):  # type: ignore[attr-defined]
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total

@@ -5,10 +5,12 @@ The provider's endpoints point at the proxy; the proxy forwards every request to
 ElastiCache, STS; the service from the SigV4 credential scope, the action from the form body):
 
 - token buckets, EC2-style, per service and action class (``mutating``: Create*, Authorize*,
-  Revoke*, Delete*, Modify*, Update*; ``describe``: everything else): a call that finds its bucket
+  Revoke*, Delete*, Modify*, Update*; ``describe``: everything else), or per action (a bucket named
+  after an action takes that action's calls out of its class's bucket): a call that finds its bucket
   empty is answered ``RequestLimitExceeded`` (EC2, HTTP 503) or ``Throttling`` (ElastiCache and the
   others, HTTP 400) and never reaches the emulator; ``ec2_buckets()`` gives EC2's documented
-  defaults (mutating: burst 10, 3 per second; describe: burst 100, 20 per second);
+  defaults (mutating: burst 10, 3 per second; describe: burst 100, 20 per second), stricter than
+  ``documented_ec2_buckets()`` (per action, as AWS documents them; the benchmark uses these);
 - faults, each for one service and action (``*``: any) and chosen by call number (the proxy counts
   the calls of every service and action from 1; a fault with ``match`` applies only to calls whose
   form body contains that text, e.g. ``GroupName=orders-cluster``, and counts those calls on its own,
@@ -105,6 +107,19 @@ def ec2_buckets() -> dict[str, dict[str, tuple[float, float]]]:
     same for ElastiCache."""
     classes = {"mutating": (10, 3), "describe": (100, 20)}
     return {"ec2": dict(classes), "elasticache": dict(classes)}
+
+
+def documented_ec2_buckets() -> dict[str, dict[str, tuple[float, float]]]:
+    """EC2's documented per-action buckets for the calls an access makes (../shared/docs/anchors.md:
+    Create/DeleteSecurityGroup and Authorize/RevokeSecurityGroupIngress 50 burst, 5 per second each;
+    CreateTags 100 / 10, DeleteTags taken as the same; filtered describes 100 / 20), every other
+    action in its class's bucket (mutating 50 / 5, describe 100 / 20); ElastiCache the same by class."""
+    each = {a: (50, 5) for a in ("CreateSecurityGroup", "DeleteSecurityGroup", "AuthorizeSecurityGroupIngress",
+                                 "RevokeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+                                 "RevokeSecurityGroupEgress")}
+    each.update({"CreateTags": (100, 10), "DeleteTags": (100, 10), "DescribeSecurityGroups": (100, 20),
+                 "DescribeSecurityGroupRules": (100, 20), "mutating": (50, 5), "describe": (100, 20)})
+    return {"ec2": each, "elasticache": {"mutating": (50, 5), "describe": (100, 20)}}
 
 
 @dataclass
@@ -223,7 +238,7 @@ class FaultProxy:
             for f in self.faults:
                 if f.matches(service, action, n, body) and fault is None:
                     fault = f
-            bucket = self.buckets.get((service, action_class(action)))
+            bucket = self.buckets.get((service, action)) or self.buckets.get((service, action_class(action)))
             if fault is None and bucket is not None and not bucket.take():
                 fault = Fault("throttle")
             if fault is not None:

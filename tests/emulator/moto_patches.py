@@ -18,6 +18,7 @@ Gaps closed (tests/emulator/README.md lists them with what moto already did righ
         ModifyCacheCluster / ModifyReplicationGroup; security group ids validated; the
         cluster's ENIs (requester-managed, carrying its security groups); deletes remove the
         resource; minimal serverless caches.
+Speed (``moto_patches_speed.py``): tag lookups and group-id filters in linear time, same answers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import threading
 
 import moto_patches_ec2
 import moto_patches_elasticache
+import moto_patches_speed
 
 _APPLIED = False
 _LOCK = threading.Lock()
@@ -40,4 +42,5 @@ def apply() -> None:
         moto_patches_ec2.patch_delete_and_errors()
         moto_patches_elasticache.patch_clusters()
         moto_patches_elasticache.patch_serverless()
+        moto_patches_speed.patch_speed()
         _APPLIED = True

@@ -22,7 +22,7 @@ from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError  # noqa: E402
 
 import emulator_fixture  # noqa: E402  (tests/common)
-from fault_proxy import FaultProxy, ec2_buckets  # noqa: E402  (tests/common)
+from fault_proxy import FaultProxy, documented_ec2_buckets, ec2_buckets  # noqa: E402  (tests/common)
 
 REGION = "us-east-1"
 PROXY = os.path.join(os.path.dirname(__file__), "..", "common", "fault_proxy.py")
@@ -231,13 +231,34 @@ def test_ec2_style_buckets_per_action_class(proxy, emulator):
     assert group_names(emulator) >= {"b0", "b1", "b2"} and "b3" not in group_names(emulator)
 
 
+def test_an_action_bucket_takes_that_action_out_of_its_class_bucket(proxy):
+    buckets = documented_ec2_buckets()
+    assert buckets["ec2"]["CreateSecurityGroup"] == (50, 5) and buckets["ec2"]["CreateTags"] == (100, 10)
+    proxy.set_buckets({"ec2": {"CreateSecurityGroup": (2, 0.01), "mutating": (1, 0.01)}})
+    ec2 = client(proxy.url, "ec2")
+    made = []
+    for i in range(3):
+        try:
+            made.append(create_group(ec2, f"a{i}")["GroupId"])
+        except ClientError as e:
+            made.append(error_of(e))
+    assert made[2] == ("RequestLimitExceeded", 503) and all(isinstance(m, str) for m in made[:2]), made
+    # CreateTags is in the class bucket (burst 1): one call passes, the next is throttled.
+    tags = [{"Key": "k", "Value": "v"}]
+    ec2.create_tags(Resources=[made[0]], Tags=tags)
+    with pytest.raises(ClientError):
+        ec2.create_tags(Resources=[made[1]], Tags=tags)
+    assert [c["fault"] for c in proxy.calls()] == [None, None, "throttle", None, "throttle"]
+
+
 def test_bucket_refills_at_its_rate(proxy):
-    proxy.set_buckets({"ec2": {"mutating": (1, 5)}})
+    proxy.set_buckets({"ec2": {"mutating": (1, 1)}})
     ec2 = client(proxy.url, "ec2")
     create_group(ec2, "r0")
     with pytest.raises(ClientError):
         create_group(ec2, "r1")
-    time.sleep(0.3)  # 5 per second: a token again after 0.2 s
+    time.sleep(1.2)  # 1 per second: a token again after 1 s (at 5 per second, a loaded machine
+    # took the 0.2 s between the first two calls: the second was not throttled)
     create_group(ec2, "r2")
     assert [c["fault"] for c in proxy.calls()] == [None, "throttle", None]
 

@@ -159,13 +159,8 @@ pub fn parse_recorded(inputs: &Value) -> Result<Desired, Vec<Diagnostic>> {
 
 fn parse_with(config: &Value, rules: bool) -> Result<Checked<Desired>, Vec<Diagnostic>> {
     let mut p = Parser::default();
-    let inputs: Vec<schema::Attribute> = schema::resource()
-        .attributes
-        .iter()
-        .filter(|a| a.is_input())
-        .cloned()
-        .collect();
-    typecheck::check_object(config, &inputs, &AttrPath::root(), &mut p.out);
+    let inputs = schema::resource_inputs();
+    typecheck::check_object(config, inputs, &AttrPath::root(), &mut p.out);
     if !p.out.is_empty() {
         return Err(p.out);
     }

@@ -1,7 +1,7 @@
 //! The Region scan of [`Coalesced`](crate::domain::batch::Coalesced): once a process has read more
 //! than [`SCAN_AFTER`] accesses without writing anything, one paginated DescribeSecurityGroups of
 //! the groups this provider tags (`elasticache-access:role`), and one DescribeSecurityGroupRules per
-//! [`MAX_IDS`] of them, answer the reads that follow.
+//! [`MAX_IDS`] of them (made concurrently), answer the reads that follow.
 //!
 //! A scan is a snapshot of the Region, as a refresh is: it answers only reads whose every group it
 //! holds (a group it lacks may be untagged, or gone: a call by id decides), and it is never used
@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use futures_util::future::try_join_all;
 use tokio::sync::OnceCell;
 
 use crate::domain::batch::MAX_IDS;
@@ -59,11 +60,11 @@ async fn scan(inner: &dyn Cloud, filter: &GroupFilter) -> Result<Region, CloudEr
         r.groups.insert(g.id.clone(), g);
     }
     let ids: Vec<String> = r.groups.keys().cloned().collect();
-    for chunk in ids.chunks(MAX_IDS) {
-        for rule in inner.describe_rules(chunk).await? {
-            if let Some(v) = r.rules.get_mut(&rule.group_id) {
-                v.push(rule);
-            }
+    // One call per MAX_IDS groups, all at once: the round trips overlap.
+    let chunks = ids.chunks(MAX_IDS).map(|chunk| inner.describe_rules(chunk));
+    for rule in try_join_all(chunks).await?.into_iter().flatten() {
+        if let Some(v) = r.rules.get_mut(&rule.group_id) {
+            v.push(rule);
         }
     }
     tracing::debug!(

@@ -58,6 +58,19 @@ pub struct ResourceSchema {
     pub attributes: Vec<Attribute>,
 }
 
+/// The resource's input attributes (those a configuration sets), made once.
+pub fn resource_inputs() -> &'static [Attribute] {
+    static S: OnceLock<Vec<Attribute>> = OnceLock::new();
+    S.get_or_init(|| {
+        resource()
+            .attributes
+            .iter()
+            .filter(|a| a.is_input())
+            .cloned()
+            .collect()
+    })
+}
+
 impl ResourceSchema {
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)

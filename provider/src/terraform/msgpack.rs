@@ -23,14 +23,39 @@ pub struct DecodeError {
     pub message: String,
 }
 
-fn err(path: &str, message: impl Into<String>) -> DecodeError {
+fn err(path: &Path<'_>, message: impl Into<String>) -> DecodeError {
+    let path = path.render();
     DecodeError {
         path: if path.is_empty() {
             "(root)".into()
         } else {
-            path.to_string()
+            path
         },
         message: message.into(),
+    }
+}
+
+/// Where a value is, written out only for an error: decoding a value allocates no path.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Attr(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+    Key(&'a Path<'a>, &'a str),
+}
+
+impl Path<'_> {
+    /// `a.b[0]["k"]`; the root is empty.
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Attr(p, k) => match p.render() {
+                s if s.is_empty() => k.to_string(),
+                s => format!("{s}.{k}"),
+            },
+            Path::Index(p, i) => format!("{}[{i}]", p.render()),
+            Path::Key(p, k) => format!("{}[{k:?}]", p.render()),
+        }
     }
 }
 
@@ -40,27 +65,65 @@ pub const MAX_DEPTH: usize = 32;
 
 /// Decodes msgpack bytes of an object with these attributes. Empty bytes decode as null.
 pub fn decode_object(bytes: &[u8], attrs: &[Attribute]) -> Result<Value, DecodeError> {
-    decode(bytes, &Type::Object(attrs.to_vec()))
+    match read(bytes)? {
+        None => Ok(Value::Null),
+        Some(Mp::Map(entries)) => object(&entries, attrs, &Path::Root),
+        Some(mp) => from_mp(&mp, &Type::Object(Vec::new()), &Path::Root),
+    }
 }
 
 /// Decodes msgpack bytes as a value of type `ty`. Empty bytes decode as null.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
+    match read(bytes)? {
+        None => Ok(Value::Null),
+        Some(mp) => from_mp(&mp, ty, &Path::Root),
+    }
+}
+
+/// One whole msgpack value; none for empty bytes.
+fn read(bytes: &[u8]) -> Result<Option<Mp>, DecodeError> {
     if bytes.is_empty() {
-        return Ok(Value::Null);
+        return Ok(None);
     }
     let mut rd = bytes;
     let mp = rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH)
-        .map_err(|e| err("", format!("invalid msgpack: {e}")))?;
+        .map_err(|e| err(&Path::Root, format!("invalid msgpack: {e}")))?;
     if !rd.is_empty() {
         return Err(err(
-            "",
+            &Path::Root,
             format!("{} trailing bytes after the value", rd.len()),
         ));
     }
-    from_mp(&mp, ty, "")
+    Ok(Some(mp))
 }
 
-fn from_mp(mp: &Mp, ty: &Type, path: &str) -> Result<Value, DecodeError> {
+/// An object: one entry per attribute of the schema, null when the wire has none.
+fn object(
+    entries: &[(Mp, Mp)],
+    attrs: &[Attribute],
+    path: &Path<'_>,
+) -> Result<Value, DecodeError> {
+    let mut out = BTreeMap::new();
+    for (k, v) in entries {
+        let k = k
+            .as_str()
+            .ok_or_else(|| err(path, "object key is not a string"))?;
+        let sub = Path::Attr(path, k);
+        let a = attrs
+            .iter()
+            .find(|a| a.name == k)
+            .ok_or_else(|| err(&sub, "unsupported attribute"))?;
+        out.insert(k.to_string(), from_mp(v, &a.ty, &sub)?);
+    }
+    for a in attrs {
+        if !out.contains_key(&a.name) {
+            out.insert(a.name.clone(), Value::Null);
+        }
+    }
+    Ok(Value::Map(out))
+}
+
+fn from_mp(mp: &Mp, ty: &Type, path: &Path<'_>) -> Result<Value, DecodeError> {
     match (mp, ty) {
         (Mp::Nil, _) => Ok(Value::Null),
         (Mp::Ext(..), _) => Ok(Value::Unknown),
@@ -85,7 +148,7 @@ fn from_mp(mp: &Mp, ty: &Type, path: &str) -> Result<Value, DecodeError> {
         (Mp::Array(items), Type::List(inner) | Type::Set(inner)) => items
             .iter()
             .enumerate()
-            .map(|(i, it)| from_mp(it, inner, &format!("{path}[{i}]")))
+            .map(|(i, it)| from_mp(it, inner, &Path::Index(path, i)))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::List),
         (Mp::Map(entries), Type::Map(inner)) => {
@@ -94,32 +157,11 @@ fn from_mp(mp: &Mp, ty: &Type, path: &str) -> Result<Value, DecodeError> {
                 let k = k
                     .as_str()
                     .ok_or_else(|| err(path, "map key is not a string"))?;
-                out.insert(k.to_string(), from_mp(v, inner, &format!("{path}[{k:?}]"))?);
+                out.insert(k.to_string(), from_mp(v, inner, &Path::Key(path, k))?);
             }
             Ok(Value::Map(out))
         }
-        (Mp::Map(entries), Type::Object(attrs)) => {
-            let mut out = BTreeMap::new();
-            for (k, v) in entries {
-                let k = k
-                    .as_str()
-                    .ok_or_else(|| err(path, "object key is not a string"))?;
-                let sub = if path.is_empty() {
-                    k.to_string()
-                } else {
-                    format!("{path}.{k}")
-                };
-                let a = attrs
-                    .iter()
-                    .find(|a| a.name == k)
-                    .ok_or_else(|| err(&sub, "unsupported attribute"))?;
-                out.insert(k.to_string(), from_mp(v, &a.ty, &sub)?);
-            }
-            for a in attrs {
-                out.entry(a.name.clone()).or_insert(Value::Null);
-            }
-            Ok(Value::Map(out))
-        }
+        (Mp::Map(entries), Type::Object(attrs)) => object(entries, attrs, path),
         (other, ty) => Err(err(
             path,
             format!("expected {}, got msgpack {}", type_name(ty), mp_kind(other)),
@@ -155,15 +197,37 @@ fn mp_kind(mp: &Mp) -> &'static str {
 
 /// Encodes an object with these attributes: every attribute present, in sorted order.
 pub fn encode_object(v: &Value, attrs: &[Attribute]) -> Vec<u8> {
-    encode(v, &Type::Object(attrs.to_vec()))
+    write(&match v {
+        Value::Map(m) => object_mp(m, attrs),
+        other => to_mp(other, &Type::Object(Vec::new())),
+    })
 }
 
 /// Encodes a value of type `ty`.
 pub fn encode(v: &Value, ty: &Type) -> Vec<u8> {
+    write(&to_mp(v, ty))
+}
+
+fn write(mp: &Mp) -> Vec<u8> {
     let mut out = Vec::new();
     // Writing into a Vec cannot fail.
-    let _ = rmpv::encode::write_value(&mut out, &to_mp(v, ty));
+    let _ = rmpv::encode::write_value(&mut out, mp);
     out
+}
+
+/// An object's map: every attribute, in name order as cty writes it.
+fn object_mp(m: &BTreeMap<String, Value>, attrs: &[Attribute]) -> Mp {
+    let mut sorted: Vec<&Attribute> = attrs.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    Mp::Map(
+        sorted
+            .into_iter()
+            .map(|a| {
+                let x = m.get(&a.name).unwrap_or(&Value::Null);
+                (Mp::from(a.name.as_str()), to_mp(x, &a.ty))
+            })
+            .collect(),
+    )
 }
 
 /// The plain unknown value cty writes: fixext1, type 0, one zero byte (`d4 00 00`).
@@ -203,19 +267,7 @@ fn to_mp(v: &Value, ty: &Type) -> Mp {
                 .map(|(k, x)| (Mp::from(k.as_str()), to_mp(x, inner)))
                 .collect(),
         ),
-        (Value::Map(m), Type::Object(attrs)) => {
-            let mut sorted: Vec<&Attribute> = attrs.iter().collect();
-            sorted.sort_by(|a, b| a.name.cmp(&b.name));
-            Mp::Map(
-                sorted
-                    .into_iter()
-                    .map(|a| {
-                        let x = m.get(&a.name).unwrap_or(&Value::Null);
-                        (Mp::from(a.name.as_str()), to_mp(x, &a.ty))
-                    })
-                    .collect(),
-            )
-        }
+        (Value::Map(m), Type::Object(attrs)) => object_mp(m, attrs),
         // A value of the wrong shape: write it as it is; Terraform reports the mismatch.
         (Value::String(s), _) => Mp::from(s.as_str()),
         (Value::Number(n), _) => number(*n),
@@ -431,6 +483,30 @@ mod tests {
         assert!(
             decode(&[0xa1, 0x61, 0x00], &Type::String).is_err(),
             "trailing bytes"
+        );
+    }
+
+    #[test]
+    fn error_paths_name_list_indexes_and_map_keys_below_attributes() {
+        let ty = Type::Object(vec![attr(
+            "a",
+            Type::List(Box::new(Type::Object(vec![attr(
+                "b",
+                Type::Map(Box::new(Type::Integer)),
+            )]))),
+        )]);
+        let ok = mp_map(vec![("b", mp_map(vec![("k", Mp::from(1))]))]);
+        let bad = mp_map(vec![("b", mp_map(vec![("k", Mp::Boolean(true))]))]);
+        let wire = bytes(&mp_map(vec![("a", Mp::Array(vec![ok, bad]))]));
+        let e = decode(&wire, &ty).unwrap_err();
+        assert_eq!(e.path, r#"a[1].b["k"]"#);
+        assert_eq!(e.message, "expected a number, got msgpack bool");
+        let e = decode(&bytes(&Mp::from(1)), &Type::String).unwrap_err();
+        assert_eq!(e.path, "(root)");
+        let e = decode_object(&bytes(&Mp::from("x")), &schema()).unwrap_err();
+        assert_eq!(
+            (e.path.as_str(), e.message.as_str()),
+            ("(root)", "expected an object, got msgpack string")
         );
     }
 }

@@ -59,3 +59,23 @@ async fn twenty_accesses_refreshed_concurrently_share_a_few_describes() -> Resul
     assert_eq!(together, alone, "the same states as one-by-one reads");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_single_access_is_refreshed_in_at_most_three_calls() -> Result<()> {
+    let emu = Emulator::start()?;
+    let seed = emu.seed()?;
+    let text = |k: &str| seed[k].as_str().unwrap_or_default().to_string();
+    let e = engine(&emu).await?;
+    let c = cfg(
+        serde_json::json!({"vpc_id": text("vpc_id"), "name": "scale-one",
+        "allowed_cidr_blocks": ["10.9.0.0/16"], "client_security_group_ids": [text("app_security_group_id")]}),
+    );
+    let st = apply(&e, None, &c).await?;
+    let fresh = engine(&emu).await?;
+    emu.reset_calls()?;
+    let read = fresh.read(&st).await.map_err(|d| anyhow::anyhow!("{d}"))?;
+    let actions = emu.actions()?;
+    assert!(read.is_some());
+    assert!(actions.len() <= 3, "{actions:?}");
+    Ok(())
+}
