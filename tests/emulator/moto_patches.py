@@ -18,7 +18,8 @@ Gaps closed (tests/emulator/README.md lists them with what moto already did righ
         ModifyCacheCluster / ModifyReplicationGroup; security group ids validated; the
         cluster's ENIs (requester-managed, carrying its security groups); deletes remove the
         resource; minimal serverless caches.
-Speed (``moto_patches_speed.py``): tag lookups and group-id filters in linear time, same answers.
+Speed (``moto_patches_speed.py``): tag lookups and group-id filters in linear time; DescribeSecurityGroups
+and DescribeSecurityGroupRules bodies written without moto's generic serializer; same answers.
 """
 
 from __future__ import annotations
