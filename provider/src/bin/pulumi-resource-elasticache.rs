@@ -11,7 +11,7 @@ use anyhow::Context;
 use elasticache_provider::pulumi::{self, logging::LogOptions, server::Provider};
 use tokio::net::TcpListener;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     if std::env::args().skip(1).eq(["--version"]) {
         println!("pulumi-resource-elasticache {}", env!("CARGO_PKG_VERSION"));

@@ -134,7 +134,7 @@ pub fn generated_config(state_value: &Value) -> Value {
             m.remove("name");
         }
     }
-    state::complete(&inputs)
+    state::complete(inputs)
 }
 
 fn display_name(s: &Value) -> String {

@@ -128,6 +128,6 @@ async fn generated_configuration_plans_no_change() {
             .plan(Some(&imported), &state::inputs_of(&config))
             .await;
         assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
-        assert_eq!(state::complete(&p.planned), imported, "{config:?}");
+        assert_eq!(state::complete(p.planned.clone()), imported, "{config:?}");
     }
 }

@@ -46,7 +46,7 @@ impl AccessState {
                 v.set(&k, x);
             }
         }
-        complete(&v)
+        complete(v)
     }
 }
 
@@ -108,41 +108,51 @@ fn outputs_value(o: &AccessOutputs) -> Value {
 }
 
 /// Every attribute of the schema present (null when absent); attributes the schema does not know are
-/// dropped. Nested objects get the same treatment; sets of strings are sorted.
-pub fn complete(v: &Value) -> Value {
-    complete_object(v, &schema::resource().attributes)
+/// dropped. Nested objects get the same treatment; sets of strings are sorted. The value is completed
+/// in place: nothing is copied.
+pub fn complete(mut v: Value) -> Value {
+    complete_object(&mut v, &schema::resource().attributes);
+    v
 }
 
 /// [`complete`] for an object of `attrs` (the provider configuration, say).
-pub fn complete_with(v: &Value, attrs: &[schema::Attribute]) -> Value {
-    complete_object(v, attrs)
+pub fn complete_with(mut v: Value, attrs: &[schema::Attribute]) -> Value {
+    complete_object(&mut v, attrs);
+    v
 }
 
-fn complete_object(v: &Value, attrs: &[schema::Attribute]) -> Value {
-    let mut out = BTreeMap::new();
-    for a in attrs {
-        out.insert(a.name.clone(), complete_typed(v.get(&a.name), &a.ty));
+/// An object of `attrs`; anything but a map becomes one with every attribute null.
+fn complete_object(v: &mut Value, attrs: &[schema::Attribute]) {
+    if !matches!(v, Value::Map(_)) {
+        *v = Value::Map(BTreeMap::new());
     }
-    Value::Map(out)
+    let Value::Map(m) = v else { return };
+    m.retain(|k, _| attrs.iter().any(|a| a.name == *k));
+    for a in attrs {
+        match m.get_mut(&a.name) {
+            Some(x) => complete_typed(x, &a.ty),
+            None => {
+                m.insert(a.name.clone(), Value::Null);
+            }
+        }
+    }
 }
 
-fn complete_typed(v: &Value, ty: &Type) -> Value {
+fn complete_typed(v: &mut Value, ty: &Type) {
     match (ty, v) {
-        (_, Value::Null | Value::Unknown) => v.clone(),
-        (Type::Object(attrs), Value::Map(_)) => complete_object(v, attrs),
+        (Type::Object(attrs), v @ Value::Map(_)) => complete_object(v, attrs),
         (Type::Set(inner), Value::List(items)) => {
-            let mut items: Vec<Value> = items.iter().map(|i| complete_typed(i, inner)).collect();
+            items.iter_mut().for_each(|i| complete_typed(i, inner));
             // A set has no order: keep known strings sorted and unique, so equal sets compare equal.
             if items.iter().all(|i| matches!(i, Value::String(_))) {
                 items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
                 items.dedup();
             }
-            Value::List(items)
         }
         (Type::List(inner), Value::List(items)) => {
-            Value::List(items.iter().map(|i| complete_typed(i, inner)).collect())
+            items.iter_mut().for_each(|i| complete_typed(i, inner));
         }
-        _ => v.clone(),
+        _ => {}
     }
 }
 
@@ -181,7 +191,7 @@ pub fn upgrade(raw: &serde_json::Value, from_version: i64) -> Result<Value, Diag
             v.set("unmanaged_ingress", Value::List(Vec::new()));
         }
     }
-    Ok(complete(&v))
+    Ok(complete(v))
 }
 
 #[cfg(test)]
@@ -190,7 +200,7 @@ mod tests {
 
     #[test]
     fn complete_fills_every_attribute_and_drops_strangers() {
-        let v = complete(&Value::from_json(
+        let v = complete(Value::from_json(
             &serde_json::json!({"vpc_id": "vpc-1", "bogus": 1, "cluster": {"cache_cluster_id": "c"}}),
         ));
         let m = v.as_map().cloned().unwrap_or_default();
@@ -198,6 +208,41 @@ mod tests {
         assert!(!m.contains_key("bogus"));
         assert_eq!(v.get("cluster").as_map().map(|c| c.len()), Some(3));
         assert!(v.get("timeouts").is_null());
+    }
+
+    #[test]
+    fn complete_works_in_place_below_the_top_level_too() {
+        let v = complete(Value::from_json(&serde_json::json!({
+            "cluster": {"replication_group_id": "r", "stranger": true},
+            "timeouts": "not an object",
+            "allowed_cidr_blocks": ["10.2.0.0/16", "10.1.0.0/16", "10.2.0.0/16"],
+            "unmanaged_ingress": [{"rule_id": "sgr-1", "extra": 1}],
+        })));
+        let cluster = v.get("cluster").as_map().cloned().unwrap_or_default();
+        assert_eq!(cluster.len(), 3, "{cluster:?}");
+        assert!(!cluster.contains_key("stranger"));
+        assert_eq!(
+            v.get("timeouts"),
+            &Value::from("not an object"),
+            "a wrong shape is kept"
+        );
+        assert_eq!(
+            v.get("allowed_cidr_blocks"),
+            &Value::string_list(["10.1.0.0/16", "10.2.0.0/16"])
+        );
+        let rule = v.get("unmanaged_ingress").as_list().unwrap_or_default()[0].clone();
+        assert!(
+            rule.get("extra").is_null() && rule.as_map().is_some_and(|m| !m.contains_key("extra"))
+        );
+        assert!(
+            rule.get("protocol").is_null()
+                && rule.as_map().is_some_and(|m| m.contains_key("protocol"))
+        );
+        assert_eq!(
+            complete(Value::from("x")),
+            complete(Value::Null),
+            "a non-object: every attribute null"
+        );
     }
 
     #[test]
@@ -209,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_state_round_trips_through_the_typed_codec() {
-        let v = complete(&Value::from_json(&serde_json::json!({
+        let v = complete(Value::from_json(&serde_json::json!({
             "vpc_id": "vpc-0123456789abcdef0", "port": 6379, "name": "app",
             "cluster": {"replication_group_id": "demo"}, "allowed_cidr_blocks": ["10.1.2.3/16"],
             "client_security_group_ids": ["222222222222/sg-0123456789abcdef1"],

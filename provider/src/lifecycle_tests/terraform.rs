@@ -21,7 +21,7 @@ fn attrs() -> &'static [schema::Attribute] {
 
 fn dv(v: Option<&Value>) -> Option<tf::DynamicValue> {
     Some(convert::encode(
-        &v.map(state::complete).unwrap_or(Value::Null),
+        &v.cloned().map(state::complete).unwrap_or(Value::Null),
         attrs(),
     ))
 }
@@ -91,7 +91,7 @@ impl Driver for Terraform {
 
     async fn configure(&self, provider: &serde_json::Value) -> Result<(), String> {
         let pattrs = &schema::provider().attributes;
-        let c = state::complete_with(&Value::from_json(provider), pattrs);
+        let c = state::complete_with(Value::from_json(provider), pattrs);
         let r = self
             .0
             .configure_provider(Request::new(tf::configure_provider::Request {
@@ -125,7 +125,7 @@ impl Driver for Terraform {
         errors(&r.diagnostics)?;
         let planned = undv(r.planned_state.as_ref())?.unwrap_or_default();
         let pending = prior
-            .map(|p| differing(&state::complete(p), &planned))
+            .map(|p| differing(&state::complete(p.clone()), &planned))
             .unwrap_or_default();
         Ok(Planned {
             changes: inputs(&pending),

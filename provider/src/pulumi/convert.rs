@@ -47,7 +47,7 @@ pub fn decode_state(s: Option<&Struct>, id: &str) -> Result<Decoded, Status> {
     if !id.is_empty() {
         d.value.set("id", Value::String(id.to_string()));
     }
-    d.value = state::complete(&d.value);
+    d.value = state::complete(std::mem::take(&mut d.value));
     Ok(d)
 }
 

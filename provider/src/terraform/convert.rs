@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn dynamic_values_round_trip_and_json_is_accepted() {
         let attrs = &schema::resource().attributes;
-        let v = crate::domain::state::complete(&Value::from_json(
+        let v = crate::domain::state::complete(Value::from_json(
             &json!({"vpc_id": "vpc-1", "port": 6379, "allowed_cidr_blocks": ["10.0.0.0/8"]}),
         ));
         let back = decode(Some(&encode(&v, attrs)), attrs, "state");

@@ -30,7 +30,7 @@ fn state_of(v: Option<&tf::DynamicValue>) -> Value {
 /// The adapter over a configured fake cloud, and the rig's configuration as Terraform sends it.
 async fn provider() -> (ProviderService, Value) {
     let rig = Rig::new().await;
-    let cfg = state::complete(&Value::from_json(&rig.cfg(json!({}))));
+    let cfg = state::complete(Value::from_json(&rig.cfg(json!({}))));
     (ProviderService::with_service(Arc::new(rig.svc)), cfg)
 }
 
@@ -232,7 +232,7 @@ async fn list(
     limit: i64,
 ) -> Vec<tf::list_resource::Event> {
     let config = state::complete_with(
-        &Value::from_json(&config),
+        Value::from_json(&config),
         &crate::domain::listing::list_schema().attributes,
     );
     let r = p
@@ -291,7 +291,7 @@ async fn validate_list_resource_config_points_at_the_second_cluster_id() {
     let (p, _) = provider().await;
     let attrs = &crate::domain::listing::list_schema().attributes;
     let c = state::complete_with(
-        &Value::from_json(
+        Value::from_json(
             &json!({"cluster": {"replication_group_id": "a", "cache_cluster_id": "b"}}),
         ),
         attrs,

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use rmpv::Value as Mp;
+use rmpv::ValueRef as Mp;
 
 use crate::domain::schema::{Attribute, Type};
 use crate::domain::value::Value;
@@ -81,12 +81,12 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
 }
 
 /// One whole msgpack value; none for empty bytes.
-fn read(bytes: &[u8]) -> Result<Option<Mp>, DecodeError> {
+fn read(bytes: &[u8]) -> Result<Option<Mp<'_>>, DecodeError> {
     if bytes.is_empty() {
         return Ok(None);
     }
     let mut rd = bytes;
-    let mp = rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH)
+    let mp = rmpv::decode::read_value_ref_with_max_depth(&mut rd, MAX_DEPTH)
         .map_err(|e| err(&Path::Root, format!("invalid msgpack: {e}")))?;
     if !rd.is_empty() {
         return Err(err(
@@ -99,15 +99,13 @@ fn read(bytes: &[u8]) -> Result<Option<Mp>, DecodeError> {
 
 /// An object: one entry per attribute of the schema, null when the wire has none.
 fn object(
-    entries: &[(Mp, Mp)],
+    entries: &[(Mp<'_>, Mp<'_>)],
     attrs: &[Attribute],
     path: &Path<'_>,
 ) -> Result<Value, DecodeError> {
     let mut out = BTreeMap::new();
     for (k, v) in entries {
-        let k = k
-            .as_str()
-            .ok_or_else(|| err(path, "object key is not a string"))?;
+        let k = text(k).ok_or_else(|| err(path, "object key is not a string"))?;
         let sub = Path::Attr(path, k);
         let a = attrs
             .iter()
@@ -123,7 +121,15 @@ fn object(
     Ok(Value::Map(out))
 }
 
-fn from_mp(mp: &Mp, ty: &Type, path: &Path<'_>) -> Result<Value, DecodeError> {
+/// A msgpack string's text (None: another kind, or not UTF-8).
+fn text<'m>(mp: &'m Mp<'_>) -> Option<&'m str> {
+    match mp {
+        Mp::String(s) => s.as_str(),
+        _ => None,
+    }
+}
+
+fn from_mp(mp: &Mp<'_>, ty: &Type, path: &Path<'_>) -> Result<Value, DecodeError> {
     match (mp, ty) {
         (Mp::Nil, _) => Ok(Value::Null),
         (Mp::Ext(..), _) => Ok(Value::Unknown),
@@ -154,9 +160,7 @@ fn from_mp(mp: &Mp, ty: &Type, path: &Path<'_>) -> Result<Value, DecodeError> {
         (Mp::Map(entries), Type::Map(inner)) => {
             let mut out = BTreeMap::new();
             for (k, v) in entries {
-                let k = k
-                    .as_str()
-                    .ok_or_else(|| err(path, "map key is not a string"))?;
+                let k = text(k).ok_or_else(|| err(path, "map key is not a string"))?;
                 out.insert(k.to_string(), from_mp(v, inner, &Path::Key(path, k))?);
             }
             Ok(Value::Map(out))
@@ -181,7 +185,7 @@ fn type_name(ty: &Type) -> &'static str {
     }
 }
 
-fn mp_kind(mp: &Mp) -> &'static str {
+fn mp_kind(mp: &Mp<'_>) -> &'static str {
     match mp {
         Mp::Nil => "nil",
         Mp::Boolean(_) => "bool",
@@ -197,319 +201,104 @@ fn mp_kind(mp: &Mp) -> &'static str {
 
 /// Encodes an object with these attributes: every attribute present, in sorted order.
 pub fn encode_object(v: &Value, attrs: &[Attribute]) -> Vec<u8> {
-    write(&match v {
-        Value::Map(m) => object_mp(m, attrs),
-        other => to_mp(other, &Type::Object(Vec::new())),
-    })
+    let mut out = Vec::with_capacity(512);
+    match v {
+        Value::Map(m) => write_object(&mut out, m, attrs),
+        other => write_value(&mut out, other, &Type::Object(Vec::new())),
+    }
+    out
 }
 
 /// Encodes a value of type `ty`.
 pub fn encode(v: &Value, ty: &Type) -> Vec<u8> {
-    write(&to_mp(v, ty))
-}
-
-fn write(mp: &Mp) -> Vec<u8> {
     let mut out = Vec::new();
-    // Writing into a Vec cannot fail.
-    let _ = rmpv::encode::write_value(&mut out, mp);
+    write_value(&mut out, v, ty);
     out
 }
 
+// Writing into a Vec cannot fail: the results of rmp's writers are ignored below. Each writer picks
+// the shortest form of its marker, as rmpv's `write_value` does (the tests compare both).
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    let _ = rmp::encode::write_str(out, s);
+}
+
 /// An object's map: every attribute, in name order as cty writes it.
-fn object_mp(m: &BTreeMap<String, Value>, attrs: &[Attribute]) -> Mp {
-    let mut sorted: Vec<&Attribute> = attrs.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    Mp::Map(
-        sorted
-            .into_iter()
-            .map(|a| {
-                let x = m.get(&a.name).unwrap_or(&Value::Null);
-                (Mp::from(a.name.as_str()), to_mp(x, &a.ty))
-            })
-            .collect(),
-    )
-}
-
-/// The plain unknown value cty writes: fixext1, type 0, one zero byte (`d4 00 00`).
-fn unknown() -> Mp {
-    Mp::Ext(0, vec![0])
-}
-
-fn number(n: f64) -> Mp {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        Mp::from(n as i64)
+fn write_object(out: &mut Vec<u8>, m: &BTreeMap<String, Value>, attrs: &[Attribute]) {
+    let _ = rmp::encode::write_map_len(out, attrs.len() as u32);
+    let put = |a: &Attribute| {
+        write_str(out, &a.name);
+        write_value(out, m.get(&a.name).unwrap_or(&Value::Null), &a.ty);
+    };
+    if attrs.is_sorted_by(|a, b| a.name <= b.name) {
+        attrs.iter().for_each(put);
     } else {
-        Mp::F64(n)
+        let mut sorted: Vec<&Attribute> = attrs.iter().collect();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        sorted.into_iter().for_each(put);
     }
 }
 
-fn to_mp(v: &Value, ty: &Type) -> Mp {
+/// The plain unknown value cty writes: fixext1, type 0, one zero byte (`d4 00 00`).
+const UNKNOWN: [u8; 3] = [0xd4, 0x00, 0x00];
+
+fn write_number(out: &mut Vec<u8>, n: f64) {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        // The shortest form, as rmpv writes an integer (an unsigned marker when not negative).
+        let _ = rmp::encode::write_sint(out, n as i64);
+    } else {
+        let _ = rmp::encode::write_f64(out, n);
+    }
+}
+
+fn write_list(out: &mut Vec<u8>, items: &[Value], inner: &Type) {
+    let _ = rmp::encode::write_array_len(out, items.len() as u32);
+    for i in items {
+        write_value(out, i, inner);
+    }
+}
+
+fn write_map(out: &mut Vec<u8>, m: &BTreeMap<String, Value>, inner: &Type) {
+    let _ = rmp::encode::write_map_len(out, m.len() as u32);
+    for (k, x) in m {
+        write_str(out, k);
+        write_value(out, x, inner);
+    }
+}
+
+fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) {
     match (v, ty) {
-        (Value::Null, _) => Mp::Nil,
-        (Value::Unknown, _) => unknown(),
-        (Value::Number(n), Type::Integer) => number(*n),
+        (Value::Null, _) => out.push(0xc0),
+        (Value::Unknown, _) => out.extend_from_slice(&UNKNOWN),
+        (Value::Number(n), Type::Integer) => write_number(out, *n),
         (Value::String(s), Type::Integer) => match s.parse::<f64>() {
-            Ok(n) => number(n),
-            Err(_) => Mp::from(s.as_str()),
+            Ok(n) => write_number(out, n),
+            Err(_) => write_str(out, s),
         },
-        (Value::Bool(b), Type::Bool) => Mp::Boolean(*b),
-        (Value::String(s), Type::Bool) if s == "true" || s == "false" => Mp::Boolean(s == "true"),
+        (Value::Bool(b), Type::Bool) => out.push(if *b { 0xc3 } else { 0xc2 }),
+        (Value::String(s), Type::Bool) if s == "true" || s == "false" => {
+            out.push(if s == "true" { 0xc3 } else { 0xc2 })
+        }
         // A number where a string belongs: its decimal text, as cty converts it.
         (Value::Number(_), Type::String) => {
-            Mp::from(v.to_json().map(|j| j.to_string()).unwrap_or_default())
+            write_str(out, &v.to_json().map(|j| j.to_string()).unwrap_or_default())
         }
-        (Value::Bool(b), Type::String) => Mp::from(b.to_string()),
-        (Value::List(items), Type::List(inner) | Type::Set(inner)) => {
-            Mp::Array(items.iter().map(|i| to_mp(i, inner)).collect())
-        }
-        (Value::Map(m), Type::Map(inner)) => Mp::Map(
-            m.iter()
-                .map(|(k, x)| (Mp::from(k.as_str()), to_mp(x, inner)))
-                .collect(),
-        ),
-        (Value::Map(m), Type::Object(attrs)) => object_mp(m, attrs),
+        (Value::Bool(b), Type::String) => write_str(out, if *b { "true" } else { "false" }),
+        (Value::List(items), Type::List(inner) | Type::Set(inner)) => write_list(out, items, inner),
+        (Value::Map(m), Type::Map(inner)) => write_map(out, m, inner),
+        (Value::Map(m), Type::Object(attrs)) => write_object(out, m, attrs),
         // A value of the wrong shape: write it as it is; Terraform reports the mismatch.
-        (Value::String(s), _) => Mp::from(s.as_str()),
-        (Value::Number(n), _) => number(*n),
-        (Value::Bool(b), _) => Mp::Boolean(*b),
-        (Value::List(items), _) => {
-            Mp::Array(items.iter().map(|i| to_mp(i, &Type::String)).collect())
-        }
-        (Value::Map(m), _) => Mp::Map(
-            m.iter()
-                .map(|(k, x)| (Mp::from(k.as_str()), to_mp(x, &Type::String)))
-                .collect(),
-        ),
+        (Value::String(s), _) => write_str(out, s),
+        (Value::Number(n), _) => write_number(out, *n),
+        (Value::Bool(b), _) => out.push(if *b { 0xc3 } else { 0xc2 }),
+        (Value::List(items), _) => write_list(out, items, &Type::String),
+        (Value::Map(m), _) => write_map(out, m, &Type::String),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::model::{Mode, Nesting};
-
-    fn attr(name: &str, ty: Type) -> Attribute {
-        Attribute {
-            name: name.into(),
-            ty,
-            description: String::new(),
-            mode: Mode::Optional,
-            replaces: false,
-            default: None,
-            nesting: Nesting::Attribute,
-            range: None,
-        }
-    }
-
-    fn schema() -> Vec<Attribute> {
-        vec![
-            attr("s", Type::String),
-            attr("n", Type::Integer),
-            attr("b", Type::Bool),
-            attr("set", Type::Set(Box::new(Type::String))),
-            attr("tags", Type::Map(Box::new(Type::String))),
-            attr(
-                "timeouts",
-                Type::Object(vec![
-                    attr("create", Type::String),
-                    attr("delete", Type::String),
-                ]),
-            ),
-            attr(
-                "rules",
-                Type::List(Box::new(Type::Object(vec![
-                    attr("id", Type::String),
-                    attr("port", Type::Integer),
-                ]))),
-            ),
-        ]
-    }
-
-    fn mp_map(entries: Vec<(&str, Mp)>) -> Mp {
-        Mp::Map(entries.into_iter().map(|(k, v)| (Mp::from(k), v)).collect())
-    }
-
-    fn bytes(mp: &Mp) -> Vec<u8> {
-        let mut out = Vec::new();
-        let _ = rmpv::encode::write_value(&mut out, mp);
-        out
-    }
-
-    #[test]
-    fn unknown_is_written_as_cty_does() {
-        assert_eq!(
-            encode(&Value::Unknown, &Type::String),
-            vec![0xd4, 0x00, 0x00]
-        );
-    }
-
-    #[test]
-    fn any_extension_decodes_as_unknown_including_refinements() {
-        // A refined unknown string that is known not to be null, with prefix "sg-": ext 12 holding a
-        // map with integer keys (1 = nullness, 2 = string prefix).
-        let refinement = bytes(&Mp::Map(vec![
-            (Mp::from(1), Mp::Boolean(false)),
-            (Mp::from(2), Mp::from("sg-")),
-        ]));
-        let wire = bytes(&mp_map(vec![
-            ("s", Mp::Ext(12, refinement)),
-            ("set", Mp::Array(vec![Mp::from("a"), Mp::Ext(0, vec![0])])),
-            (
-                "n",
-                Mp::Ext(12, bytes(&Mp::Map(vec![(Mp::from(1), Mp::Boolean(false))]))),
-            ),
-        ]));
-        let v = decode_object(&wire, &schema()).unwrap_or_default();
-        assert_eq!(v.get("s"), &Value::Unknown);
-        assert_eq!(v.get("n"), &Value::Unknown);
-        assert_eq!(
-            v.get("set"),
-            &Value::List(vec![Value::from("a"), Value::Unknown])
-        );
-        assert!(v.get("b").is_null(), "absent attributes decode as null");
-    }
-
-    #[test]
-    fn every_attribute_is_emitted_sorted_with_nested_blocks() {
-        let mut v = Value::Map(BTreeMap::new());
-        v.set("s", Value::from("x"));
-        v.set(
-            "timeouts",
-            Value::Map([("create".to_string(), Value::from("30m"))].into()),
-        );
-        v.set(
-            "rules",
-            Value::List(vec![Value::Map(
-                [("id".to_string(), Value::from("sgr-1"))].into(),
-            )]),
-        );
-        v.set("bogus", Value::from("dropped"));
-        let wire = encode_object(&v, &schema());
-        let mp = rmpv::decode::read_value(&mut wire.as_slice()).unwrap_or(Mp::Nil);
-        let keys: Vec<String> = mp
-            .as_map()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, _)| k.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        assert_eq!(
-            keys,
-            vec!["b", "n", "rules", "s", "set", "tags", "timeouts"]
-        );
-        let t = mp.as_map().and_then(|m| {
-            m.iter()
-                .find(|(k, _)| k.as_str() == Some("timeouts"))
-                .map(|(_, v)| v.clone())
-        });
-        assert_eq!(
-            t,
-            Some(mp_map(vec![
-                ("create", Mp::from("30m")),
-                ("delete", Mp::Nil)
-            ]))
-        );
-        let r = mp.as_map().and_then(|m| {
-            m.iter()
-                .find(|(k, _)| k.as_str() == Some("rules"))
-                .map(|(_, v)| v.clone())
-        });
-        assert_eq!(
-            r,
-            Some(Mp::Array(vec![mp_map(vec![
-                ("id", Mp::from("sgr-1")),
-                ("port", Mp::Nil)
-            ])]))
-        );
-    }
-
-    #[test]
-    fn numbers_are_integers_when_integral_and_decimal_strings_are_accepted() {
-        assert_eq!(
-            encode(&Value::Number(6379.0), &Type::Integer),
-            bytes(&Mp::from(6379))
-        );
-        assert_eq!(
-            encode(&Value::Number(1.5), &Type::Integer),
-            bytes(&Mp::F64(1.5))
-        );
-        assert_eq!(
-            decode(&bytes(&Mp::from("11211")), &Type::Integer),
-            Ok(Value::Number(11211.0))
-        );
-        assert_eq!(
-            decode(&bytes(&Mp::F64(22.0)), &Type::Integer),
-            Ok(Value::Number(22.0))
-        );
-    }
-
-    #[test]
-    fn round_trip_of_a_full_object() {
-        let mut v = Value::Map(BTreeMap::new());
-        v.set("s", Value::from("x"));
-        v.set("n", Value::Number(6379.0));
-        v.set("b", Value::Bool(true));
-        v.set("set", Value::string_list(["10.0.0.0/8", "fd00::/8"]));
-        v.set(
-            "tags",
-            Value::Map([("team".to_string(), Value::from("a"))].into()),
-        );
-        v.set("timeouts", Value::Null);
-        v.set("rules", Value::Unknown);
-        let back = decode_object(&encode_object(&v, &schema()), &schema());
-        assert_eq!(back, Ok(v));
-    }
-
-    #[test]
-    fn wrong_shapes_and_unknown_attributes_are_errors_with_paths() {
-        let wire = bytes(&mp_map(vec![("tags", Mp::Array(vec![]))]));
-        let e = decode_object(&wire, &schema());
-        assert!(matches!(e, Err(ref d) if d.path == "tags"), "{e:?}");
-        let wire = bytes(&mp_map(vec![(
-            "timeouts",
-            mp_map(vec![("update", Mp::from("1m"))]),
-        )]));
-        let e = decode_object(&wire, &schema());
-        assert!(
-            matches!(e, Err(ref d) if d.path == "timeouts.update"),
-            "{e:?}"
-        );
-        assert_eq!(decode(&[], &Type::String), Ok(Value::Null));
-        assert!(
-            decode(&[0x92, 0xa1], &Type::List(Box::new(Type::String))).is_err(),
-            "truncated"
-        );
-        assert!(
-            decode(&[0xa1, 0x61, 0x00], &Type::String).is_err(),
-            "trailing bytes"
-        );
-    }
-
-    #[test]
-    fn error_paths_name_list_indexes_and_map_keys_below_attributes() {
-        let ty = Type::Object(vec![attr(
-            "a",
-            Type::List(Box::new(Type::Object(vec![attr(
-                "b",
-                Type::Map(Box::new(Type::Integer)),
-            )]))),
-        )]);
-        let ok = mp_map(vec![("b", mp_map(vec![("k", Mp::from(1))]))]);
-        let bad = mp_map(vec![("b", mp_map(vec![("k", Mp::Boolean(true))]))]);
-        let wire = bytes(&mp_map(vec![("a", Mp::Array(vec![ok, bad]))]));
-        let e = decode(&wire, &ty).unwrap_err();
-        assert_eq!(e.path, r#"a[1].b["k"]"#);
-        assert_eq!(e.message, "expected a number, got msgpack bool");
-        let e = decode(&bytes(&Mp::from(1)), &Type::String).unwrap_err();
-        assert_eq!(e.path, "(root)");
-        let e = decode_object(&bytes(&Mp::from("x")), &schema()).unwrap_err();
-        assert_eq!(
-            (e.path.as_str(), e.message.as_str()),
-            ("(root)", "expected an object, got msgpack string")
-        );
-    }
-}
+#[path = "msgpack_tests.rs"]
+mod tests;
 
 #[cfg(test)]
 #[path = "msgpack_props.rs"]

@@ -85,7 +85,7 @@ pub async fn plan(
             ..Default::default()
         };
     };
-    let p = svc.plan(prior.as_ref(), &config_inputs(&config)).await;
+    let mut p = svc.plan(prior.as_ref(), &config_inputs(config)).await;
     tracing::debug!(
         rpc = "PlanResourceChange",
         create = prior.is_none(),
@@ -93,7 +93,7 @@ pub async fn plan(
         diagnostics = p.diagnostics.len(),
         "planned"
     );
-    let planned = state::complete(&p.planned);
+    let planned = state::complete(std::mem::take(&mut p.planned));
     // An update keeps the recorded identity, or fills it in from the prior state. A create (or a
     // replace) plans none: its id is not known yet, and Terraform 1.15's `show -json` of a plan
     // fails on an identity with unknown parts; the apply returns it.

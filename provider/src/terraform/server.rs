@@ -59,19 +59,17 @@ pub(super) fn diags(ds: &[Diagnostic]) -> Vec<tf::Diagnostic> {
 
 /// The inputs of a Terraform configuration object. Terraform's config carries every schema attribute,
 /// computed ones included (always null there); the core validates and plans from inputs only.
-pub(super) fn config_inputs(config: &Value) -> Value {
+pub(super) fn config_inputs(config: Value) -> Value {
     match config {
-        Value::Map(m) => Value::Map(
-            m.iter()
-                .filter(|(k, _)| {
-                    schema::resource()
-                        .attribute(k)
-                        .is_none_or(|a| a.mode != Mode::Computed)
-                })
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        other => other.clone(),
+        Value::Map(mut m) => {
+            m.retain(|k, _| {
+                schema::resource()
+                    .attribute(k)
+                    .is_none_or(|a| a.mode != Mode::Computed)
+            });
+            Value::Map(m)
+        }
+        other => other,
     }
 }
 
@@ -171,7 +169,7 @@ impl tf::provider_server::Provider for ProviderService {
         let diagnostics =
             match convert::decode(req.config.as_ref(), resource_attrs(), "configuration") {
                 Err(d) => vec![d],
-                Ok(cfg) => diags(&self.svc.validate(&config_inputs(&cfg))),
+                Ok(cfg) => diags(&self.svc.validate(&config_inputs(cfg))),
             };
         tracing::debug!(
             rpc = "ValidateResourceConfig",

@@ -9,7 +9,7 @@ fn dv(v: &Value) -> Option<tf::DynamicValue> {
 }
 
 fn cfg(j: serde_json::Value) -> Value {
-    state::complete(&Value::from_json(&j))
+    state::complete(Value::from_json(&j))
 }
 
 #[derive(Debug, PartialEq)]
@@ -72,7 +72,7 @@ async fn provider_validation_points_at_the_setting() {
         &serde_json::json!({"region": "us-east-1", "assume_role": {"role_arn": "nope"}}),
     );
     let c = convert::encode(
-        &state::complete_with(&c, provider_attrs()),
+        &state::complete_with(c.clone(), provider_attrs()),
         provider_attrs(),
     );
     let r = s
