@@ -1,8 +1,9 @@
-//! `terraform-provider-elasticache sweep [--region REGION] [--vpc-id VPC_ID] [--dry-run]`: deletes
-//! the security groups of creates that never finished (the provider killed, a run cancelled, an
-//! answer lost with a generated name), whose creation marker is older than the create timeout it
-//! records (see [`crate::domain::engine::sweep`]), and prints one line naming each group. With
-//! `--dry-run` it only lists them. AWS settings come from the standard chain (`AWS_REGION`,
+//! `terraform-provider-elasticache sweep [--region REGION] [--vpc-id VPC_ID] [--dry-run]` (and the
+//! same as `pulumi-resource-elasticache sweep ...`): deletes the security groups of creates that
+//! never finished (the provider killed, a run cancelled, an answer lost), proven abandoned by their
+//! expired creation lease, and client groups whose access is gone (see
+//! [`crate::domain::engine::sweep`]), and prints one line naming each group; marked groups it
+//! leaves alone are named on stderr with the reason. With `--dry-run` it only lists them. AWS settings come from the standard chain (`AWS_REGION`,
 //! `AWS_PROFILE`, `AWS_ENDPOINT_URL_EC2`, ... and the shared files); `--region` overrides the
 //! Region. Exit status: 0 when every group found was deleted (or listed), 1 when one could not be
 //! or AWS could not be asked, 2 for a usage error.
@@ -23,7 +24,7 @@ pub struct SweepArgs {
 }
 
 pub const USAGE: &str =
-    "usage: terraform-provider-elasticache sweep [--region REGION] [--vpc-id VPC_ID] [--dry-run]";
+    "usage: terraform-provider-elasticache (or pulumi-resource-elasticache) sweep [--region REGION] [--vpc-id VPC_ID] [--dry-run]";
 
 /// Parses the arguments after `sweep`.
 pub fn parse_args(args: &[String]) -> Result<SweepArgs, String> {
@@ -84,11 +85,24 @@ pub async fn run(args: &SweepArgs) -> (i32, Vec<(bool, String)>) {
     let Some(engine) = svc.engine().filter(|_| diags.is_empty()) else {
         return (1, diags.iter().map(|d| (true, d.to_string())).collect());
     };
-    let swept = match engine.sweep(args.vpc_id.as_deref(), args.dry_run).await {
+    let report = match engine
+        .sweep(args.vpc_id.as_deref(), args.dry_run, true)
+        .await
+    {
         Ok(s) => s,
         Err(d) => return (1, vec![(true, d.to_string())]),
     };
-    let mut lines = Vec::new();
+    let swept = report.swept;
+    let mut lines: Vec<(bool, String)> = report
+        .untouched
+        .iter()
+        .map(|u| {
+            (
+                true,
+                format!("left alone {} ({}): {}", u.group_id, u.name, u.why),
+            )
+        })
+        .collect();
     let mut code = 0;
     for s in &swept {
         let line = match (&s.error, args.dry_run) {

@@ -295,6 +295,7 @@ async fn describe_cluster_of_a_replication_group_reads_each_member_by_id_once() 
             security_group_ids: vec!["sg-b".to_string(), "sg-a".to_string()],
             status: info.status.clone(),
             members: info.members.clone(),
+            replication_group_id: None,
             member_groups: vec![
                 (
                     "rg-1-001".to_string(),
@@ -376,4 +377,26 @@ async fn cluster_groups_of_a_replication_group_reads_each_member_by_id() {
     );
     let err = aws.cluster_groups(&rg_ref("rg-missing")).await.unwrap_err();
     assert!(matches!(err, CloudError::NotFound { .. }), "{err:?}");
+}
+
+/// Issue 22, item 7: a modification of the cluster's groups is one attempt. A throttled (or lost)
+/// ModifyReplicationGroup is never resent by the SDK with a list that another state may have
+/// changed meanwhile: the engine reads the groups again before it tries again.
+#[tokio::test]
+async fn a_modification_is_one_attempt_never_resent_by_the_sdk() {
+    use aws_sdk_elasticache::operation::modify_replication_group::{
+        ModifyReplicationGroupError, ModifyReplicationGroupOutput,
+    };
+    let modify = mock!(aws_sdk_elasticache::Client::modify_replication_group)
+        .sequence()
+        .error(|| ModifyReplicationGroupError::generic(meta("Throttling")))
+        .output(|| ModifyReplicationGroupOutput::builder().build())
+        .build();
+    let aws = aws(&[], &[&modify]);
+    let err = aws
+        .set_cluster_security_groups(&rg_ref("rg-1"), &["sg-a".into(), "sg-b".into()])
+        .await
+        .expect_err("the throttled answer reaches the engine");
+    assert!(matches!(err, CloudError::Throttled { .. }), "{err:?}");
+    assert_eq!(modify.num_calls(), 1, "the SDK did not resend the list");
 }

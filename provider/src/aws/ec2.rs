@@ -56,6 +56,7 @@ fn group_from(g: &SecurityGroup) -> Option<Group> {
     Some(Group {
         id: g.group_id()?.to_string(),
         name: g.group_name().unwrap_or_default().to_string(),
+        description: g.description().unwrap_or_default().to_string(),
         vpc_id: g.vpc_id().unwrap_or_default().to_string(),
         owner_id: g.owner_id().unwrap_or_default().to_string(),
         tags: tag_map(g.tags()),

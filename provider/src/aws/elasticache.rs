@@ -171,6 +171,7 @@ impl Aws {
             security_group_ids,
             status: rg.status().unwrap_or_default().to_string(),
             members: rg.member_clusters().to_vec(),
+            replication_group_id: None,
             member_groups: member_groups.into_iter().map(|(m, g, _)| (m, g)).collect(),
         })
     }
@@ -215,6 +216,7 @@ impl Aws {
             security_group_ids: cache_cluster_groups(&cc),
             status: cc.cache_cluster_status().unwrap_or_default().to_string(),
             members: Vec::new(),
+            replication_group_id: non_empty(cc.replication_group_id()).map(str::to_string),
             member_groups: vec![(id.to_string(), cache_cluster_groups(&cc))],
         })
     }
@@ -277,6 +279,7 @@ impl Aws {
             security_group_ids: sc.security_group_ids().to_vec(),
             status: sc.status().unwrap_or_default().to_string(),
             members: Vec::new(),
+            replication_group_id: None,
             member_groups: vec![(name.to_string(), sc.security_group_ids().to_vec())],
         })
     }
@@ -395,6 +398,9 @@ impl Aws {
         Ok(out)
     }
 
+    /// Writes the cluster's security groups in one attempt: the SDK never resends the list, which
+    /// another process may have changed meanwhile; the engine re-reads the groups before it tries
+    /// again (see `domain::engine::attach`).
     pub(crate) async fn ec_set_cluster_security_groups(
         &self,
         cluster: &ClusterRef,
@@ -409,6 +415,8 @@ impl Aws {
                     .replication_group_id(id)
                     .set_security_group_ids(groups)
                     .apply_immediately(true)
+                    .customize()
+                    .config_override(once())
                     .send()
                     .await
                     .map_err(|e| cloud_error("ModifyReplicationGroup", e))?;
@@ -420,6 +428,8 @@ impl Aws {
                     .cache_cluster_id(id)
                     .set_security_group_ids(groups)
                     .apply_immediately(true)
+                    .customize()
+                    .config_override(once())
                     .send()
                     .await
                     .map_err(|e| cloud_error("ModifyCacheCluster", e))?;
@@ -430,6 +440,8 @@ impl Aws {
                     .modify_serverless_cache()
                     .serverless_cache_name(name)
                     .set_security_group_ids(groups)
+                    .customize()
+                    .config_override(once())
                     .send()
                     .await
                     .map_err(|e| cloud_error("ModifyServerlessCache", e))?;
@@ -437,4 +449,10 @@ impl Aws {
         }
         Ok(())
     }
+}
+
+/// A configuration override with the SDK's retries off, for calls whose retry must be decided anew.
+fn once() -> aws_sdk_elasticache::config::Builder {
+    aws_sdk_elasticache::config::Builder::default()
+        .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
 }

@@ -13,6 +13,7 @@
 //! partition), so every concurrent operation of a run slows down together when AWS throttles; what
 //! survives the retries is classified by its AWS error code.
 
+pub mod clock;
 pub mod connect;
 pub mod ec2;
 pub mod elasticache;
@@ -41,12 +42,18 @@ pub use iam::IAM_ACTIONS;
 pub struct Aws {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) elasticache: aws_sdk_elasticache::Client,
+    /// AWS's clock, from the `Date` of the answers (fed by the clients built here).
+    clock: clock::AwsClock,
 }
 
 impl Aws {
     /// Wraps clients built elsewhere (tests build them with mocks).
     pub fn from_clients(ec2: aws_sdk_ec2::Client, elasticache: aws_sdk_elasticache::Client) -> Aws {
-        Aws { ec2, elasticache }
+        Aws {
+            ec2,
+            elasticache,
+            clock: clock::AwsClock::default(),
+        }
     }
 
     /// Builds the clients from a loaded SDK configuration, with optional per-service endpoint
@@ -57,18 +64,21 @@ impl Aws {
         ec2_endpoint: Option<&str>,
         elasticache_endpoint: Option<&str>,
     ) -> Aws {
-        let mut ec2 = aws_sdk_ec2::config::Builder::from(sdk);
+        let clock = clock::AwsClock::default();
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(sdk).interceptor(clock.interceptor());
         if let Some(url) = ec2_endpoint {
             ec2 = ec2.endpoint_url(url);
         }
-        let mut elasticache = aws_sdk_elasticache::config::Builder::from(sdk);
+        let mut elasticache =
+            aws_sdk_elasticache::config::Builder::from(sdk).interceptor(clock.interceptor());
         if let Some(url) = elasticache_endpoint {
             elasticache = elasticache.endpoint_url(url);
         }
-        Aws::from_clients(
-            aws_sdk_ec2::Client::from_conf(ec2.build()),
-            aws_sdk_elasticache::Client::from_conf(elasticache.build()),
-        )
+        Aws {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            elasticache: aws_sdk_elasticache::Client::from_conf(elasticache.build()),
+            clock,
+        }
     }
 
     /// The Region the clients talk to.
@@ -92,6 +102,9 @@ impl Connector for AwsConnector {
 impl Cloud for Aws {
     fn region(&self) -> String {
         Aws::region(self).unwrap_or_default()
+    }
+    fn aws_time(&self) -> Option<crate::domain::cloud::AwsTime> {
+        self.clock.now()
     }
     async fn create_security_group(
         &self,

@@ -3,7 +3,9 @@
 //! Usage (as the Pulumi engine starts it): `pulumi-resource-elasticache [--logtostderr] [-v=N]
 //! [--tracing ENDPOINT] [ENGINE_ADDRESS]`. Prints the port it serves on (127.0.0.1) as the first line
 //! of stdout, then serves gRPC until SIGINT or SIGTERM. `pulumi-resource-elasticache --version` prints
-//! `pulumi-resource-elasticache VERSION` (the workspace version, as GetPluginInfo answers) and exits.
+//! `pulumi-resource-elasticache VERSION` (the workspace version, as GetPluginInfo answers) and exits;
+//! `pulumi-resource-elasticache sweep [--region R] [--vpc-id V] [--dry-run]` sweeps what abandoned
+//! creates left (see `elasticache_provider::sweep`).
 
 use std::io::Write;
 
@@ -16,6 +18,10 @@ async fn main() -> anyhow::Result<()> {
     if std::env::args().skip(1).eq(["--version"]) {
         println!("pulumi-resource-elasticache {}", env!("CARGO_PKG_VERSION"));
         return Ok(());
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = elasticache_provider::sweep::main_from_args(&args).await {
+        std::process::exit(code);
     }
     let opts = LogOptions::parse(std::env::args().skip(1));
     let log = pulumi::logging::init(&opts);

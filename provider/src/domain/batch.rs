@@ -176,6 +176,10 @@ impl Cloud for Coalesced {
         self.inner.region()
     }
 
+    fn aws_time(&self) -> Option<crate::domain::cloud::AwsTime> {
+        self.inner.aws_time()
+    }
+
     async fn create_security_group(
         &self,
         vpc_id: &str,

@@ -114,13 +114,23 @@ impl Rule {
 }
 
 /// An existing security group.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Group {
     pub id: String,
     pub name: String,
+    /// Set at creation; AWS never lets it change.
+    pub description: String,
     pub vpc_id: String,
     pub owner_id: String,
     pub tags: BTreeMap<String, String>,
+}
+
+/// AWS's clock, as the `Date` of its answers tells it: `lower` and `upper` bound the current time
+/// in AWS's clock (Unix seconds), whatever this machine's clock says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AwsTime {
+    pub lower: i64,
+    pub upper: i64,
 }
 
 /// Which kind of ElastiCache cluster.
@@ -149,6 +159,8 @@ pub struct ClusterInfo {
     pub status: String,
     /// A replication group's member clusters (empty for the other kinds).
     pub members: Vec<String>,
+    /// For a cache cluster: the replication group it is a member of.
+    pub replication_group_id: Option<String>,
     /// Each member's security groups, read by member id (a replication group's every member; the
     /// one cluster, or serverless cache, for the other kinds).
     pub member_groups: Vec<(String, Vec<String>)>,
@@ -194,15 +206,26 @@ impl ClusterGroups {
             .any(|(_, g)| g.iter().any(|x| x == group))
     }
 
-    /// Every group some member uses, first-seen order.
-    pub fn union(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for g in self.members.iter().flat_map(|(_, g)| g) {
-            if !out.contains(g) {
-                out.push(g.clone());
-            }
-        }
-        out
+    /// The groups every member uses besides `own`, in the first member's order, when all
+    /// members agree on them; None when they differ.
+    pub fn common_besides(&self, own: &str) -> Option<Vec<String>> {
+        let others =
+            |g: &Vec<String>| -> Vec<String> { g.iter().filter(|x| *x != own).cloned().collect() };
+        let first = others(&self.members.first()?.1);
+        let set = |g: &Vec<String>| g.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+        self.members
+            .iter()
+            .all(|(_, g)| set(&others(g)) == set(&first))
+            .then_some(first)
+    }
+
+    /// Each member and its groups, for a message.
+    pub fn describe_members(&self) -> String {
+        self.members
+            .iter()
+            .map(|(m, g)| format!("{m}: {}", g.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -347,6 +370,10 @@ pub const CANCELLED: &str = "Cancelled";
 pub trait Cloud: Send + Sync {
     /// The Region every call goes to (no AWS call).
     fn region(&self) -> String;
+
+    /// AWS's current time, from the `Date` of the latest answer this process received (no AWS
+    /// call); None before the first answer.
+    fn aws_time(&self) -> Option<AwsTime>;
 
     /// CreateSecurityGroup, tagged at creation.
     async fn create_security_group(

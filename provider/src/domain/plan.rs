@@ -379,12 +379,30 @@ fn checks(cx: &Ctx<'_>) -> Vec<Diagnostic> {
         }
         _ => {}
     }
+    if let ClusterFacts::Known(i) = &cx.facts.cluster {
+        out.extend(member_refused(i, cx.d.attach()));
+    }
     if let Known::Known(t) = merged_tags(&cx.facts.default_tags, cx.d) {
         if t.len() > MAX_USER_TAGS {
             out.push(Diagnostic::error(AttrPath::attr("tags"), "Too many tags", format!("tags and the provider's default_tags make {} tags; AWS allows 50 per security group and rule, and this provider keeps some of its own, so at most {MAX_USER_TAGS}. Remove some.", t.len())));
         }
     }
     out
+}
+
+/// A member of a replication group named by `cache_cluster_id` cannot be attached to: AWS sets the
+/// security groups of a replication group's members all at once (ModifyReplicationGroup), so a
+/// change through one member would change the others unseen. Refused, naming the replication
+/// group to use instead.
+pub fn member_refused(i: &ClusterInfo, attach: Known<bool>) -> Option<Diagnostic> {
+    let rg = i.replication_group_id.as_deref()?;
+    (attach != Known::Known(false)).then(|| {
+        Diagnostic::error(
+            AttrPath::attr("cluster").then_attr("cache_cluster_id"),
+            "A member of a replication group cannot be attached on its own",
+            format!("Cache cluster {} is a member of replication group {rg}, whose members share one list of security groups. Name the replication group instead: cluster {{ replication_group_id = \"{rg}\" }}.", i.id),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ fn info(port: u16) -> ClusterInfo {
         security_group_ids: vec![],
         status: "available".into(),
         members: vec![],
+        replication_group_id: None,
         member_groups: vec![],
     }
 }

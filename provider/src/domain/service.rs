@@ -16,6 +16,7 @@ use crate::domain::batch::Coalesced;
 use crate::domain::cloud::Cloud;
 use crate::domain::desired::{self, Desired, Op, Timeouts};
 use crate::domain::diag::{has_errors, Diagnostic};
+use crate::domain::engine::lease::LeaseTiming;
 use crate::domain::engine::{Backoff, Engine, Failed, TagSettings};
 use crate::domain::plan::{self, ClusterFacts, Facts, Plan};
 use crate::domain::settings::{self, AwsSettings, Settings};
@@ -64,6 +65,7 @@ pub struct Service {
     slot: RwLock<Slot>,
     cancel: CancellationToken,
     backoff: Option<Backoff>,
+    lease: Option<LeaseTiming>,
 }
 
 impl Service {
@@ -73,12 +75,19 @@ impl Service {
             slot: RwLock::new(Slot::Unconfigured),
             cancel: CancellationToken::new(),
             backoff: None,
+            lease: None,
         }
     }
 
     /// Engines made by this service wait `backoff` between retries (tests use short waits).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = Some(backoff);
+        self
+    }
+
+    /// Engines made by this service use creation leases of this timing (else [`LeaseTiming::from_env`]).
+    pub fn with_lease(mut self, timing: LeaseTiming) -> Self {
+        self.lease = Some(timing);
         self
     }
 
@@ -129,7 +138,9 @@ impl Service {
         // Concurrent reads of this process share their describe calls.
         let cloud: Arc<dyn Cloud> =
             Arc::new(Coalesced::new(cloud).with_scan(crate::domain::scan::managed_groups()));
-        let mut engine = Engine::new(cloud, tags).with_cancel(self.cancel.clone());
+        let mut engine = Engine::new(cloud, tags)
+            .with_cancel(self.cancel.clone())
+            .with_lease(self.lease.unwrap_or_else(LeaseTiming::from_env));
         if let Some(b) = self.backoff {
             engine = engine.with_backoff(b);
         }
@@ -208,7 +219,10 @@ impl Service {
                 .delete(&with_timeout(p.clone(), Op::Delete, req.timeout))
                 .await
             {
-                Ok(()) => Applied::default(),
+                Ok(notes) => Applied {
+                    state: None,
+                    diagnostics: notes,
+                },
                 Err(f) => answer(Err(f), &p.inputs.timeouts),
             };
         };

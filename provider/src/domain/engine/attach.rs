@@ -1,10 +1,13 @@
 //! Adding the cluster group to the cluster's security groups and removing it again.
 //!
 //! Both are a read-modify-write of a list other accesses (and other tools) change too, so each
-//! waits for the cluster to be `available`, reads its groups member by member, writes, and reads
-//! again until its own change shows on every member, within the operation's deadline. Accesses of
-//! one provider process take turns per cluster; across processes AWS refuses a write while the
-//! cluster is modifying, and the re-read catches a write that overwrote this one.
+//! waits for the cluster to be `available` with every member using the same groups, reads them,
+//! writes that list with this access's group added or removed and nothing else changed, and reads
+//! again until its own change shows on every member, within the operation's deadline. The write is
+//! one attempt (the SDK never resends a list that may be stale): every retry reads the groups
+//! again first. Accesses of one provider process take turns per cluster; across processes AWS
+//! refuses a write while the cluster is modifying, and the re-read catches a write that overwrote
+//! this one.
 
 use tokio::time::Instant;
 
@@ -150,7 +153,15 @@ fn next_step(
     if !now.is_available() {
         return Ok(Step::Busy(now.status.clone()));
     }
-    let mut list: Vec<String> = now.union().into_iter().filter(|g| g != group).collect();
+    // One list is written for every member: it is exact only when the members agree on every
+    // group but this access's own (a union would spread one member's groups to the others unseen).
+    let Some(mut list) = now.common_besides(group) else {
+        return Err(StepError::Refused(Diagnostic::error(
+            AttrPath::attr("cluster"),
+            "The cluster's members use different security groups",
+            format!("The members of the {c} do not use the same security groups ({}), and AWS sets one list for all of them: this provider will not guess which list is meant. Make them agree (for example with ModifyReplicationGroup), then apply again.", now.describe_members()),
+        )));
+    };
     match goal {
         Goal::Attached => list.push(group.to_string()),
         Goal::Detached if list.is_empty() => {

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use crate::domain::desired::{Desired, Timeouts, RESERVED_TAG_PREFIX};
 use crate::domain::types::{known, Known, Timeout};
@@ -28,8 +27,14 @@ pub const CLUSTER: &str = "elasticache-access:cluster";
 pub const OPTIONS: &str = "elasticache-access:options";
 /// On the cluster group: the keys the configuration's `tags` set, comma-separated.
 pub const TAG_KEYS: &str = "elasticache-access:tag-keys";
-/// On both groups while a create is in progress: `<unix seconds>/<create timeout seconds>`.
+/// On both groups while a create is in progress: its lease, `v2:<holder>:<expiry>` (see
+/// [`super::lease`]; release 0.2 wrote `<unix seconds>/<create timeout seconds>`).
 pub const CREATING: &str = "elasticache-access:creating";
+/// On both groups from their creation on: the token of the create that made them.
+pub const ORIGIN: &str = "elasticache-access:origin";
+/// On both groups once a state records them: when (Unix seconds, AWS's clock). It ends the lease
+/// for good.
+pub const CREATED: &str = "elasticache-access:created";
 
 pub const ROLE_CLUSTER: &str = "cluster";
 pub const ROLE_CLIENTS: &str = "clients";
@@ -56,6 +61,12 @@ const MAX_TAG_VALUE: usize = 256;
 /// True for a tag key of the provider's own.
 pub fn is_reserved(key: &str) -> bool {
     key.starts_with(RESERVED_TAG_PREFIX)
+}
+
+/// True for the tags of a group's creation ([`CREATING`], [`ORIGIN`], [`CREATED`]): only the
+/// lease's own code writes or removes them.
+pub fn is_lifecycle(key: &str) -> bool {
+    key == CREATING || key == ORIGIN || key == CREATED
 }
 
 /// The name of the cluster group (`<name>-cluster`) or of the client group (`<name>-clients`).
@@ -117,24 +128,6 @@ pub fn unique_name(prefix: &str) -> String {
     );
     let n = COUNTER.fetch_add(1, Ordering::Relaxed) ^ (std::process::id() << 12);
     format!("{prefix}{stamp}{n:08x}")
-}
-
-/// The creation marker's value for a create that may take `timeout`.
-pub fn creating_marker(timeout: Duration) -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    format!("{now}/{}", timeout.as_secs())
-}
-
-/// True when a creation marker is older than the create timeout it names (the create that wrote it
-/// cannot still be running).
-pub fn marker_expired(marker: &str, now_unix: i64) -> bool {
-    let Some((at, timeout)) = marker.split_once('/') else {
-        return true;
-    };
-    match (at.parse::<i64>(), timeout.parse::<i64>()) {
-        (Ok(at), Ok(t)) => now_unix > at + t,
-        _ => true,
-    }
 }
 
 /// The [`OPTIONS`] words for the configuration: flags written, sets written empty, timeouts.
@@ -299,14 +292,5 @@ mod tests {
         // the earlier release's form
         let old = parse_options("create_client_security_group=false attach_to_cluster=true");
         assert_eq!(old.flags.len(), 2);
-    }
-
-    #[test]
-    fn markers_expire_after_their_timeout() {
-        assert!(!marker_expired("1000/600", 1500));
-        assert!(marker_expired("1000/600", 1601));
-        assert!(marker_expired("garbage", 0));
-        let m = creating_marker(Duration::from_secs(60));
-        assert!(m.ends_with("/60"));
     }
 }

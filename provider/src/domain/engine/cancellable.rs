@@ -48,6 +48,10 @@ impl Cloud for Cancellable {
         self.inner.region()
     }
 
+    fn aws_time(&self) -> Option<crate::domain::cloud::AwsTime> {
+        self.inner.aws_time()
+    }
+
     async fn create_security_group(
         &self,
         vpc_id: &str,
@@ -158,6 +162,9 @@ mod tests {
     impl Cloud for Hanging {
         fn region(&self) -> String {
             "us-east-1".into()
+        }
+        fn aws_time(&self) -> Option<crate::domain::cloud::AwsTime> {
+            None
         }
         async fn create_security_group(
             &self,

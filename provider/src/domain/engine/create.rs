@@ -1,16 +1,20 @@
-//! Creating an access. Both groups carry a creation marker until the create completes, so that a
-//! create whose answer was lost, or whose provider was killed, is found again: the next create with
-//! the same name adopts what it made and finishes the job, and orphans with generated names are
-//! swept (see [`super::sweep`]).
+//! Creating an access. Both groups are made under a creation lease (see [`super::lease`]) that the
+//! running create renews and that ends when a state records the groups: a retry of this create
+//! finds its own work by its token, and what a create left when it was killed is taken over by the
+//! next create of the same name, or swept, only once its lease has expired by AWS's clock (see
+//! [`super::adopt`], [`super::sweep`]).
 
 use std::collections::BTreeMap;
 
 use tokio::time::Instant;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::domain::cloud::{CloudError, Group, GroupFilter, RuleSpec};
 use crate::domain::desired::{Desired, Op};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping::{self as bk};
+use crate::domain::engine::lease::{self, new_token, Holder};
 use crate::domain::engine::observe::{derive, Attachment, World, SSH_PORT};
 use crate::domain::engine::rules::Want;
 use crate::domain::engine::target::Target;
@@ -70,7 +74,7 @@ pub(crate) fn ssh_specs(t: &Target) -> BTreeMap<String, RuleSpec> {
 }
 
 /// The world of a create of `t` that has only its cluster group, `group`, so far.
-fn new_world(t: &Target, group: Group) -> World {
+pub(crate) fn new_world(t: &Target, group: Group) -> World {
     World {
         cluster_group: group,
         client_group: None,
@@ -82,19 +86,6 @@ fn new_world(t: &Target, group: Group) -> World {
     }
 }
 
-/// Why a create does not take over the existing group `name`: made by hand or for another name
-/// (`own` None), or a completed access of this name (`own`), which may be this configuration's own
-/// if the answer to its last write was lost: then it is imported, never adopted silently, so that
-/// two configurations never manage one access.
-fn exists_already(name: &str, vpc: &str, own: Option<&Group>, explicit: bool) -> Diagnostic {
-    let detail = match (own, explicit) {
-        (_, false) => format!("A security group named {name} exists in {vpc}. Apply again to generate another name."),
-        (Some(g), true) => format!("A security group named {name} ({}) exists in {vpc}: a completed access of this name, made by this provider. It is not taken over, so that two configurations never manage one access. If it is this configuration's (a run that ended before it could record it), import it: `terraform import <address> {}` (Pulumi: import with id {}); else choose another name.", g.id, g.id, g.id),
-        (None, true) => format!("A security group named {name} exists in {vpc} and was not made by this provider for this access (made by hand, or by another tool): choose another name, or import an access built by hand with its id."),
-    };
-    Diagnostic::general("Security group exists already", detail)
-}
-
 impl Engine {
     /// Creates the access `d` (a planned configuration whose inputs are known, but for `vpc_id`,
     /// `port` and `name`, which the plan may leave to the apply).
@@ -103,7 +94,7 @@ impl Engine {
     }
 
     /// [`Engine::create`], and its warnings: with a generated name, one for each group of an
-    /// unfinished create found in the VPC first (see [`super::sweep`]).
+    /// abandoned create swept from the VPC first (see [`super::sweep`]).
     pub async fn create_noting(
         &self,
         d: &Desired,
@@ -118,134 +109,141 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let (mut w, fresh) = match self.make_cluster_group(&t, d).await {
+        let h = Holder::new(new_token());
+        let (mut w, fresh) = match self.make_cluster_group(&t, d, &h, deadline).await {
             Ok(made) => made,
             Err(e) => return (Err(Failed::new(e, None)), notes),
         };
-        let r = match self.finish_create(&mut w, &t, fresh, deadline).await {
-            Ok(()) => Ok(derive(&w, &t.inputs, &self.tags)),
-            Err(e) => Err(Failed::new(e, Some(derive(&w, &t.inputs, &self.tags)))),
+        let stop = CancellationToken::new();
+        let (r, ()) = tokio::join!(
+            async {
+                let r = self.finish_create(&mut w, &t, fresh, &h, deadline).await;
+                stop.cancel();
+                r
+            },
+            self.keep_lease(&h, &stop)
+        );
+        let r = match r {
+            Err(e) if h.is_lost() || e.summary == lease::lost("").summary => {
+                // Not ours any more: nothing of it is recorded.
+                return (Err(Failed::new(e, None)), notes);
+            }
+            Ok(()) => self
+                .record_created(&mut w, deadline)
+                .await
+                .map(|()| derive(&w, &t.inputs, &self.tags)),
+            Err(e) => Err(e),
+        };
+        let r = match r {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                // What was made is recorded by the partial state: its lease ends now.
+                self.end_leases_of(&mut w).await;
+                Err(Failed::new(e, Some(derive(&w, &t.inputs, &self.tags))))
+            }
         };
         (r, notes)
     }
 
-    fn group_tags(&self, t: &Target, own: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    /// Ends the lease of a completed create, retrying until `deadline` (and for at least a grace
+    /// period): a state must never record a group that still looks in creation.
+    async fn record_created(&self, w: &mut World, deadline: Instant) -> Result<(), Diagnostic> {
+        let ids = w.group_ids();
+        let until = deadline.max(Instant::now() + self.timing.grace);
+        let mut wait = self.backoff.initial;
+        loop {
+            match self.end_lease(w, &ids).await {
+                Ok(()) => return Ok(()),
+                Err(d) if Instant::now() + wait >= until || self.is_cancelled() => return Err(d),
+                Err(d) => tracing::debug!("retrying the end of the creation lease: {d}"),
+            }
+            self.sleep(self.jittered(wait))
+                .await
+                .map_err(|e| cloud_diag("end the creation lease", &e))?;
+            wait = (wait * 2).min(self.backoff.max);
+        }
+    }
+
+    /// The tags of a new group of `t`: the user's, the provider's `own`, and for a create the
+    /// creation token and lease.
+    fn group_tags(
+        &self,
+        t: &Target,
+        own: BTreeMap<String, String>,
+        origin: Option<&String>,
+        lease: Option<&lease::Lease>,
+    ) -> BTreeMap<String, String> {
         let mut tags = bk::user_tags(&self.tags.default_tags, &t.inputs);
         tags.extend(own);
-        tags.insert(
-            bk::CREATING.into(),
-            bk::creating_marker(t.inputs.timeout(Op::Create)),
-        );
+        if let Some(o) = origin {
+            tags.insert(bk::ORIGIN.into(), o.clone());
+        }
+        if let Some(l) = lease {
+            tags.insert(bk::CREATING.into(), l.value());
+        }
         tags
     }
 
-    /// Creates `<name>-cluster`, or adopts the one an interrupted create of this access made.
+    /// Creates `<name>-cluster` under a new lease, or takes over the group an abandoned create of
+    /// this access made (see [`super::adopt`]).
     async fn make_cluster_group(
         &self,
         t: &Target,
         d: &Desired,
+        h: &Holder,
+        deadline: Instant,
     ) -> Result<(World, Vec<String>), Diagnostic> {
         let name = bk::group_name(&t.name, bk::ROLE_CLUSTER);
-        let tags = self.group_tags(t, bk::cluster_group_tags(&t.inputs, &t.name));
+        let probe = by_name(&t.vpc, &name);
+        let now = self
+            .aws_now(|| self.cloud.find_security_groups(&probe))
+            .await
+            .map_err(|e| cloud_diag("read AWS's clock", &e))?;
+        let own = bk::cluster_group_tags(&t.inputs, &t.name);
+        let description = bk::group_description(&t.name, bk::ROLE_CLUSTER);
+        // Each attempt carries a lease from AWS's time at that attempt: retries may take a while.
+        let attempt = || {
+            let lease = self.lease_for(&h.token, self.cloud.aws_time().unwrap_or(now));
+            let tags = self.group_tags(t, own.clone(), Some(&h.token), Some(&lease));
+            let (name, description) = (&name, &description);
+            async move {
+                self.cloud
+                    .create_security_group(&t.vpc, name, description, &tags)
+                    .await
+                    .map(|g| (g, tags, lease))
+            }
+        };
         let made = self
-            .cloud
-            .create_security_group(
-                &t.vpc,
-                &name,
-                &bk::group_description(&t.name, bk::ROLE_CLUSTER),
-                &tags,
+            .retry(
+                "CreateSecurityGroup",
+                deadline,
+                CloudError::is_transient,
+                attempt,
             )
             .await;
-        let world = |group: Group| new_world(t, group);
         match made {
-            Ok(g) => {
+            Ok((g, tags, lease)) => {
                 tracing::info!(group = %g.id, "created cluster security group");
+                h.hold(&g.id, lease.expires);
                 let group = Group {
                     id: g.id.clone(),
                     name,
+                    description,
                     vpc_id: t.vpc.clone(),
                     owner_id: g.owner_id.unwrap_or_default(),
                     tags,
                 };
-                Ok((world(group), vec![g.id]))
+                Ok((new_world(t, group), vec![g.id]))
             }
             Err(CloudError::AlreadyExists { .. }) => {
-                let found = self
-                    .find_own_group(t, &name, bk::ROLE_CLUSTER, None)
+                let explicit = known(&d.name).is_some();
+                let w = self
+                    .take_cluster_group(t, &name, h, explicit, deadline)
                     .await?;
-                let Some(g) = found
-                    .as_ref()
-                    .filter(|g| g.tags.contains_key(bk::CREATING))
-                    .cloned()
-                else {
-                    return Err(exists_already(
-                        &name,
-                        &t.vpc,
-                        found.as_ref(),
-                        known(&d.name).is_some(),
-                    ));
-                };
-                tracing::warn!(group = %g.id, "adopting the cluster group of an interrupted create");
-                let mut w = world(g);
-                self.adopt_world(&mut w)
-                    .await
-                    .map_err(|e| cloud_diag("read the adopted group", &e))?;
                 Ok((w, Vec::new()))
             }
             Err(e) => Err(cloud_diag("create the cluster security group", &e)),
         }
-    }
-
-    /// A group of this access named `name` in the VPC (with this provider's role tag; for a client
-    /// group, pointing at `cluster_group`).
-    async fn find_own_group(
-        &self,
-        t: &Target,
-        name: &str,
-        role: &str,
-        cluster_group: Option<&str>,
-    ) -> Result<Option<Group>, Diagnostic> {
-        let filter = GroupFilter {
-            vpc_id: Some(t.vpc.clone()),
-            names: vec![name.to_string()],
-            tags: Vec::new(),
-        };
-        let groups = self
-            .cloud
-            .find_security_groups(&filter)
-            .await
-            .map_err(|e| cloud_diag(&format!("find the security group {name}"), &e))?;
-        Ok(groups.into_iter().find(|g| {
-            g.tags.get(bk::ROLE).map(String::as_str) == Some(role)
-                && g.tags.get(bk::NAME) == Some(&t.name)
-                && cluster_group
-                    .is_none_or(|c| g.tags.get(bk::ACCESS).map(String::as_str) == Some(c))
-        }))
-    }
-
-    /// Reads the client group and the rules of an adopted cluster group.
-    async fn adopt_world(&self, w: &mut World) -> Result<(), CloudError> {
-        w.client_group = self.find_client_group(&w.cluster_group.id).await?;
-        w.rules = self.cloud.describe_rules(&w.group_ids()).await?;
-        Ok(())
-    }
-
-    /// The client group made for the cluster group `cluster_group`, found by its tags.
-    pub(crate) async fn find_client_group(
-        &self,
-        cluster_group: &str,
-    ) -> Result<Option<Group>, CloudError> {
-        let filter = GroupFilter {
-            vpc_id: None,
-            names: Vec::new(),
-            tags: vec![(bk::ACCESS.to_string(), Some(cluster_group.to_string()))],
-        };
-        Ok(self
-            .cloud
-            .find_security_groups(&filter)
-            .await?
-            .into_iter()
-            .find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS)))
     }
 
     async fn finish_create(
@@ -253,48 +251,90 @@ impl Engine {
         w: &mut World,
         t: &Target,
         mut fresh: Vec<String>,
+        h: &Holder,
         deadline: Instant,
     ) -> Result<(), Diagnostic> {
+        let cg = w.cluster_group.id.clone();
         if t.inputs.create_client() == Known::Known(true) && w.client_group.is_none() {
-            fresh.extend(self.make_client_group(w, t).await?);
+            self.check_lease(h, &cg).await?;
+            fresh.extend(self.make_client_group(w, t, Some(h)).await?);
         }
+        self.check_lease(h, &cg).await?;
         self.converge_user_tags(w, t).await?;
         self.converge_rules(w, t, &fresh, deadline).await?;
         if let (Some(c), Known::Known(true)) = (&t.cluster, t.inputs.attach()) {
-            self.attach(c, &w.cluster_group.id, deadline).await?;
+            self.check_lease(h, &cg).await?;
+            self.attach(c, &cg, deadline).await?;
             w.attached = Some(Attachment::Yes);
         }
         if w.cluster_group.owner_id.is_empty() {
             self.learn_owner(w, deadline).await?;
         }
+        self.check_lease(h, &cg).await?;
         self.converge_own_tags(w, t).await
     }
 
-    /// Creates `<name>-clients`, or adopts the one an interrupted create made. Returns it when new.
+    /// Creates `<name>-clients` (under the create's lease `h`, when a create makes it), or takes
+    /// over the one this access's earlier attempt made. Returns it when new.
     pub(crate) async fn make_client_group(
         &self,
         w: &mut World,
         t: &Target,
+        h: Option<&Holder>,
     ) -> Result<Option<String>, Diagnostic> {
         let name = bk::group_name(&t.name, bk::ROLE_CLIENTS);
         let cg = w.cluster_group.id.clone();
-        let tags = self.group_tags(t, bk::member_tags(&t.name, &cg, bk::ROLE_CLIENTS));
-        match self.cloud.create_security_group(&t.vpc, &name, &bk::group_description(&t.name, bk::ROLE_CLIENTS), &tags).await {
+        let lease = match h {
+            Some(h) => {
+                let probe = || {
+                    self.cloud
+                        .describe_security_groups(std::slice::from_ref(&cg))
+                };
+                let now = self
+                    .aws_now(probe)
+                    .await
+                    .map_err(|e| cloud_diag("read AWS's clock", &e))?;
+                Some(self.lease_for(&h.token, now))
+            }
+            None => None,
+        };
+        let own = bk::member_tags(&t.name, &cg, bk::ROLE_CLIENTS);
+        let origin = w.cluster_group.tags.get(bk::ORIGIN).cloned();
+        let tags = self.group_tags(t, own, origin.as_ref(), lease.as_ref());
+        let description = bk::group_description(&t.name, bk::ROLE_CLIENTS);
+        let deadline = Instant::now() + self.timing.lease;
+        let made = self
+            .retry(
+                "CreateSecurityGroup",
+                deadline,
+                CloudError::is_transient,
+                || {
+                    self.cloud
+                        .create_security_group(&t.vpc, &name, &description, &tags)
+                },
+            )
+            .await;
+        match made {
             Ok(g) => {
                 tracing::info!(group = %g.id, "created client security group");
-                w.client_group = Some(Group { id: g.id.clone(), name, vpc_id: t.vpc.clone(), owner_id: g.owner_id.unwrap_or_default(), tags });
+                if let (Some(h), Some(l)) = (h, &lease) {
+                    h.hold(&g.id, l.expires);
+                }
+                let owner_id = g.owner_id.unwrap_or_default();
+                w.client_group = Some(Group {
+                    id: g.id.clone(),
+                    name,
+                    description,
+                    vpc_id: t.vpc.clone(),
+                    owner_id,
+                    tags,
+                });
                 Ok(Some(g.id))
             }
-            Err(CloudError::AlreadyExists { .. }) => match self.find_own_group(t, &name, bk::ROLE_CLIENTS, Some(&cg)).await? {
-                Some(g) => {
-                    tracing::warn!(group = %g.id, "adopting the client group of an interrupted create");
-                    let rules = self.cloud.describe_rules(std::slice::from_ref(&g.id)).await.map_err(|e| cloud_diag("read the adopted client group", &e))?;
-                    w.rules.extend(rules);
-                    w.client_group = Some(g);
-                    Ok(None)
-                }
-                None => Err(Diagnostic::general("Security group exists already", format!("A security group named {name} exists in {} and does not belong to this access. Choose another name.", t.vpc))),
-            },
+            Err(CloudError::AlreadyExists { .. }) => {
+                self.take_client_group(w, t, &name, h).await?;
+                Ok(None)
+            }
             Err(e) => Err(cloud_diag("create the client security group", &e)),
         }
     }
@@ -366,5 +406,14 @@ impl Engine {
             w.cluster_group.owner_id = g.owner_id;
         }
         Ok(())
+    }
+}
+
+/// The filter for the group named `name` in `vpc`.
+pub(crate) fn by_name(vpc: &str, name: &str) -> GroupFilter {
+    GroupFilter {
+        vpc_id: Some(vpc.to_string()),
+        names: vec![name.to_string()],
+        tags: Vec::new(),
     }
 }

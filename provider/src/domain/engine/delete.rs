@@ -5,42 +5,53 @@
 use tokio::time::Instant;
 
 use crate::domain::cloud::CloudError;
+use crate::domain::cloud::Group;
 use crate::domain::desired::Op;
-use crate::domain::diag::Diagnostic;
+use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::bookkeeping as bk;
+use crate::domain::engine::lease::Creation;
 use crate::domain::engine::observe::{derive, Attachment, World};
+use crate::domain::engine::ownership::owns_client;
 use crate::domain::engine::{cloud_diag, Engine, Failed};
 use crate::domain::state::AccessState;
 use crate::domain::types::Known;
 
 impl Engine {
-    /// Deletes the access. What is already gone counts as deleted.
-    pub async fn delete(&self, prior: &AccessState) -> Result<(), Failed> {
+    /// Deletes the access. What is already gone counts as deleted. The recorded client group is
+    /// deleted only when it is the access's own (see [`super::ownership`]); any other is left in
+    /// place, with a warning. Returns the warnings.
+    pub async fn delete(&self, prior: &AccessState) -> Result<Vec<Diagnostic>, Failed> {
         let deadline = Instant::now() + prior.inputs.timeout(Op::Delete);
+        let fail = |d: Diagnostic| Failed::new(d, Some(prior.clone()));
         let w = self
             .read_world(prior, false)
             .await
-            .map_err(|e| Failed::new(cloud_diag("read the access", &e), Some(prior.clone())))?;
+            .map_err(|e| fail(cloud_diag("read the access", &e)))?;
         let Some(mut w) = w else {
-            return Ok(());
+            return Ok(Vec::new());
         };
-        let unfinished = w.cluster_group.tags.contains_key(bk::CREATING)
-            || prior.inputs.create_client() == Known::Known(true);
-        if w.client_group.is_none() && unfinished {
-            // A client group whose create answered nothing (the answer lost, the run stopped) is
-            // in no state: found by its tags, so that deleting the access leaves nothing behind.
-            w.client_group = self
-                .find_client_group(&w.cluster_group.id)
-                .await
-                .map_err(|e| {
-                    Failed::new(
-                        cloud_diag("find the client security group", &e),
-                        Some(prior.clone()),
-                    )
-                })?;
+        let mut notes = Vec::new();
+        match w.client_group.clone() {
+            Some(c) if !owns_client(&w.cluster_group, &c) => {
+                notes.push(not_own_client(&c));
+                w.client_group = None;
+            }
+            Some(_) => {}
+            None if Creation::of(&w.cluster_group).is_marked()
+                || w.cluster_group.tags.contains_key(bk::ORIGIN)
+                || prior.inputs.create_client() == Known::Known(true) =>
+            {
+                // A client group whose create answered nothing (the answer lost, the run stopped)
+                // is in no state: found by its full proof, so that nothing is left behind.
+                w.client_group = self
+                    .find_client_group(&w.cluster_group)
+                    .await
+                    .map_err(|e| fail(cloud_diag("find the client security group", &e)))?;
+            }
+            None => {}
         }
         match self.delete_steps(&mut w, deadline).await {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(notes),
             Err(e) => Err(Failed::new(e, Some(derive(&w, &prior.inputs, &self.tags)))),
         }
     }
@@ -96,4 +107,13 @@ impl Engine {
             Err(e) => Err(cloud_diag(&format!("delete security group {id}"), &e)),
         }
     }
+}
+
+/// The warning of a client group left in place: it is not the access's own.
+pub(crate) fn not_own_client(c: &Group) -> Diagnostic {
+    Diagnostic::warning(
+        AttrPath::attr("client_security_group_id"),
+        "Client security group left in place",
+        format!("{} ({}) was not made by this provider for this access (it carries no elasticache-access tags naming the access: an existing group, for example one imported with a hand-made setup), so it was not deleted; only the access's rule that named it went with the cluster group.", c.id, c.name),
+    )
 }

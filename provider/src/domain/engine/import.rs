@@ -4,11 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::domain::cloud::{ClusterRef, Group, GroupFilter, Rule, Source};
+use crate::domain::cloud::{ClusterRef, Group, Rule, Source};
 use crate::domain::desired::Desired;
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping::{self as bk, is_reserved};
+use crate::domain::engine::lease::Creation;
 use crate::domain::engine::observe::{derive, World};
+use crate::domain::engine::ownership::holder_text;
 use crate::domain::engine::{cloud_diag, Engine};
 use crate::domain::state::AccessState;
 use crate::domain::types::{Known, Port, VpcId};
@@ -103,8 +105,17 @@ fn hand_built(cg: &Group, rules: &[Rule]) -> (Option<u16>, Option<String>) {
 }
 
 impl Engine {
-    /// Imports an access by its cluster security group's id.
+    /// Imports an access by its cluster security group's id. `<cluster-sg>,<client-sg>` imports an
+    /// access built by hand and makes `<client-sg>` the access's own client group (deleted with
+    /// it); without it, the group a hand-made setup allows is an existing client group.
     pub async fn import(&self, id: &str) -> Result<AccessState, Diagnostic> {
+        let (id, claimed) = match id.split_once(',') {
+            Some((a, b)) => (a.trim(), Some(b.trim())),
+            None => (id, None),
+        };
+        if claimed.is_some_and(|c| !c.starts_with("sg-")) {
+            return Err(not_importable("The import id is `<cluster group id>` or `<cluster group id>,<client group id>` (both sg-…).".into()));
+        }
         let groups = self
             .cloud
             .describe_security_groups(&[id.to_string()])
@@ -117,6 +128,7 @@ impl Engine {
         if !ours && cg.tags.contains_key(bk::ROLE) {
             return Err(not_importable(format!("{id} is the {} group of an access, not its cluster group; import the id of the group named <name>-cluster.", cg.tags[bk::ROLE])));
         }
+        self.refuse_live_create(&cg)?;
         let observed: BTreeMap<String, String> = cg
             .tags
             .iter()
@@ -133,32 +145,42 @@ impl Engine {
             attached: None,
             endpoint: None,
         };
-        if ours {
-            let filter = GroupFilter {
-                vpc_id: None,
-                names: Vec::new(),
-                tags: vec![(bk::ACCESS.to_string(), Some(cg.id.clone()))],
-            };
-            let found = self
-                .cloud
-                .find_security_groups(&filter)
-                .await
-                .map_err(|e| cloud_diag("find the client group", &e))?;
-            w.client_group = found
-                .into_iter()
-                .find(|g| g.tags.get(bk::ROLE).map(String::as_str) == Some(bk::ROLE_CLIENTS));
-            w.rules = self
-                .cloud
-                .describe_rules(&w.group_ids())
-                .await
-                .map_err(|e| cloud_diag("read the security group rules", &e))?;
-        } else {
-            self.import_hand_built(&mut w, &mut reference, observed)
-                .await?;
+        match (ours, claimed) {
+            (true, Some(_)) => {
+                return Err(not_importable(format!(
+                    "{id} was made by this provider: import it by its id alone."
+                )))
+            }
+            (true, None) => {
+                w.client_group = self
+                    .find_client_group(&cg)
+                    .await
+                    .map_err(|e| cloud_diag("find the client group", &e))?;
+                w.rules = self
+                    .cloud
+                    .describe_rules(&w.group_ids())
+                    .await
+                    .map_err(|e| cloud_diag("read the security group rules", &e))?;
+            }
+            (false, claimed) => {
+                self.import_hand_built(&mut w, &mut reference, observed, claimed)
+                    .await?
+            }
         }
         w.cluster = reference.cluster.as_ref().and_then(Known::known).cloned();
         self.finish_import(&mut w, &mut reference).await?;
         Ok(derive(&w, &reference, &self.tags))
+    }
+
+    /// A group a running create holds (its lease has not expired) is not imported.
+    fn refuse_live_create(&self, cg: &Group) -> Result<(), Diagnostic> {
+        let Creation::Leased(l) = Creation::of(cg) else {
+            return Ok(());
+        };
+        if l.expired(self.clock(), self.timing.grace) {
+            return Ok(());
+        }
+        Err(not_importable(format!("{} is being created: {}. Import it once that create has ended (or, if its run was stopped, once the lease has expired).", cg.id, holder_text(cg))))
     }
 
     async fn import_hand_built(
@@ -166,6 +188,7 @@ impl Engine {
         w: &mut World,
         reference: &mut Desired,
         observed: BTreeMap<String, String>,
+        claimed: Option<&str>,
     ) -> Result<(), Diagnostic> {
         let cg = w.cluster_group.clone();
         let rules = self
@@ -173,16 +196,28 @@ impl Engine {
             .describe_rules(std::slice::from_ref(&cg.id))
             .await
             .map_err(|e| cloud_diag("read the security group rules", &e))?;
-        let (port, client) = hand_built(&cg, &rules);
-        if let Some(c) = &client {
+        let (port, source) = hand_built(&cg, &rules);
+        // The group the setup allows is an existing client group, never the access's own, unless
+        // the import id claims it.
+        if let Some(c) = claimed {
             let found = self
                 .cloud
-                .describe_security_groups(std::slice::from_ref(c))
+                .describe_security_groups(&[c.to_string()])
                 .await
                 .map_err(|e| cloud_diag("read the client group", &e))?;
-            w.client_group = found
+            let Some(client) = found
                 .into_iter()
-                .find(|g| &g.id == c && g.vpc_id == cg.vpc_id);
+                .find(|g| g.id == c && g.vpc_id == cg.vpc_id)
+            else {
+                return Err(not_importable(format!(
+                    "There is no security group {c} in the cluster group's VPC {}.",
+                    cg.vpc_id
+                )));
+            };
+            if source.as_deref() != Some(c) {
+                return Err(not_importable(format!("{c} is not the one group {} allows on its port, so it cannot be this access's client group; import {} alone.", cg.id, cg.id)));
+            }
+            self.claim_client_group(w, &client).await?;
         }
         w.rules = match &w.client_group {
             Some(c) => self
@@ -213,8 +248,7 @@ impl Engine {
             .map(|r| r.id.clone())
             .collect();
         reference.port = port.and_then(Port::new).map(Known::Known);
-        reference.create_client_security_group =
-            w.client_group.is_none().then_some(Known::Known(false));
+        reference.create_client_security_group = Some(Known::Known(w.client_group.is_some()));
         reference.tags = (!observed.is_empty()).then_some(Known::Known(observed));
         let clusters = self
             .cloud
@@ -251,5 +285,23 @@ impl Engine {
         self.read_membership(w)
             .await
             .map_err(|e| cloud_diag(&format!("read the security groups of the {c}"), &e))
+    }
+}
+
+impl Engine {
+    /// Makes `client` the hand-made access's own client group, as the import id asked: it gets the
+    /// tags that prove it (and that delete then trusts).
+    async fn claim_client_group(&self, w: &mut World, client: &Group) -> Result<(), Diagnostic> {
+        let name = w
+            .cluster_group
+            .name
+            .strip_suffix("-cluster")
+            .unwrap_or(&w.cluster_group.name)
+            .to_string();
+        let tags = bk::member_tags(&name, &w.cluster_group.id, bk::ROLE_CLIENTS);
+        w.client_group = Some(client.clone());
+        tracing::info!(group = %client.id, "the import makes this group the access's own client group");
+        self.write_tags(w, std::slice::from_ref(&client.id), &tags, &[])
+            .await
     }
 }

@@ -92,12 +92,13 @@ async fn throttled_reads_after_create_do_not_fail_it() {
     assert_eq!(map(&st, "ingress_rule_ids").len(), 3);
 }
 
-/// 12. Import adopts an access built by hand, as AWS's guide describes.
+/// 12. Import adopts an access built by hand, as AWS's guide describes: the cluster group becomes
+/// the access's, the group its rule allows an existing client group, never the access's own.
 #[tokio::test]
 async fn import_adopts_a_hand_built_access() {
     let rig = Rig::new().await;
     let cg = rig.fake.add_group(VPC, "app-cluster", &[]);
-    let client = rig.fake.add_group(VPC, "app-clients", &[]);
+    let client = rig.fake.add_group(VPC, "web-servers", &[]);
     rig.fake
         .add_rule(&cg, Source::group(&client, None), 6379, &Default::default());
     for m in rig
@@ -112,8 +113,14 @@ async fn import_adopts_a_hand_built_access() {
         m.1.push(cg.clone());
     }
     let st = rig.svc.import(&cg).await.expect("import");
-    assert_eq!(client_group(&st), client);
-    let cfg = json!({"name": "app", "cluster": {"replication_group_id": CLUSTER}, "attach_to_cluster": true});
+    assert!(st.get("client_security_group_id").is_null(), "{st:?}");
+    assert_eq!(st.get("create_client_security_group"), &Value::Bool(false));
+    assert_eq!(
+        st.get("client_security_group_ids"),
+        &Value::string_list([client.as_str()])
+    );
+    let cfg = json!({"name": "app", "cluster": {"replication_group_id": CLUSTER}, "attach_to_cluster": true,
+                     "create_client_security_group": false, "client_security_group_ids": [client]});
     let p = rig.plan(Some(&st), &cfg).await;
     assert!(!p.replaces(), "{:?}", p.requires_replace);
     let st = rig.up(Some(&st), &cfg).await;
@@ -124,6 +131,38 @@ async fn import_adopts_a_hand_built_access() {
         .tags
         .contains_key(super::bookkeeping::ROLE));
     assert_eq!(rig.pending(&st, &cfg).await, Vec::<String>::new());
+    // Destroy deletes the cluster group, never the web servers' group.
+    let gone = rig.destroy(&st).await;
+    assert!(gone.diagnostics.is_empty(), "{:?}", gone.diagnostics);
+    assert!(rig.fake.group(&cg).is_none());
+    assert!(rig.fake.group(&client).is_some());
+}
+
+/// The import id `<cluster group>,<client group>` makes the hand-made client group the access's
+/// own: it is marked so, and deleted with the access.
+#[tokio::test]
+async fn import_can_claim_a_hand_built_client_group() {
+    let rig = Rig::new().await;
+    let cg = rig.fake.add_group(VPC, "app-cluster", &[]);
+    let client = rig.fake.add_group(VPC, "app-clients", &[]);
+    rig.fake
+        .add_rule(&cg, Source::group(&client, None), 6379, &Default::default());
+    let bad = rig.svc.import(&format!("{cg},{}", rig.app)).await;
+    assert!(
+        bad.is_err(),
+        "a group the setup does not allow is not claimed: {bad:?}"
+    );
+    let st = rig
+        .svc
+        .import(&format!("{cg},{client}"))
+        .await
+        .expect("import");
+    assert_eq!(client_group(&st), client);
+    let tags = rig.fake.group(&client).unwrap().tags;
+    assert_eq!(tags.get(super::bookkeeping::ACCESS), Some(&cg));
+    let gone = rig.destroy(&st).await;
+    assert!(gone.diagnostics.is_empty(), "{:?}", gone.diagnostics);
+    assert!(rig.fake.group(&cg).is_none() && rig.fake.group(&client).is_none());
 }
 
 /// 12. Import keeps tags equal to default_tags, empty sets and timeouts as recorded.
@@ -242,8 +281,7 @@ async fn lost_create_answer_is_adopted() {
     let cfg = rig.cfg(json!({"allowed_cidr_blocks": ["10.1.0.0/16"]}));
     rig.fake
         .lose_answer("CreateSecurityGroup", "InternalError", 1);
-    let (st, _) = rig.failing(None, &cfg).await;
-    assert!(st.is_none(), "{st:?}");
+    // The create tries again, is told the group exists, and finds it by its own token.
     let st = rig.up(None, &cfg).await;
     let names: Vec<String> = rig
         .fake

@@ -35,7 +35,7 @@ impl Engine {
             .await
             .map_err(|e| cloud_diag("find the accesses' security groups", &e))?;
         groups.retain(|g| {
-            !g.tags.contains_key(bk::CREATING)
+            !super::lease::Creation::of(g).is_marked()
                 && f.cluster.as_ref().is_none_or(|c| {
                     g.tags
                         .get(bk::CLUSTER)

@@ -7,21 +7,25 @@
 //! next plan retries it. Every write is safe to repeat: an existing group or rule that an earlier,
 //! interrupted attempt made is found and adopted.
 //!
-//! - [`create`]: cluster group, client group (both marked as being created), rules, attach, marks
-//!   removed; an interrupted create is adopted by the next one.
+//! - [`create`]: cluster group, client group (both under a creation lease, [`lease`]), rules,
+//!   attach, lease ended; what an abandoned create made is taken over only with proof
+//!   ([`adopt`], [`ownership`]), or swept ([`sweep`]).
 //! - [`update`]: tags, client group, new rules before old ones are revoked (no access gap),
 //!   attachment, bookkeeping tags last.
 //! - [`delete`]: detach, revoke every rule that names the client group, delete both groups.
 //! - [`read`] and [`import`]: one describe of the groups, one of their rules, the cluster when needed.
 
+mod adopt;
 mod attach;
 pub mod bookkeeping;
 pub mod cancellable;
 mod create;
 mod delete;
 mod import;
+pub mod lease;
 pub mod list;
 pub mod observe;
+mod ownership;
 mod read;
 mod rules;
 pub mod sweep;
@@ -95,6 +99,7 @@ pub struct Engine {
     cloud: Arc<dyn Cloud>,
     tags: TagSettings,
     backoff: Backoff,
+    timing: lease::LeaseTiming,
     cancel: CancellationToken,
     /// Each cluster described once per process (concurrent askers share the one describe).
     clusters: Mutex<BTreeMap<ClusterRef, Arc<tokio::sync::OnceCell<ClusterInfo>>>>,
@@ -130,6 +135,7 @@ impl Engine {
             cloud,
             tags,
             backoff: Backoff::default(),
+            timing: lease::LeaseTiming::default(),
             cancel: CancellationToken::new(),
             clusters: Mutex::new(BTreeMap::new()),
             locks: Mutex::new(BTreeMap::new()),
@@ -138,6 +144,12 @@ impl Engine {
 
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
+        self
+    }
+
+    /// Creation leases of this length, renewal and grace (see [`lease`]).
+    pub fn with_lease(mut self, timing: lease::LeaseTiming) -> Self {
+        self.timing = timing;
         self
     }
 
@@ -260,6 +272,8 @@ impl Engine {
 pub mod fake;
 #[cfg(test)]
 mod later_tests;
+#[cfg(test)]
+mod ownership_tests;
 #[cfg(test)]
 mod ported_tests;
 #[cfg(test)]

@@ -11,6 +11,7 @@ fn group(id: &str, name: &str, tags: &[(&str, &str)]) -> Group {
     Group {
         id: id.into(),
         name: name.into(),
+        description: String::new(),
         vpc_id: "vpc-01234567".into(),
         owner_id: OWN.into(),
         tags: tags

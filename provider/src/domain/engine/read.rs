@@ -100,13 +100,19 @@ impl Engine {
         }
     }
 
-    /// Reads the access: None when its cluster group is gone.
+    /// Reads the access: None when its cluster group is gone. A creation lease still on its
+    /// groups ends here: a state records them (a failed create's, an import's, Pulumi's recovery of
+    /// a create it lost track of), so nobody may take them over.
     pub async fn read(&self, prior: &AccessState) -> Result<Option<AccessState>, Diagnostic> {
         let membership = prior.inputs.attach() == crate::domain::types::Known::Known(true);
         let w = self
             .read_world(prior, membership)
             .await
             .map_err(|e| cloud_diag("read the access", &e))?;
-        Ok(w.map(|w| derive(&w, &prior.inputs, &self.tags)))
+        let Some(mut w) = w else {
+            return Ok(None);
+        };
+        self.end_leases_of(&mut w).await;
+        Ok(Some(derive(&w, &prior.inputs, &self.tags)))
     }
 }

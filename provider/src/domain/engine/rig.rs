@@ -56,6 +56,7 @@ pub fn replication_group(default_group: &str) -> FakeCluster {
             ("m-002".into(), vec![default_group.into()]),
         ],
         modifying_reads: 0,
+        member_of: None,
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::diag::Diagnostic;
-use crate::domain::engine::bookkeeping::{self as bk, is_reserved};
+use crate::domain::engine::bookkeeping::{self as bk, is_lifecycle, is_reserved};
 use crate::domain::engine::target::Target;
 use crate::domain::engine::{cloud_diag, Engine, World};
 
@@ -82,9 +82,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Brings the provider's own tags of the client group and the cluster group to `t`'s. A
-    /// creation marker is removed here too: the cluster group's last, so that a create
-    /// interrupted before its very last write still has the marker the next create adopts by.
+    /// Brings the provider's own tags of the client group and the cluster group to `t`'s (the
+    /// creation lease and token are the lease's business, see [`super::lease`]).
     pub(crate) async fn converge_own_tags(
         &self,
         w: &mut World,
@@ -111,7 +110,7 @@ fn own_change(have: &BTreeMap<String, String>, want: &BTreeMap<String, String>) 
         .collect();
     let remove = have
         .keys()
-        .filter(|k| is_reserved(k) && !want.contains_key(*k))
+        .filter(|k| is_reserved(k) && !is_lifecycle(k) && !want.contains_key(*k))
         .cloned()
         .collect();
     (set, remove)

@@ -64,6 +64,12 @@ impl Engine {
             })?),
             None => None,
         };
+        if let Some(refused) = info
+            .as_ref()
+            .and_then(|i| crate::domain::plan::member_refused(i, d.attach()))
+        {
+            return Err(refused);
+        }
         let vpc = decide_vpc(d, info.as_ref(), prior_vpc)?;
         let port = known(&d.port)
             .map(|p| p.get())

@@ -6,15 +6,16 @@
 
 use tokio::time::Instant;
 
-use crate::domain::cloud::Source;
+use crate::domain::cloud::{Group, Source};
 use crate::domain::desired::{Desired, Op};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping as bk;
-use crate::domain::engine::observe::{derive, Attachment, World};
+use crate::domain::engine::observe::{derive, Attachment, World, SSH_PORT};
+use crate::domain::engine::ownership::owns_client;
 use crate::domain::engine::target::Target;
 use crate::domain::engine::{cloud_diag, Engine, Failed};
 use crate::domain::state::AccessState;
-use crate::domain::types::Known;
+use crate::domain::types::{known, Known};
 
 impl Engine {
     /// Updates the access from `prior` to the planned configuration `d`.
@@ -40,6 +41,7 @@ impl Engine {
         let Some(mut w) = w else {
             return Err(Failed::new(Diagnostic::general("The access is gone", format!("Its cluster security group {} no longer exists; the next plan creates the access again.", prior.id())), None));
         };
+        self.end_leases_of(&mut w).await;
         match self.update_steps(&mut w, &t, deadline).await {
             Ok(()) => Ok(derive(&w, &t.inputs, &self.tags)),
             Err(e) => Err(Failed::new(e, Some(derive(&w, &t.inputs, &self.tags)))),
@@ -59,20 +61,67 @@ impl Engine {
         let want_client = t.inputs.create_client() == Known::Known(true);
         let mut fresh = Vec::new();
         if want_client && w.client_group.is_none() {
-            fresh.extend(self.make_client_group(w, t).await?);
+            fresh.extend(self.make_client_group(w, t, None).await?);
         }
         self.converge_rules(w, t, &fresh, deadline).await?;
         self.move_attachment(w, t, deadline).await?;
         if !want_client {
             if let Some(client) = w.client_group.clone() {
-                self.release_client_group(w, &client.id).await?;
-                self.delete_group(&client.id, &client.vpc_id, deadline, Op::Update)
-                    .await?;
-                w.rules.retain(|r| r.group_id != client.id);
-                w.client_group = None;
+                self.let_client_group_go(w, t, &client, deadline).await?;
             }
         }
         self.converge_own_tags(w, t).await
+    }
+
+    /// The access no longer has a client group of its own: the recorded one is deleted when it is
+    /// the access's own and not named in `client_security_group_ids`; one that is named there stays
+    /// as an existing client group (its rule kept, the provider's marks on it removed), and one that
+    /// is not the access's own is never deleted.
+    async fn let_client_group_go(
+        &self,
+        w: &mut World,
+        t: &Target,
+        client: &Group,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
+        let declared = known(&t.inputs.client_security_group_ids)
+            .is_some_and(|gs| gs.iter().any(|g| g.id() == client.id));
+        let own = owns_client(&w.cluster_group, client);
+        if own && !declared {
+            self.release_client_group(w, &client.id).await?;
+            self.delete_group(&client.id, &client.vpc_id, deadline, Op::Update)
+                .await?;
+        } else {
+            if !declared {
+                self.release_client_group(w, &client.id).await?;
+            }
+            let ssh: Vec<String> = w
+                .ingress(&client.id)
+                .filter(|r| w.is_managed(r) && r.is_tcp_port(SSH_PORT))
+                .map(|r| r.id.clone())
+                .collect();
+            self.revoke(w, &client.id, &ssh)
+                .await
+                .map_err(|e| cloud_diag("revoke the SSH rules of the former client group", &e))?;
+            if own {
+                let marks: Vec<String> = client
+                    .tags
+                    .keys()
+                    .filter(|k| bk::is_reserved(k))
+                    .cloned()
+                    .collect();
+                self.write_tags(
+                    w,
+                    std::slice::from_ref(&client.id),
+                    &Default::default(),
+                    &marks,
+                )
+                .await?;
+            }
+        }
+        w.rules.retain(|r| r.group_id != client.id);
+        w.client_group = None;
+        Ok(())
     }
 
     /// Detaches from the recorded cluster when it is no longer wanted there, records the new cluster,

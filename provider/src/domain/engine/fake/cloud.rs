@@ -18,13 +18,22 @@ impl Cloud for FakeCloud {
         REGION.to_string()
     }
 
+    fn aws_time(&self) -> Option<AwsTime> {
+        let now = self.aws_now();
+        Some(AwsTime {
+            lower: now,
+            upper: now + 1,
+        })
+    }
+
     async fn create_security_group(
         &self,
         vpc_id: &str,
         name: &str,
-        _d: &str,
+        description: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<CreatedGroup, CloudError> {
+        self.pause("CreateSecurityGroup").await;
         let late = self.call("CreateSecurityGroup")?;
         if self
             .st()
@@ -38,6 +47,7 @@ impl Cloud for FakeCloud {
         let g = Group {
             id: id.clone(),
             name: name.into(),
+            description: description.into(),
             vpc_id: vpc_id.into(),
             owner_id: ACCOUNT.into(),
             tags: tags.clone(),
@@ -53,6 +63,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_security_groups(&self, ids: &[String]) -> Result<Vec<Group>, CloudError> {
+        self.pause("DescribeSecurityGroups").await;
         let late = self.call("DescribeSecurityGroups")?;
         let s = self.st();
         Self::done(
@@ -64,6 +75,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn find_security_groups(&self, filter: &GroupFilter) -> Result<Vec<Group>, CloudError> {
+        self.pause("DescribeSecurityGroups").await;
         let late = self.call("DescribeSecurityGroups")?;
         let s = self.st();
         Self::done(
@@ -77,6 +89,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_rules(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError> {
+        self.pause("DescribeSecurityGroupRules").await;
         let late = self.call("DescribeSecurityGroupRules")?;
         let mut s = self.st();
         if s.invisible_reads > 0 {
@@ -99,6 +112,7 @@ impl Cloud for FakeCloud {
         rules: &[RuleSpec],
         tags: &BTreeMap<String, String>,
     ) -> Result<Vec<Rule>, CloudError> {
+        self.pause("AuthorizeSecurityGroupIngress").await;
         let late = self.call("AuthorizeSecurityGroupIngress")?;
         if !self.st().groups.contains_key(group_id) {
             return Err(err("InvalidGroup.NotFound"));
@@ -142,6 +156,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn revoke_ingress(&self, _group: &str, rule_ids: &[String]) -> Result<(), CloudError> {
+        self.pause("RevokeSecurityGroupIngress").await;
         let late = self.call("RevokeSecurityGroupIngress")?;
         let mut s = self.st();
         if rule_ids
@@ -159,6 +174,8 @@ impl Cloud for FakeCloud {
         _group: &str,
         rules: &[(String, RuleSpec)],
     ) -> Result<(), CloudError> {
+        self.pause("UpdateSecurityGroupRuleDescriptionsIngress")
+            .await;
         let late = self.call("UpdateSecurityGroupRuleDescriptionsIngress")?;
         let mut s = self.st();
         for (id, spec) in rules {
@@ -174,6 +191,7 @@ impl Cloud for FakeCloud {
         ids: &[String],
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
+        self.pause("CreateTags").await;
         let late = self.call("CreateTags")?;
         let mut s = self.st();
         for id in ids {
@@ -188,6 +206,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_tags(&self, ids: &[String], keys: &[String]) -> Result<(), CloudError> {
+        self.pause("DeleteTags").await;
         let late = self.call("DeleteTags")?;
         let mut s = self.st();
         for id in ids {
@@ -202,6 +221,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_security_group(&self, group_id: &str) -> Result<(), CloudError> {
+        self.pause("DeleteSecurityGroup").await;
         let late = self.call("DeleteSecurityGroup")?;
         let mut s = self.st();
         let referenced = s.rules.iter().any(|r| {
@@ -224,6 +244,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn find_holders(&self, group_id: &str, _vpc: &str) -> Result<Holders, CloudError> {
+        self.pause("FindHolders").await;
         self.call("FindHolders")?;
         let s = self.st();
         let referencing_groups = s
@@ -253,6 +274,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_cluster(&self, c: &ClusterRef) -> Result<ClusterInfo, CloudError> {
+        self.pause("DescribeCluster").await;
         self.call("DescribeCluster")?;
         let id = Self::cluster_id(c);
         let mut s = self.st();
@@ -276,11 +298,13 @@ impl Cloud for FakeCloud {
             } else {
                 vec![]
             },
+            replication_group_id: fc.member_of.clone(),
             member_groups: fc.members.clone(),
         })
     }
 
     async fn cluster_groups(&self, c: &ClusterRef) -> Result<ClusterGroups, CloudError> {
+        self.pause("ClusterGroups").await;
         self.call("ClusterGroups")?;
         let id = Self::cluster_id(c);
         let mut s = self.st();
@@ -297,6 +321,7 @@ impl Cloud for FakeCloud {
         c: &ClusterRef,
         ids: &[String],
     ) -> Result<(), CloudError> {
+        self.pause("ModifyCluster").await;
         let late = self.call("ModifyCluster")?;
         let id = Self::cluster_id(c);
         let mut s = self.st();
@@ -316,6 +341,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
+        self.pause("DescribeAllClusters").await;
         self.call("DescribeAllClusters")?;
         let s = self.st();
         Ok(s.clusters

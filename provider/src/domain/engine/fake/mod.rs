@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::domain::cloud::{
-    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, CreatedGroup, Group,
-    GroupFilter, Holders, Rule, RuleSpec, Source,
+    AwsTime, Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, CreatedGroup,
+    Group, GroupFilter, Holders, Rule, RuleSpec, Source,
 };
 
 pub const ACCOUNT: &str = "123456789012";
@@ -29,6 +29,8 @@ pub struct FakeCluster {
     pub members: Vec<(String, Vec<String>)>,
     /// How many more reads report the cluster as `modifying` (set after each change).
     pub modifying_reads: u32,
+    /// For a cache cluster: the replication group it is a member of.
+    pub member_of: Option<String>,
 }
 
 /// An error the fake returns for one operation.
@@ -59,8 +61,17 @@ pub struct State {
     pub invisible_reads: u32,
     /// Groups of peered VPCs in other accounts: id to account.
     pub peered: BTreeMap<String, String>,
+    /// Calls that take this long (tokio's clock) before they answer.
+    pub slow: BTreeMap<String, std::time::Duration>,
+    /// Seconds added to AWS's clock (a test moves AWS's time without waiting).
+    pub clock_offset: i64,
+    /// AWS's clock starts here; it runs with tokio's clock (pausable in tests).
+    clock_start: Option<(i64, tokio::time::Instant)>,
     next: u32,
 }
+
+/// Where the fake AWS's clock starts (Unix seconds).
+pub const CLOCK_START: i64 = 1_800_000_000;
 
 /// The fake cloud; clones share one state.
 #[derive(Clone, Default)]
@@ -149,6 +160,14 @@ impl FakeCloud {
         self.st().log.iter().filter(|o| *o == op).count()
     }
 
+    /// Waits as long as calls of `op` take ([`State::slow`]).
+    async fn pause(&self, op: &str) {
+        let d = self.st().slow.get(op).copied();
+        if let Some(d) = d {
+            tokio::time::sleep(d).await;
+        }
+    }
+
     /// Logs `op`; the error of a fault due now, and whether it applies after the effect.
     fn call(&self, op: &str) -> Result<Option<CloudError>, CloudError> {
         let mut s = self.st();
@@ -181,6 +200,21 @@ impl FakeCloud {
         format!("{prefix}-{:017x}", s.next)
     }
 
+    /// AWS's time now: [`CLOCK_START`] plus the tokio time since the fake first told it, plus
+    /// [`State::clock_offset`].
+    pub fn aws_now(&self) -> i64 {
+        let mut s = self.st();
+        let (start, at) = *s
+            .clock_start
+            .get_or_insert_with(|| (CLOCK_START, tokio::time::Instant::now()));
+        start + at.elapsed().as_secs() as i64 + s.clock_offset
+    }
+
+    /// Moves AWS's clock `secs` forward.
+    pub fn advance_clock(&self, secs: i64) {
+        self.st().clock_offset += secs;
+    }
+
     /// A group made outside the provider.
     pub fn add_group(&self, vpc: &str, name: &str, tags: &[(&str, &str)]) -> String {
         let id = self.id("sg");
@@ -191,6 +225,7 @@ impl FakeCloud {
         let g = Group {
             id: id.clone(),
             name: name.into(),
+            description: format!("made by hand: {name}"),
             vpc_id: vpc.into(),
             owner_id: ACCOUNT.into(),
             tags,
