@@ -14,7 +14,8 @@ ElastiCache, STS; the service from the SigV4 credential scope, the action from t
 - faults, each for one service and action (``*``: any) and chosen by call number (the proxy counts
   the calls of every service and action from 1; a fault with ``match`` applies only to calls whose
   form body contains that text, e.g. ``GroupName=orders-cluster``, and counts those calls on its own,
-  so that concurrent calls of other resources do not shift its numbers): ``throttle``, ``http500`` (InternalError),
+  so that concurrent calls of other resources do not shift its numbers): ``throttle`` (with ``delay``:
+  refused after that long, never forwarded), ``http500`` (InternalError),
   ``http503`` (Unavailable), ``reset`` (the connection is reset before the call is forwarded),
   ``lost`` (forwarded, so it takes effect, then the connection is reset instead of answering),
   ``slow`` (forwarded, then answered after ``delay`` seconds), ``hold`` (the call waits; with
@@ -233,6 +234,8 @@ class FaultProxy:
             call = {"seq": len(self.log) + 1, "service": service, "action": action, "call": n,
                     "class": action_class(action), "fault": None, "status": None, "t": time.monotonic()}
             self.log.append(call)
+            # Which faults' `match` texts the body holds (a test tells the calls of one resource apart).
+            call["matched"] = [f.match for f in self.faults if f.match is not None and f.match in body]
             # Every fault sees the call (those with `match` count it), the first that matches applies.
             fault = None
             for f in self.faults:
@@ -338,6 +341,8 @@ def _handler(proxy: FaultProxy):
                                 "http503": (503, "Unavailable")}[kind]
                 call["status"] = status
                 msg = "Request limit exceeded." if kind == "throttle" else f"Injected {code}"
+                if fault.delay:  # the refusal comes late (never forwarded: it takes no effect)
+                    time.sleep(fault.delay)
                 return self._send(status, [("Content-Type", "text/xml")], error_body(service, code, msg, status))
             if kind == "hold" and fault.effect == "before" and not proxy.hold(call, self.connection):
                 return self._reset()

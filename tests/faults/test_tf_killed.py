@@ -1,10 +1,11 @@
 """The provider killed (SIGKILL) during a create, an update and a delete, at each of its mutating
 calls, with the real terraform CLI: the fault proxy holds the call after the emulator made it, the test kills the
 provider process, terraform fails; then one plain apply (or destroy) converges (what a killed
-create made is adopted through its creation markers, never duplicated), a plan shows nothing to do, and after
-destroy nothing this provider made is left. Killed after the create's very last write (the cluster
-group's marker removed), the access is complete but unrecorded: the next apply refuses to take it
-over and names the import that brings it back. The cells are printed with the fault matrix."""
+create made is taken over once its creation lease expired, never duplicated: the leases here last
+6 s, tests/faults/conftest.py), a plan shows nothing to do, and after destroy nothing this provider
+made is left. Killed after the create's very last write (the lease ended), the access is complete
+but unrecorded: the next apply refuses to take it over and names the import that brings it back.
+The cells are printed with the fault matrix."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ import pytest
 from faults_harness import CIDR, MATRICES, ProxiedWorkspace, assert_exact, named, own_groups, want
 
 # The mutating calls of a create of `named(...)`, in order (the proxy counts each action from 1):
-# the cluster group, the client group, the cluster group's rules, the two creation markers removed.
+# the cluster group, the client group, the cluster group's rules, the creation lease ended (its
+# DeleteTags goes out with the CreateTags that marks both groups recorded).
 POINTS = [("CreateSecurityGroup", 1), ("CreateSecurityGroup", 2), ("AuthorizeSecurityGroupIngress", 1),
-          ("DeleteTags", 1), ("DeleteTags", 2)]
+          ("DeleteTags", 1)]
 MATRIX = MATRICES.setdefault("provider killed (SIGKILL) after the call took effect, then one plain apply", {})
 
 
@@ -55,11 +57,11 @@ def kill_provider(tf: subprocess.Popen) -> int:
     raise AssertionError("no provider process under terraform")
 
 
-def killed_run(pws: ProxiedWorkspace, command: str, action: str, call: int) -> None:
+def killed_run(pws: ProxiedWorkspace, command: str, action: str, call: int, service: str = "ec2") -> None:
     """Runs `terraform <command>` with the call `action` #`call` held after it took effect, kills the
     provider while it waits for the answer, and requires terraform to fail."""
     pws.proxy.reset()
-    pws.proxy.add_fault("hold", "ec2", action, calls=[call], effect="after")
+    pws.proxy.add_fault("hold", service, action, calls=[call], effect="after")
     env, _ = pws.warn_log_env()
     tf = subprocess.Popen([pws.tf.binary, command, "-auto-approve", "-no-color", "-input=false"],
                           cwd=pws.dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -42,24 +42,17 @@ def test_a_retried_authorize_answered_duplicate_adopts_the_rules(pws: ProxiedWor
     destroyed(pws)
 
 
-def test_explicit_name_lost_create_is_adopted_by_the_next_apply(pws: ProxiedWorkspace):
-    """Every attempt's answer to the first CreateSecurityGroup is lost (the group is made): the
-    apply fails; the next plain apply finds `<name>-cluster` with this provider's tags and its
-    creation marker, adopts it and finishes the job."""
+def test_a_lost_create_answer_is_found_by_the_creates_own_token(pws: ProxiedWorkspace):
+    """Both SDK attempts of the first CreateSecurityGroup lose their answer (the group is made): the
+    create tries again itself, is told the group exists, finds it by its own creation token and
+    finishes the job in the same apply; nothing is made twice."""
     world = pws.emulator.world
     pws.write(named(world, "lostgroup"), provider_extra="  max_retries = 2\n")
     pws.proxy.add_fault("lost", "ec2", "CreateSecurityGroup", calls=[1, 2])
-    r = pws.try_apply()
-    assert r.returncode != 0, r
-    assert "Failed to create the cluster security group" in r.output, r.output
-    made = own_groups(pws.emulator)
-    assert set(made) == {"lostgroup-cluster"} and CREATING_TAG in tags_of(made["lostgroup-cluster"])
-
-    pws.proxy.reset()
     pws.apply()
+    assert faulted(pws, "CreateSecurityGroup")[:3] == [(1, "lost", "lost"), (2, "lost", "lost"), (3, None, 400)]
     groups = assert_exact(pws.emulator, want(world, "lostgroup"))
-    assert groups["lostgroup-cluster"]["GroupId"] == made["lostgroup-cluster"]["GroupId"]
-    assert pws.outputs()["cluster_sg"] == made["lostgroup-cluster"]["GroupId"]
+    assert pws.outputs()["cluster_sg"] == groups["lostgroup-cluster"]["GroupId"]
     converged(pws)
     destroyed(pws)
 
@@ -77,14 +70,14 @@ def test_explicit_name_is_not_adopted_from_another_access(pws: ProxiedWorkspace,
     destroyed(pws)
 
 
-def generated(world: dict, create_timeout: str) -> str:
+def generated(world: dict) -> str:
     return f"""\
 resource "elasticache_access" "a" {{
   vpc_id              = "{world["vpc_id"]}"
   name_prefix         = "gen-"
   allowed_cidr_blocks = ["{CIDR}"]
   timeouts {{
-    create = "{create_timeout}"
+    create = "2s"
   }}
 }}
 
@@ -94,12 +87,13 @@ output "name" {{
 """
 
 
-def orphan_of_lost_create(pws: ProxiedWorkspace, create_timeout: str) -> dict:
-    """Applies a generated name whose CreateSecurityGroup answers are all lost: returns the orphan."""
-    pws.write(generated(pws.emulator.world, create_timeout), provider_extra="  max_retries = 2\n")
-    pws.proxy.add_fault("lost", "ec2", "CreateSecurityGroup", calls=[1, 2])
+def orphan_of_lost_create(pws: ProxiedWorkspace, lease: str) -> dict:
+    """Applies a generated name whose CreateSecurityGroup answers are all lost until the create
+    timeout (2 s) ends the apply, with creation leases of `lease`: returns the orphan."""
+    pws.write(generated(pws.emulator.world), provider_extra="  max_retries = 2\n")
+    pws.proxy.add_fault("lost", "ec2", "CreateSecurityGroup")
     before = set(own_groups(pws.emulator))
-    r = pws.try_apply()
+    r = pws.run("apply", "-auto-approve", "-no-color", "-input=false", env_extra={"ELASTICACHE_CREATE_LEASE": lease})
     assert r.returncode != 0, r
     [orphan] = [g for n, g in own_groups(pws.emulator).items() if n not in before]
     assert orphan["GroupName"].startswith("gen-") and CREATING_TAG in tags_of(orphan)
@@ -108,8 +102,8 @@ def orphan_of_lost_create(pws: ProxiedWorkspace, create_timeout: str) -> dict:
 
 
 def test_generated_name_orphan_is_swept_by_the_next_create(pws: ProxiedWorkspace):
-    orphan = orphan_of_lost_create(pws, "2s")
-    time.sleep(3.2)  # the marker (whole seconds) is older than the create timeout it records
+    orphan = orphan_of_lost_create(pws, "6s")
+    time.sleep(12)  # the lease (6 s), its grace (1 s) and the clock bounds (whole seconds) are over
     r = pws.apply()
     name = pws.outputs()["name"]
     assert name != orphan["GroupName"].removesuffix("-cluster")
@@ -129,20 +123,21 @@ def sweep(pws: ProxiedWorkspace, provider_binary, *args: str) -> subprocess.Comp
 
 def test_sweep_command_deletes_only_expired_orphans_naming_each(pws: ProxiedWorkspace, provider_binary):
     young = orphan_of_lost_create(pws, "1h")
-    old = orphan_of_lost_create(pws, "2s")
-    time.sleep(3.2)
+    old = orphan_of_lost_create(pws, "6s")
+    time.sleep(12)
     vpc = pws.emulator.world["vpc_id"]
 
     r = sweep(pws, provider_binary, "--dry-run", "--vpc-id", vpc)
     assert r.returncode == 0, r
     assert r.stdout.splitlines() == [f"would delete {old['GroupId']} ({old['GroupName']}, {vpc})",
                                      f"1 security group(s) of unfinished creates in {vpc}"], r.stdout
+    assert f"left alone {young['GroupId']} ({young['GroupName']}): a create may still be running" in r.stderr, r.stderr
     assert set(own_groups(pws.emulator)) == {young["GroupName"], old["GroupName"]}
 
     r = sweep(pws, provider_binary, "--vpc-id", vpc)
     assert r.returncode == 0, r
     assert r.stdout.splitlines()[0] == f"deleted {old['GroupId']} ({old['GroupName']}, {vpc})", r.stdout
-    # A marker younger than its create timeout may belong to a create still running: kept.
+    # A lease that has not expired may belong to a create still running: kept.
     assert set(own_groups(pws.emulator)) == {young["GroupName"]}
 
     r = sweep(pws, provider_binary, "--bogus")

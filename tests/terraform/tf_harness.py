@@ -193,8 +193,10 @@ class Workspace:
         log.unlink(missing_ok=True)
         return {**self.env, "TF_LOG": "WARN", "TF_LOG_PATH": str(log)}, log
 
-    def run(self, *args: str, check: bool = False, timeout: int = COMMAND_TIMEOUT) -> Result:
+    def run(self, *args: str, check: bool = False, timeout: int = COMMAND_TIMEOUT,
+            env_extra: dict | None = None) -> Result:
         env, log = self.warn_log_env()
+        env = {**env, **(env_extra or {})}
         p = subprocess.run([self.tf.binary, *args], cwd=self.dir, env=env, capture_output=True,
                            text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         r = Result(list(args), p.returncode, p.stdout, p.stderr)
