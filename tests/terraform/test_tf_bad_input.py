@@ -90,6 +90,9 @@ CASES = [
     ("timeout-unparsable", 'timeouts {\n    create = "ten minutes"\n  }', "", "is not a duration", 'create = "ten minutes"'),
     ("timeout-negative", 'timeouts {\n    delete = "-5m"\n  }', "", "is not a duration", 'delete = "-5m"'),
     ("timeout-no-unit", 'timeouts {\n    update = "30"\n  }', "", "is not a duration", 'update = "30"'),
+    ("timeout-zero", 'timeouts {\n    create = "0s"\n  }', "", 'timeouts.create = "0s" is zero', 'create = "0s"'),
+    ("timeout-sub-second", 'timeouts {\n    update = "10ms"\n  }', "", "Timeout out of range", 'update = "10ms"'),
+    ("timeout-past-a-day", 'timeouts {\n    delete = "600h"\n  }', "", "longer than 24h", 'delete = "600h"'),
     # the provider block
     ("provider-max-retries-zero", "", "  max_retries = 0\n", "max_retries out of range", "max_retries = 0"),
     ("provider-max-retries-high", "", "  max_retries = 1000\n", "max_retries out of range", "max_retries = 1000"),

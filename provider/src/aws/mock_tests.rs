@@ -72,7 +72,7 @@ fn engine(ec2: &[&MockRule], elasticache: &[&MockRule]) -> Engine {
 
 fn wanted() -> Desired {
     let c = Value::from_json(
-        &serde_json::json!({"vpc_id": "vpc-0123456789abcdef0", "name": "m", "allowed_cidr_blocks": ["10.0.0.0/16"], "timeouts": {"create": "2s", "delete": "300ms"}}),
+        &serde_json::json!({"vpc_id": "vpc-0123456789abcdef0", "name": "m", "allowed_cidr_blocks": ["10.0.0.0/16"], "timeouts": {"create": "2s", "delete": "1s"}}),
     );
     desired::parse(&c).expect("valid").value
 }

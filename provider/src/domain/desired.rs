@@ -29,6 +29,13 @@ pub const RESERVED_TAG_PREFIX: &str = "elasticache-access:";
 pub const BOOKKEEPING_TAGS_MAX: usize = 10;
 /// Tags a user may set (with `tags` and `default_tags` together).
 pub const MAX_USER_TAGS: usize = 50 - BOOKKEEPING_TAGS_MAX;
+/// The shortest declared timeout: one AWS round trip with its retry does not fit in less, and
+/// Pulumi's `customTimeouts` count whole seconds too.
+pub const MIN_TIMEOUT: Duration = Duration::from_secs(1);
+/// The longest declared timeout. An access's operations are a few AWS calls and, at most, the wait
+/// for one cluster modification (minutes); the longest default timeouts of terraform-provider-aws
+/// (a Bedrock model-training job) are 24h. A longer value is a mistake (a unit slip), not a deadline.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// The `timeouts` block.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,6 +43,17 @@ pub struct Timeouts {
     pub create: Option<Timeout>,
     pub update: Option<Timeout>,
     pub delete: Option<Timeout>,
+}
+
+impl Timeouts {
+    /// The declared timeout of `op`.
+    pub fn get(&self, op: Op) -> Option<&Timeout> {
+        match op {
+            Op::Create => self.create.as_ref(),
+            Op::Update => self.update.as_ref(),
+            Op::Delete => self.delete.as_ref(),
+        }
+    }
 }
 
 /// The operation whose timeout applies.
@@ -55,7 +73,7 @@ impl Op {
         }
     }
 
-    fn default_timeout(self) -> &'static str {
+    pub fn default_timeout(self) -> &'static str {
         match self {
             Op::Create => model::DEFAULT_CREATE_TIMEOUT,
             Op::Update => model::DEFAULT_UPDATE_TIMEOUT,
@@ -125,11 +143,11 @@ impl Desired {
         if let Some(t) = self.op_timeout {
             return t;
         }
-        let declared = known(&self.timeouts).and_then(|t| match op {
-            Op::Create => t.create.as_ref(),
-            Op::Update => t.update.as_ref(),
-            Op::Delete => t.delete.as_ref(),
-        });
+        // A zero timeout (accepted before validation refused it) may still be in a state: it means
+        // the default, not "stop at once".
+        let declared = known(&self.timeouts)
+            .and_then(|t| t.get(op))
+            .filter(|t| !t.duration().is_zero());
         declared.map(Timeout::duration).unwrap_or_else(|| {
             crate::domain::types::parse_duration(op.default_timeout())
                 .unwrap_or(Duration::from_secs(600))

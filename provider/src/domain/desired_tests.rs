@@ -218,6 +218,36 @@ fn validation_table() {
             "",
         ),
         (
+            "zero timeout",
+            serde_json::json!({"vpc_id": "vpc-01234567", "timeouts": {"create": "0s"}}),
+            Some("timeouts.create"),
+            "is zero",
+        ),
+        (
+            "zero timeout written with a fraction",
+            serde_json::json!({"vpc_id": "vpc-01234567", "timeouts": {"update": "0.0m"}}),
+            Some("timeouts.update"),
+            "from 1s to 24h",
+        ),
+        (
+            "sub-second timeout",
+            serde_json::json!({"vpc_id": "vpc-01234567", "timeouts": {"delete": "500ms"}}),
+            Some("timeouts.delete"),
+            "shorter than a second",
+        ),
+        (
+            "timeout past a day",
+            serde_json::json!({"vpc_id": "vpc-01234567", "timeouts": {"create": "600h"}}),
+            Some("timeouts.create"),
+            "longer than 24h",
+        ),
+        (
+            "the bounds themselves",
+            serde_json::json!({"vpc_id": "vpc-01234567", "timeouts": {"create": "1s", "delete": "24h"}}),
+            None,
+            "",
+        ),
+        (
             "unknown attribute",
             serde_json::json!({"vpc_id": "vpc-01234567", "prot": 1}),
             Some("prot"),
@@ -335,6 +365,16 @@ fn recorded_inputs_skip_the_rules_between_attributes() {
         cfg(serde_json::json!({"vpc_id": "vpc-01234567", "allowed_cidr_blocks": ["0.0.0.0/0"]}));
     assert!(parse(&v).is_err());
     assert!(parse_recorded(&v).is_ok());
+}
+
+#[test]
+fn a_recorded_zero_timeout_reads_and_means_the_default() {
+    // States written before zero was refused may hold it: they must still read (destroy works),
+    // and the operation gets the default rather than an immediate deadline.
+    let v = cfg(serde_json::json!({"vpc_id": "vpc-01234567", "timeouts": {"delete": "0s"}}));
+    let d = parse_recorded(&v).expect("a recorded zero reads");
+    assert_eq!(d.timeout(Op::Delete), Duration::from_secs(15 * 60));
+    assert!(parse(&v).is_err(), "a configuration may not declare it");
 }
 
 #[test]

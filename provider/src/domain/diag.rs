@@ -68,12 +68,19 @@ pub enum Severity {
 }
 
 /// A problem found in input or while talking to AWS, with where it is and what to do about it.
+///
+/// The summary never quotes a value (it names attributes only); the detail may. Where the value at
+/// `path` is secret (a Pulumi secret), an adapter shows `value_free_detail` instead of the detail, or,
+/// when there is none, only that the value is secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub summary: String,
     pub detail: String,
     pub path: Option<AttrPath>,
+    /// The detail without the value at `path` or anything derived from it (its network, its parts,
+    /// its length).
+    pub value_free_detail: Option<String>,
 }
 
 impl Diagnostic {
@@ -83,6 +90,7 @@ impl Diagnostic {
             summary: summary.into(),
             detail: detail.into(),
             path: Some(path),
+            value_free_detail: None,
         }
     }
 
@@ -92,6 +100,7 @@ impl Diagnostic {
             summary: summary.into(),
             detail: detail.into(),
             path: Some(path),
+            value_free_detail: None,
         }
     }
 
@@ -102,7 +111,14 @@ impl Diagnostic {
             summary: summary.into(),
             detail: detail.into(),
             path: None,
+            value_free_detail: None,
         }
+    }
+
+    /// The same, with a detail to show where the value at its path is secret.
+    pub fn with_value_free_detail(mut self, detail: impl Into<String>) -> Self {
+        self.value_free_detail = Some(detail.into());
+        self
     }
 
     pub fn is_error(&self) -> bool {

@@ -54,7 +54,10 @@ pub struct AccessArgs {
     /// Base name of the security groups: they are named `<name>-cluster` and `<name>-clients`. At most
     /// 247 characters, not starting with `sg-`, of letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`.
     /// Conflicts with `name_prefix`; when neither is set a unique name is generated. Changing it
-    /// replaces the access.
+    /// replaces the access. A replacement that keeps a fixed name in the same VPC must delete the old
+    /// access first (a VPC holds one `<name>-cluster`). Pulumi's diff asks for that
+    /// (`deleteBeforeReplace`); `pulumi up --replace` asks no diff, so set the `deleteBeforeReplace`
+    /// resource option there. With Terraform's `create_before_destroy`, use `name_prefix` instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 
@@ -118,8 +121,9 @@ pub struct AccessArgs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
 
-    /// How long create, update and delete may take (Go duration strings such as `30s`, `10m`, `1h`). In
-    /// Pulumi, the `customTimeouts` resource option, when set, takes precedence for that operation.
+    /// How long create, update and delete may take (Go duration strings such as `30s`, `10m`, `1h`),
+    /// each from `1s` to `24h`. In Pulumi, the `customTimeouts` resource option, when set, takes
+    /// precedence for that operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<Timeouts>,
 }

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::domain::desired::{
-    Checked, Desired, Timeouts, BOOKKEEPING_TAGS_MAX, DEFAULT_RULES_QUOTA, GENERATED_SUFFIX_LEN,
-    MAX_NAME_LEN, MAX_USER_TAGS, RESERVED_TAG_PREFIX,
+    Checked, Desired, Op, Timeouts, BOOKKEEPING_TAGS_MAX, DEFAULT_RULES_QUOTA,
+    GENERATED_SUFFIX_LEN, MAX_NAME_LEN, MAX_TIMEOUT, MAX_USER_TAGS, MIN_TIMEOUT,
+    RESERVED_TAG_PREFIX,
 };
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::schema;
@@ -28,6 +29,8 @@ trait SetItem: Sized + Clone {
     const SUMMARY: &'static str;
     /// What two equal items are the same of ("security group", "network").
     const WHAT: &'static str;
+    /// How to write an item, quoting no value (for a secret set).
+    const HOW: &'static str;
     fn parse(s: &str) -> Result<Self, String>;
     /// Two entries with the same identity are one entry written twice.
     fn identity(&self) -> String;
@@ -38,6 +41,8 @@ trait SetItem: Sized + Clone {
 impl SetItem for GroupRef {
     const SUMMARY: &'static str = "Invalid security group id";
     const WHAT: &'static str = "security group";
+    const HOW: &'static str =
+        "write sg- and 8 or 17 hex digits, or <account id>/sg-… for a group in a peered account.";
     fn parse(s: &str) -> Result<Self, String> {
         GroupRef::parse(s)
     }
@@ -52,6 +57,8 @@ impl SetItem for GroupRef {
 impl SetItem for Cidr {
     const SUMMARY: &'static str = "Invalid CIDR block";
     const WHAT: &'static str = "network";
+    const HOW: &'static str =
+        "write an address and a prefix length, such as 10.0.0.0/16 or 2001:db8::/56.";
     fn parse(s: &str) -> Result<Self, String> {
         Cidr::parse(s)
     }
@@ -66,6 +73,7 @@ impl SetItem for Cidr {
 impl SetItem for PrefixListId {
     const SUMMARY: &'static str = "Invalid prefix list id";
     const WHAT: &'static str = "prefix list";
+    const HOW: &'static str = "write pl- and 8 or 17 hex digits.";
     fn parse(s: &str) -> Result<Self, String> {
         PrefixListId::parse(s)
     }
@@ -80,6 +88,12 @@ impl SetItem for PrefixListId {
 impl Parser {
     fn error(&mut self, path: AttrPath, summary: &str, detail: impl Into<String>) {
         self.out.push(Diagnostic::error(path, summary, detail));
+    }
+
+    /// An error whose detail quotes the value, with the same advice quoting none.
+    fn error_quoting(&mut self, path: AttrPath, summary: &str, detail: String, value_free: String) {
+        self.out
+            .push(Diagnostic::error(path, summary, detail).with_value_free_detail(value_free));
     }
 
     /// Parses a string attribute with `f`, reporting its error at the attribute.
@@ -120,17 +134,21 @@ impl Parser {
                 continue;
             };
             match T::parse(s) {
-                Err(e) => self.error(path, summary, e),
+                Err(e) => {
+                    let free = format!("The entry is not a valid {what}: {}", T::HOW);
+                    self.error_quoting(path, summary, e, free)
+                }
                 Ok(x) => {
                     if let Some(first) = seen.insert(x.identity(), s.to_string()).filter(|f| f != s)
                     {
-                        self.error(
+                        self.error_quoting(
                             path,
                             &format!("Duplicate entry in {attr}"),
                             format!(
                                 "{s:?} and {first:?} are the same {what} {}; keep one of them.",
                                 x.identity()
                             ),
+                            format!("This entry and an earlier one are the same {what}; keep one of them."),
                         );
                     }
                     parsed.push(x);
@@ -383,7 +401,29 @@ fn cross_rules(p: &mut Parser, d: &Desired, config: &Value) -> Vec<Diagnostic> {
         );
     }
     quota_warning(d, &mut warnings);
+    timeout_rules(p, d);
     warnings
+}
+
+/// Declared timeouts from [`MIN_TIMEOUT`] to [`MAX_TIMEOUT`]. A rule of the configuration, not of
+/// the format: a state that recorded `0s` before this rule still reads (and means the default).
+fn timeout_rules(p: &mut Parser, d: &Desired) {
+    let Some(t) = known(&d.timeouts) else { return };
+    for op in [Op::Create, Op::Update, Op::Delete] {
+        let Some(x) = t.get(op) else { continue };
+        let why = match x.duration() {
+            z if z.is_zero() => "zero: the operation would stop before its first AWS call",
+            s if s < MIN_TIMEOUT => "shorter than a second: no AWS call with its retry fits in it",
+            l if l > MAX_TIMEOUT => "longer than 24h: that bounds nothing here (a unit slip?)",
+            _ => continue,
+        };
+        let name = op.name();
+        p.error(
+            AttrPath::attr("timeouts").then_attr(name),
+            "Timeout out of range",
+            format!("timeouts.{name} = {:?} is {why}. Write a duration from 1s to 24h, such as {:?} (the default), or remove {name} to get the default.", x.text(), op.default_timeout()),
+        );
+    }
 }
 
 fn cidr_rules(p: &mut Parser, d: &Desired, config: &Value, warnings: &mut Vec<Diagnostic>) {
@@ -403,10 +443,16 @@ fn cidr_rules(p: &mut Parser, d: &Desired, config: &Value, warnings: &mut Vec<Di
             let path = AttrPath::attr(attr).then_index(at);
             if !c.is_canonical() {
                 let net = c.net();
-                warnings.push(Diagnostic::warning(path.clone(), "CIDR block is not in canonical form", format!("{:?} is the network {net}; AWS stores it as {net}. Write {:?} so that an imported access plans no change.", c.text(), net.to_string())));
+                warnings.push(Diagnostic::warning(path.clone(), "CIDR block is not in canonical form", format!("{:?} is the network {net}; AWS stores it as {net}. Write {:?} so that an imported access plans no change.", c.text(), net.to_string())).with_value_free_detail("The block has host bits set; AWS stores its network address (the address with those bits zero). Write the network address so that an imported access plans no change."));
             }
             if !c.is_private() && public_ok == Known::Known(false) {
-                p.error(path, "Public CIDR block", format!("{} is outside the private ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7). If it is meant to reach the cache, set allow_public_cidrs = true; otherwise use a private range.", c.net()));
+                let advice = "(10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7). If it is meant to reach the cache, set allow_public_cidrs = true; otherwise use a private range.";
+                p.error_quoting(
+                    path,
+                    "Public CIDR block",
+                    format!("{} is outside the private ranges {advice}", c.net()),
+                    format!("The block is outside the private ranges {advice}"),
+                );
             }
         }
     }

@@ -8,7 +8,8 @@
 //!    the new value when it can be known now, else unknown;
 //! 5. checks that need the cluster's facts or the provider's default tags.
 //!
-//! Terraform takes `planned` and `requires_replace`; Pulumi takes `changes` (its detailed diff) too.
+//! Terraform takes `planned` and `requires_replace`; Pulumi takes `changes` (its detailed diff) and
+//! `replacement_collides` (its `deleteBeforeReplace`) too.
 //! The plan does not repeat the configuration's warnings: validation reports them once.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,6 +70,12 @@ pub struct Plan {
     pub diagnostics: Vec<Diagnostic>,
     /// Attributes that change (empty: nothing to do).
     pub changes: Vec<Change>,
+    /// A replacement of this access would collide with the access it replaces, so the old one must
+    /// be deleted first: the configuration fixes `name`, and the new access would keep the old one's
+    /// name and VPC (or they are not known yet), where AWS allows one `<name>-cluster`. Decided
+    /// whether or not this plan replaces: an engine may replace on its own (Pulumi's
+    /// `replaceOnChanges`). False for generated names (`name_prefix`, or neither), which differ.
+    pub replacement_collides: bool,
 }
 
 impl Plan {
@@ -145,12 +152,27 @@ pub fn plan(prior: Option<&AccessState>, config: &Value, d: &Desired, facts: &Fa
         changes.extend(output_changes(&cx, &changes));
     }
     let diagnostics = checks(&cx);
+    let replacement_collides = replacement_collides(&cx);
     Plan {
         planned: cx.planned,
         requires_replace,
         diagnostics,
         changes,
+        replacement_collides,
     }
+}
+
+/// See [`Plan::replacement_collides`]. A value not known yet may turn out the same: it counts as the
+/// same.
+fn replacement_collides(cx: &Ctx<'_>) -> bool {
+    let Some((_, prior)) = &cx.prior else {
+        return false;
+    };
+    let kept = |attr: &str| {
+        let new = cx.planned.get(attr);
+        new.is_unknown() || new == prior.get(attr)
+    };
+    cx.d.name.is_some() && kept("name") && kept("vpc_id")
 }
 
 /// Step 2: `vpc_id`, `port` and `name` when the configuration leaves them to the provider.

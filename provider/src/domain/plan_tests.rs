@@ -176,3 +176,57 @@ fn default_tags_unknown_make_tags_all_unknown() {
     );
     assert!(p.planned.get("tags_all").is_unknown());
 }
+
+#[test]
+fn a_replacement_collides_only_when_a_fixed_name_stays_in_its_vpc() {
+    let f = facts(ClusterFacts::None);
+    let other_vpc = "vpc-0fedcba9876543210";
+    let with_unknown_vpc = |j: serde_json::Value, prior: &AccessState| {
+        let mut config = Value::from_json(&j);
+        config.set("vpc_id", Value::Unknown);
+        let d = desired::parse(&config).expect("valid").value;
+        plan(Some(prior), &config, &d, &f)
+    };
+    let fixed = applied(&plan_of(
+        None,
+        serde_json::json!({"name": "app", "vpc_id": VPC}),
+        &f,
+    ));
+    assert!(
+        !plan_of(None, serde_json::json!({"name": "app", "vpc_id": VPC}), &f).replacement_collides
+    );
+    // The VPC may turn out the same: the replacement would make app-cluster next to the old one.
+    let unknown_vpc = with_unknown_vpc(serde_json::json!({"name": "app"}), &fixed);
+    assert!(unknown_vpc.replaces() && unknown_vpc.replacement_collides);
+    // Not replaced by the plan, but an engine that replaces anyway (replaceOnChanges) must delete first.
+    let described = plan_of(
+        Some(&fixed),
+        serde_json::json!({"name": "app", "vpc_id": VPC, "description": "x"}),
+        &f,
+    );
+    assert!(!described.replaces() && described.replacement_collides);
+    // Another name, or another VPC: the new groups do not meet the old ones.
+    let renamed = plan_of(
+        Some(&fixed),
+        serde_json::json!({"name": "other", "vpc_id": VPC}),
+        &f,
+    );
+    assert!(renamed.replaces() && !renamed.replacement_collides);
+    let moved = plan_of(
+        Some(&fixed),
+        serde_json::json!({"name": "app", "vpc_id": other_vpc}),
+        &f,
+    );
+    assert!(moved.replaces() && !moved.replacement_collides);
+    // A generated name (name_prefix, or neither) differs for every create.
+    for j in [
+        serde_json::json!({"name_prefix": "app-", "vpc_id": VPC}),
+        serde_json::json!({"vpc_id": VPC}),
+    ] {
+        let mut made = plan_of(None, j.clone(), &f);
+        made.planned
+            .set("name", Value::from("app-0000000000000000000000000a"));
+        let p = with_unknown_vpc(j, &applied(&made));
+        assert!(p.replaces() && !p.replacement_collides, "{p:?}");
+    }
+}

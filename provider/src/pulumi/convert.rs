@@ -1,7 +1,8 @@
 //! Pulumi's wire forms around the core: decoding requests, diagnostics as Pulumi text and check
-//! failures, the status of a failed apply, the diff answer, and the provider configuration.
+//! failures (secrets kept out: [`Shown`]), the status of a failed apply, the diff answer, and the
+//! provider configuration.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use elasticache_proto::pulumirpc::{
     self as rpc, diff_response::DiffChanges, property_diff::Kind as DiffKind,
@@ -12,6 +13,7 @@ use tonic::{Code, Status};
 
 use super::codec::{self, Decoded};
 use super::inputs;
+use super::redact::{self, Secrets};
 use crate::domain::diag::Diagnostic;
 use crate::domain::model;
 use crate::domain::plan::{ChangeKind, Plan};
@@ -51,48 +53,73 @@ pub fn decode_state(s: Option<&Struct>, id: &str) -> Result<Decoded, Status> {
     Ok(d)
 }
 
-pub fn diag_text(d: &Diagnostic) -> String {
-    let text = codec::pulumi_text(&format!("{}: {}", d.summary, d.detail));
-    match d.path.as_ref().filter(|p| !p.0.is_empty()) {
-        Some(p) => format!("{}: {text}", codec::property_path(p)),
-        None => text,
+/// How diagnostics are shown to the engine: `attrs` are the top-level inputs that were secret (a
+/// diagnostic about one shows no value), `secrets` the secret texts no message may hold.
+pub struct Shown<'a> {
+    pub attrs: &'a BTreeSet<String>,
+    pub secrets: &'a Secrets,
+}
+
+impl Shown<'_> {
+    fn scrub(&self, text: &str) -> String {
+        self.secrets.scrub(text).into_owned()
     }
 }
 
-pub fn errors_text(diags: &[Diagnostic]) -> String {
+pub fn diag_text(d: &Diagnostic, sh: &Shown<'_>) -> String {
+    let d = redact::shown(d, sh.attrs);
+    let text = codec::pulumi_text(&format!("{}: {}", d.summary, d.detail));
+    sh.scrub(&match d.path.as_ref().filter(|p| !p.0.is_empty()) {
+        Some(p) => format!("{}: {text}", codec::property_path(p)),
+        None => text,
+    })
+}
+
+pub fn errors_text(diags: &[Diagnostic], sh: &Shown<'_>) -> String {
     diags
         .iter()
         .filter(|d| d.is_error())
-        .map(diag_text)
+        .map(|d| diag_text(d, sh))
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-pub fn check_failures(diags: &[Diagnostic]) -> Vec<rpc::CheckFailure> {
+/// Check's failures. One about a secret input names no property: the engine prints the input value
+/// of a failure's property, secret or not, so its path goes into the reason instead.
+pub fn check_failures(diags: &[Diagnostic], sh: &Shown<'_>) -> Vec<rpc::CheckFailure> {
     diags
         .iter()
         .filter(|d| d.is_error())
-        .map(|d| rpc::CheckFailure {
-            property: d
-                .path
-                .as_ref()
-                .map(codec::property_path)
-                .unwrap_or_default(),
-            reason: codec::pulumi_text(&format!("{}: {}", d.summary, d.detail)),
+        .map(|d| {
+            if redact::is_about_secret(d, sh.attrs) {
+                return rpc::CheckFailure {
+                    property: String::new(),
+                    reason: diag_text(d, sh),
+                };
+            }
+            rpc::CheckFailure {
+                property: sh.scrub(
+                    &d.path
+                        .as_ref()
+                        .map(codec::property_path)
+                        .unwrap_or_default(),
+                ),
+                reason: sh.scrub(&codec::pulumi_text(&format!("{}: {}", d.summary, d.detail))),
+            }
         })
         .collect()
 }
 
-pub fn warn_all(diags: &[Diagnostic], urn: &str) {
+pub fn warn_all(diags: &[Diagnostic], urn: &str, sh: &Shown<'_>) {
     for d in diags.iter().filter(|d| !d.is_error()) {
-        tracing::warn!(urn = urn, "{}", diag_text(d));
+        tracing::warn!(urn = urn, "{}", diag_text(d, sh));
     }
 }
 
-pub fn apply_text(diagnostics: &[Diagnostic]) -> String {
+pub fn apply_text(diagnostics: &[Diagnostic], sh: &Shown<'_>) -> String {
     diagnostics
         .iter()
-        .map(diag_text)
+        .map(|d| diag_text(d, sh))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -104,9 +131,10 @@ pub fn apply_status(
     state: Option<Struct>,
     id: &str,
     inputs: Option<&Struct>,
+    sh: &Shown<'_>,
 ) -> Status {
-    let message = apply_text(diagnostics);
-    let reasons: Vec<String> = diagnostics.iter().map(diag_text).collect();
+    let message = apply_text(diagnostics, sh);
+    let reasons: Vec<String> = diagnostics.iter().map(|d| diag_text(d, sh)).collect();
     match state {
         Some(properties) => {
             let detail = rpc::ErrorResourceInitFailed {
@@ -184,7 +212,8 @@ pub fn diff_response(p: &Plan) -> rpc::DiffResponse {
     rpc::DiffResponse {
         replaces,
         stables: Vec::new(),
-        // Replacement creates the new access first: the old one keeps serving until it is deleted.
+        // Replacement creates the new access first (the old one keeps serving until it is deleted),
+        // unless the two would collide: see [`delete_before_replace`].
         delete_before_replace: false,
         changes: DiffChanges::DiffSome as i32,
         diffs,
@@ -193,19 +222,32 @@ pub fn diff_response(p: &Plan) -> rpc::DiffResponse {
     }
 }
 
+/// Pulumi's `deleteBeforeReplace` for a diff of `news` (the checked inputs) of resource `logical`:
+/// the core's [`Plan::replacement_collides`], but for this provider's auto-names: the engine checks
+/// a replacement's inputs again without the old ones, and that Check draws a new auto-name.
+pub fn delete_before_replace(p: &Plan, news: &Value, logical: &str) -> bool {
+    let autonamed = news
+        .get("name")
+        .as_str()
+        .is_some_and(|n| inputs::is_autoname(n, logical));
+    p.replacement_collides && !autonamed
+}
+
 /// The provider configuration from Configure's `args`, or from the legacy `variables`
-/// (`elasticache:config:region` → JSON text or plain string).
-pub fn config_value(req: &rpc::ConfigureRequest) -> Result<Value, Status> {
+/// (`elasticache:config:region` → JSON text or plain string), with the settings that were secret.
+pub fn config_value(req: &rpc::ConfigureRequest) -> Result<Decoded, Status> {
     let pattrs = &schema::provider().attributes;
+    let mut secrets = BTreeSet::new();
     let mut v = match &req.args {
         Some(args) => {
             let mut args = args.clone();
             for k in inputs::ENGINE_CONFIG_KEYS {
                 args.fields.remove(k);
             }
-            codec::decode(Some(&args), pattrs)
-                .map_err(|e| Status::invalid_argument(e.to_string()))?
-                .value
+            let d = codec::decode(Some(&args), pattrs)
+                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            secrets = d.secrets;
+            d.value
         }
         None => {
             let mut m = BTreeMap::new();
@@ -225,15 +267,19 @@ pub fn config_value(req: &rpc::ConfigureRequest) -> Result<Value, Status> {
         }
     };
     v = inputs::coerce_object(&v, pattrs);
-    Ok(v)
+    Ok(Decoded { value: v, secrets })
 }
 
-pub fn provider_check_value(s: Option<&Struct>) -> Result<Value, Status> {
+/// A provider configuration as CheckConfig and DiffConfig get it, with the settings that were secret.
+pub fn provider_check_value(s: Option<&Struct>) -> Result<Decoded, Status> {
     let pattrs = &schema::provider().attributes;
     let mut s = s.cloned().unwrap_or_default();
     for k in inputs::ENGINE_CONFIG_KEYS {
         s.fields.remove(k);
     }
     let d = codec::decode(Some(&s), pattrs).map_err(|e| Status::invalid_argument(e.to_string()))?;
-    Ok(inputs::coerce_object(&d.value, pattrs))
+    Ok(Decoded {
+        value: inputs::coerce_object(&d.value, pattrs),
+        secrets: d.secrets,
+    })
 }

@@ -18,6 +18,15 @@ pub fn urn_name(urn: &str) -> &str {
     urn.rsplit("::").next().unwrap_or(urn)
 }
 
+/// The logical name of a resource: the request's `name`, else the URN's.
+pub fn logical_name<'a>(name: &'a str, urn: &'a str) -> &'a str {
+    if name.is_empty() {
+        urn_name(urn)
+    } else {
+        name
+    }
+}
+
 /// True when `name` looks like an auto-name made from `logical`.
 pub fn is_autoname(name: &str, logical: &str) -> bool {
     name.strip_prefix(logical)

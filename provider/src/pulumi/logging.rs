@@ -4,9 +4,12 @@
 //! to show a user a warning. Events are queued and sent in order by one task, which connects to the
 //! engine once its address is known (the last command-line argument, `Handshake.engine_address` or
 //! `Attach.address`). An event with a `urn` field is attached to that resource.
+//!
+//! Every message, to the engine and to stderr, first has the secrets the provider decoded replaced
+//! ([`Secrets::scrub`]): debug lines print what is sent to AWS, and AWS errors echo it.
 
 use std::fmt::Write as _;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use elasticache_proto::pulumirpc::{engine_client::EngineClient, LogRequest, LogSeverity};
 use tokio::sync::mpsc;
@@ -17,6 +20,8 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+use super::redact::Secrets;
+
 /// Messages queued before an engine address is known (the oldest are dropped beyond this).
 const MAX_PENDING: usize = 1000;
 
@@ -25,10 +30,11 @@ enum Msg {
     Log(LogRequest),
 }
 
-/// The queue to the forwarding task.
+/// The queue to the forwarding task, and the secrets kept out of what it forwards.
 #[derive(Clone)]
 pub struct EngineLog {
     tx: mpsc::UnboundedSender<Msg>,
+    secrets: Arc<Secrets>,
 }
 
 static GLOBAL: OnceLock<EngineLog> = OnceLock::new();
@@ -40,7 +46,10 @@ impl EngineLog {
             .get_or_init(|| {
                 let (tx, rx) = mpsc::unbounded_channel();
                 tokio::spawn(forward(rx));
-                EngineLog { tx }
+                EngineLog {
+                    tx,
+                    secrets: Arc::default(),
+                }
             })
             .clone()
     }
@@ -57,11 +66,16 @@ impl EngineLog {
         }
     }
 
-    /// Queues one log message.
+    /// The secrets this log keeps out of its messages (the provider adds those it decodes).
+    pub fn secrets(&self) -> Arc<Secrets> {
+        self.secrets.clone()
+    }
+
+    /// Queues one log message, its secrets replaced.
     pub fn log(&self, severity: LogSeverity, message: String, urn: String) {
         let req = LogRequest {
             severity: severity as i32,
-            message,
+            message: self.secrets.scrub(&message).into_owned(),
             urn,
             stream_id: 0,
             ephemeral: false,
@@ -275,9 +289,10 @@ pub fn init(opts: &LogOptions) -> EngineLog {
         .with_target("tonic", tracing::level_filters::LevelFilter::OFF)
         .with_target("tower", tracing::level_filters::LevelFilter::OFF)
         .with_target("hyper", tracing::level_filters::LevelFilter::OFF);
+    let secrets = log.secrets();
     let stderr = opts.to_stderr.then(|| {
         tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
+            .with_writer(move || ScrubbedStderr(secrets.clone()))
             .with_ansi(false)
             .with_filter(
                 Targets::new()
@@ -291,6 +306,21 @@ pub fn init(opts: &LogOptions) -> EngineLog {
         .with(stderr)
         .try_init();
     log
+}
+
+/// Stderr, with the secrets of each written line replaced (the formatter writes an event at once).
+struct ScrubbedStderr(Arc<Secrets>);
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(self.0.scrub(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! - [`schema`]: the Pulumi package schema, derived from [`crate::domain::schema`].
 //! - [`server`]: the RPCs, each converting in, calling [`crate::domain::engine`], converting out.
 //! - [`logging`]: a `tracing` layer that forwards to the engine's `Log` RPC.
+//! - [`redact`]: secret inputs kept out of diagnostics, failures and logs.
 //!
 //! Launch: the plugin binds 127.0.0.1:0, prints the port as its first stdout line, and serves until
 //! SIGINT/SIGTERM (see [`serve`]).
@@ -17,6 +18,7 @@ pub mod convert;
 pub mod inputs;
 pub mod logging;
 mod provider;
+pub mod redact;
 pub mod schema;
 pub mod server;
 

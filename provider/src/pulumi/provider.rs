@@ -1,5 +1,6 @@
 //! The Pulumi provider's state (the shared [`Service`], whether the engine accepts secrets, the
-//! engine log) and the conversions its RPCs share; the RPCs themselves are in `server.rs`.
+//! engine log, the secret values seen) and the conversions its RPCs share; the RPCs themselves are
+//! in `server.rs`.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,9 +10,10 @@ use std::time::Duration;
 use prost_types::Struct;
 use tonic::Status;
 
-use super::codec::{self, EncodeOptions};
-use super::convert::{self, attrs, errors_text};
+use super::codec::{self, Decoded, EncodeOptions};
+use super::convert::{self, attrs, errors_text, Shown};
 use super::logging::EngineLog;
+use super::redact::Secrets;
 use crate::aws::AwsConnector;
 use crate::domain::diag::has_errors;
 use crate::domain::model::Mode;
@@ -24,6 +26,8 @@ pub struct Provider {
     pub(super) svc: Arc<Service>,
     pub(super) accept_secrets: AtomicBool,
     pub(super) log: Option<EngineLog>,
+    /// Every secret value decoded, kept out of messages (shared with the engine log's layer).
+    pub(super) secrets: Arc<Secrets>,
 }
 
 impl Default for Provider {
@@ -46,10 +50,38 @@ impl Provider {
 
     /// A provider over `svc` (tests give it a fake cloud).
     pub fn with_service(svc: Arc<Service>, log: Option<EngineLog>) -> Self {
+        let secrets = log.as_ref().map(EngineLog::secrets).unwrap_or_default();
         Provider {
             svc,
             accept_secrets: AtomicBool::new(false),
             log,
+            secrets,
+        }
+    }
+
+    /// Decodes a property map, remembering the values of its secret properties.
+    pub(super) fn decode(&self, s: Option<&Struct>) -> Result<Decoded, Status> {
+        Ok(self.remember(convert::decode(s)?))
+    }
+
+    /// [`convert::decode_state`], remembering the values of its secret properties.
+    pub(super) fn decode_state(&self, s: Option<&Struct>, id: &str) -> Result<Decoded, Status> {
+        Ok(self.remember(convert::decode_state(s, id)?))
+    }
+
+    /// Remembers the values of `d`'s secret properties.
+    pub(super) fn remember(&self, d: Decoded) -> Decoded {
+        for name in &d.secrets {
+            self.secrets.remember(d.value.get(name));
+        }
+        d
+    }
+
+    /// How diagnostics are shown when the top-level inputs `attrs` were secret.
+    pub(super) fn shown<'a>(&'a self, attrs: &'a BTreeSet<String>) -> Shown<'a> {
+        Shown {
+            attrs,
+            secrets: &self.secrets,
         }
     }
 
@@ -68,18 +100,21 @@ impl Provider {
         codec::encode(&outputs, attrs(), secrets, self.options())
     }
 
-    /// A planned change as the engine's answer, or its errors as a status.
+    /// A planned change as the engine's answer, or its errors as a status (`secret`: the top-level
+    /// inputs that were secret).
     pub(super) async fn plan(
         &self,
         prior: Option<&Value>,
         news: &Value,
         urn: &str,
+        secret: &BTreeSet<String>,
     ) -> Result<Plan, Status> {
         let p = self.svc.plan(prior, news).await;
+        let sh = self.shown(secret);
         if has_errors(&p.diagnostics) {
-            return Err(Status::invalid_argument(errors_text(&p.diagnostics)));
+            return Err(Status::invalid_argument(errors_text(&p.diagnostics, &sh)));
         }
-        convert::warn_all(&p.diagnostics, urn);
+        convert::warn_all(&p.diagnostics, urn, &sh);
         Ok(p)
     }
 
@@ -97,6 +132,7 @@ impl Provider {
             st.map(|s| self.encode_state(s, secrets)),
             id,
             inputs,
+            &self.shown(secrets),
         )
     }
 }

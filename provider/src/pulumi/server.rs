@@ -13,7 +13,7 @@ use tonic::{Code, Request, Response, Status};
 use tracing::Instrument;
 
 use super::codec;
-use super::convert::{self, attrs, decode, decode_state, errors_text};
+use super::convert::{self, attrs, errors_text};
 use super::inputs::{self, Autonaming};
 use super::logging::rpc_span;
 use crate::domain::diag::has_errors;
@@ -80,12 +80,13 @@ impl ResourceProvider for Provider {
         request: Request<rpc::CheckRequest>,
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let req = request.into_inner();
-        let v = convert::provider_check_value(req.news.as_ref())?;
-        let diags = self.svc.validate_provider(&v);
-        convert::warn_all(&diags, &req.urn);
+        let v = self.remember(convert::provider_check_value(req.news.as_ref())?);
+        let diags = self.svc.validate_provider(&v.value);
+        let sh = self.shown(&v.secrets);
+        convert::warn_all(&diags, &req.urn, &sh);
         Ok(Response::new(rpc::CheckResponse {
+            failures: convert::check_failures(&diags, &sh),
             inputs: req.news,
-            failures: convert::check_failures(&diags),
         }))
     }
 
@@ -94,8 +95,9 @@ impl ResourceProvider for Provider {
         request: Request<rpc::DiffRequest>,
     ) -> Result<Response<rpc::DiffResponse>, Status> {
         let req = request.into_inner();
-        let olds = convert::provider_check_value(req.old_inputs.as_ref().or(req.olds.as_ref()))?;
-        let news = convert::provider_check_value(req.news.as_ref())?;
+        let olds =
+            convert::provider_check_value(req.old_inputs.as_ref().or(req.olds.as_ref()))?.value;
+        let news = convert::provider_check_value(req.news.as_ref())?.value;
         let changes = schema::provider()
             .attributes
             .iter()
@@ -122,12 +124,12 @@ impl ResourceProvider for Provider {
         request: Request<rpc::ConfigureRequest>,
     ) -> Result<Response<rpc::ConfigureResponse>, Status> {
         let req = request.into_inner();
-        let v = convert::config_value(&req)?;
-        let diags = self.svc.configure(&v).await;
+        let v = self.remember(convert::config_value(&req)?);
+        let diags = self.svc.configure(&v.value).await;
         if has_errors(&diags) {
             return Err(Status::invalid_argument(format!(
                 "invalid provider configuration: {}",
-                errors_text(&diags)
+                errors_text(&diags, &self.shown(&v.secrets))
             )));
         }
         if req.accept_secrets {
@@ -179,14 +181,10 @@ impl ResourceProvider for Provider {
         let req = request.into_inner();
         let span = rpc_span("Check", &req.urn);
         async move {
-            let news = decode(req.news.as_ref())?;
-            let olds = decode(req.olds.as_ref())?;
+            let news = self.decode(req.news.as_ref())?;
+            let olds = self.decode(req.olds.as_ref())?;
             let mut inputs_v = news.value;
-            let logical = if req.name.is_empty() {
-                inputs::urn_name(&req.urn).to_string()
-            } else {
-                req.name.clone()
-            };
+            let logical = inputs::logical_name(&req.name, &req.urn);
             let how = match &req.autonaming {
                 None => Autonaming::Default,
                 Some(a) if a.mode == AutonamingMode::Disable as i32 => Autonaming::Disabled,
@@ -195,10 +193,11 @@ impl ResourceProvider for Provider {
                 }
                 Some(_) => Autonaming::Default,
             };
-            inputs::autoname(&mut inputs_v, &olds.value, &logical, &how, &req.random_seed);
+            inputs::autoname(&mut inputs_v, &olds.value, logical, &how, &req.random_seed);
             let diags = self.svc.validate(&inputs_v);
-            convert::warn_all(&diags, &req.urn);
-            let failures = convert::check_failures(&diags);
+            let sh = self.shown(&news.secrets);
+            convert::warn_all(&diags, &req.urn, &sh);
+            let failures = convert::check_failures(&diags, &sh);
             if failures.is_empty() {
                 inputs_v = inputs::normalize(&inputs_v);
             }
@@ -223,18 +222,29 @@ impl ResourceProvider for Provider {
         let req = request.into_inner();
         let span = rpc_span("Diff", &req.urn);
         async move {
-            let olds = decode_state(req.olds.as_ref(), &req.id)?;
+            let olds = self.decode_state(req.olds.as_ref(), &req.id)?;
+            let mut secret = olds.secrets.clone();
             let old_inputs = match req.old_inputs.as_ref() {
-                Some(s) => decode(Some(s))?.value,
+                Some(s) => {
+                    let d = self.decode(Some(s))?;
+                    secret.extend(d.secrets);
+                    d.value
+                }
                 None => state::inputs_of(&olds.value),
             };
-            let news = ignoring(
-                decode(req.news.as_ref())?.value,
-                &old_inputs,
-                &req.ignore_changes,
+            let news = self.decode(req.news.as_ref())?;
+            secret.extend(news.secrets);
+            let news = ignoring(news.value, &old_inputs, &req.ignore_changes);
+            let p = self
+                .plan(Some(&olds.value), &news, &req.urn, &secret)
+                .await?;
+            let mut answer = convert::diff_response(&p);
+            answer.delete_before_replace = convert::delete_before_replace(
+                &p,
+                &news,
+                inputs::logical_name(&req.name, &req.urn),
             );
-            let p = self.plan(Some(&olds.value), &news, &req.urn).await?;
-            Ok(Response::new(convert::diff_response(&p)))
+            Ok(Response::new(answer))
         }
         .instrument(span)
         .await
@@ -247,9 +257,9 @@ impl ResourceProvider for Provider {
         let req = request.into_inner();
         let span = rpc_span("Create", &req.urn);
         async move {
-            let props = decode(req.properties.as_ref())?;
+            let props = self.decode(req.properties.as_ref())?;
             let secrets = inputs::output_secrets(&props.secrets);
-            let p = self.plan(None, &props.value, &req.urn).await?;
+            let p = self.plan(None, &props.value, &req.urn, &secrets).await?;
             if req.preview {
                 return Ok(Response::new(rpc::CreateResponse {
                     id: String::new(),
@@ -267,7 +277,7 @@ impl ResourceProvider for Provider {
                 .await;
             match (&a.state, !has_errors(&a.diagnostics)) {
                 (Some(st), true) => {
-                    convert::warn_all(&a.diagnostics, &req.urn);
+                    convert::warn_all(&a.diagnostics, &req.urn, &self.shown(&secrets));
                     let id = st.get("id").as_str().unwrap_or_default().to_string();
                     if id.is_empty() {
                         return Err(Status::internal("the access was created but has no id"));
@@ -296,11 +306,10 @@ impl ResourceProvider for Provider {
             let empty = |s: &Option<Struct>| s.as_ref().is_none_or(|s| s.fields.is_empty());
             if empty(&req.properties) && empty(&req.inputs) {
                 // `pulumi import`: the inputs returned, given back as the program's, diff to nothing.
-                let st = self
-                    .svc
-                    .import(&req.id)
-                    .await
-                    .map_err(|d| Status::new(Code::NotFound, errors_text(&d)))?;
+                let st = self.svc.import(&req.id).await.map_err(|d| {
+                    let none = BTreeSet::new();
+                    Status::new(Code::NotFound, errors_text(&d, &self.shown(&none)))
+                })?;
                 let none = BTreeSet::new();
                 return Ok(Response::new(rpc::ReadResponse {
                     id: st.get("id").as_str().unwrap_or(&req.id).to_string(),
@@ -314,8 +323,12 @@ impl ResourceProvider for Provider {
                     refresh_before_update: false,
                 }));
             }
-            let olds = decode_state(req.properties.as_ref(), &req.id)?;
-            let old_inputs = req.inputs.as_ref().map(|s| decode(Some(s))).transpose()?;
+            let olds = self.decode_state(req.properties.as_ref(), &req.id)?;
+            let old_inputs = req
+                .inputs
+                .as_ref()
+                .map(|s| self.decode(Some(s)))
+                .transpose()?;
             let mut secrets = olds.secrets.clone();
             if let Some(i) = &old_inputs {
                 secrets.extend(inputs::output_secrets(&i.secrets));
@@ -324,7 +337,7 @@ impl ResourceProvider for Provider {
                 .svc
                 .read(&olds.value)
                 .await
-                .map_err(|d| Status::unknown(errors_text(&d)))?
+                .map_err(|d| Status::unknown(errors_text(&d, &self.shown(&secrets))))?
             else {
                 return Ok(Response::new(rpc::ReadResponse::default()));
             };
@@ -359,8 +372,8 @@ impl ResourceProvider for Provider {
         let req = request.into_inner();
         let span = rpc_span("Update", &req.urn);
         async move {
-            let olds = decode_state(req.olds.as_ref(), &req.id)?;
-            let news = decode(req.news.as_ref())?;
+            let olds = self.decode_state(req.olds.as_ref(), &req.id)?;
+            let news = self.decode(req.news.as_ref())?;
             let mut secrets = inputs::output_secrets(&news.secrets);
             // Outputs that were secret stay secret, except inputs the program no longer marks secret.
             for s in &olds.secrets {
@@ -371,7 +384,9 @@ impl ResourceProvider for Provider {
                     secrets.insert(s.clone());
                 }
             }
-            let p = self.plan(Some(&olds.value), &news.value, &req.urn).await?;
+            let p = self
+                .plan(Some(&olds.value), &news.value, &req.urn, &secrets)
+                .await?;
             if req.preview {
                 return Ok(Response::new(rpc::UpdateResponse {
                     properties: Some(self.encode_state(&p.planned, &secrets)),
@@ -402,7 +417,7 @@ impl ResourceProvider for Provider {
         let req = request.into_inner();
         let span = rpc_span("Delete", &req.urn);
         async move {
-            let olds = decode_state(req.properties.as_ref(), &req.id)?;
+            let olds = self.decode_state(req.properties.as_ref(), &req.id)?;
             let a = self
                 .svc
                 .apply(Apply {
@@ -414,7 +429,7 @@ impl ResourceProvider for Provider {
             if !a.diagnostics.is_empty() {
                 return Err(Status::new(
                     Code::Unknown,
-                    convert::apply_text(&a.diagnostics),
+                    convert::apply_text(&a.diagnostics, &self.shown(&olds.secrets)),
                 ));
             }
             tracing::debug!(urn = req.urn.as_str(), "deleted {}", req.id);

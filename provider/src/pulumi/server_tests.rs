@@ -71,7 +71,7 @@ fn configure_variables_map_to_the_provider_settings() {
         .into(),
         ..Default::default()
     };
-    let v = convert::config_value(&req).expect("decodes");
+    let v = convert::config_value(&req).expect("decodes").value;
     let s = settings::parse(&v).expect("valid").value;
     let aws = s.aws.known().cloned().expect("known");
     assert_eq!(aws.region.as_deref(), Some("us-east-1"));
@@ -97,4 +97,37 @@ fn init_failed_detail_round_trips() {
     let inner =
         rpc::ErrorResourceInitFailed::decode(&decoded.details[0].value[..]).unwrap_or_default();
     assert_eq!(inner.id, "sg-1");
+}
+
+#[test]
+fn delete_before_replace_follows_the_core_but_not_for_auto_names() {
+    let colliding = Plan {
+        replacement_collides: true,
+        ..Default::default()
+    };
+    let named = |n: &str| Value::from_json(&serde_json::json!({ "name": n }));
+    assert!(convert::delete_before_replace(
+        &colliding,
+        &named("cache"),
+        "cache"
+    ));
+    // An auto-name is drawn anew by the Check of a replacement: no collision.
+    assert!(!convert::delete_before_replace(
+        &colliding,
+        &named("cache-a1b2c3d"),
+        "cache"
+    ));
+    assert!(!convert::delete_before_replace(
+        &Plan::default(),
+        &named("cache"),
+        "cache"
+    ));
+    assert_eq!(
+        inputs::logical_name("", "urn:pulumi:s::p::t::cache"),
+        "cache"
+    );
+    assert_eq!(
+        inputs::logical_name("given", "urn:pulumi:s::p::t::cache"),
+        "given"
+    );
 }
