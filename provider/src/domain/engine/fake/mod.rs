@@ -312,3 +312,6 @@ impl FakeCloud {
 }
 
 mod cloud;
+mod signer;
+
+pub use signer::FakeSigner;
