@@ -164,6 +164,67 @@ mod tests {
     }
 
     #[test]
+    fn tfplugin6_ephemeral_resource_field_numbers() {
+        // ephemeral_resource_schemas = 8 (0x42): a map entry whose key is field 1
+        let s = tfplugin6::get_provider_schema::Response {
+            ephemeral_resource_schemas: [("e".to_string(), tfplugin6::Schema::default())].into(),
+            ..Default::default()
+        };
+        assert_eq!(s.encode_to_vec(), vec![0x42, 0x03, 0x0a, 0x01, b'e']);
+        // Open.Request: type_name = 1, config = 2, client_capabilities = 3
+        let r = tfplugin6::open_ephemeral_resource::Request {
+            type_name: "t".into(),
+            config: Some(tfplugin6::DynamicValue::default()),
+            client_capabilities: Some(tfplugin6::ClientCapabilities::default()),
+        };
+        assert_eq!(
+            r.encode_to_vec(),
+            vec![0x0a, 0x01, b't', 0x12, 0x00, 0x1a, 0x00]
+        );
+        // Open.Response: diagnostics = 1, renew_at = 2, result = 3, private = 4, deferred = 5
+        let o = tfplugin6::open_ephemeral_resource::Response {
+            diagnostics: vec![tfplugin6::Diagnostic::default()],
+            renew_at: Some(prost_types::Timestamp {
+                seconds: 1,
+                nanos: 0,
+            }),
+            result: Some(tfplugin6::DynamicValue::default()),
+            private: Some(b"p".to_vec()),
+            deferred: Some(tfplugin6::Deferred::default()),
+        };
+        assert_eq!(
+            o.encode_to_vec(),
+            vec![0x0a, 0x00, 0x12, 0x02, 0x08, 0x01, 0x1a, 0x00, 0x22, 0x01, b'p', 0x2a, 0x00]
+        );
+        // Renew: Request {type_name = 1, private = 2}, Response {diagnostics = 1, renew_at = 2,
+        // private = 3}; Close.Request {type_name = 1, private = 2}
+        let rr = tfplugin6::renew_ephemeral_resource::Request {
+            type_name: "t".into(),
+            private: Some(b"p".to_vec()),
+        };
+        assert_eq!(rr.encode_to_vec(), vec![0x0a, 0x01, b't', 0x12, 0x01, b'p']);
+        let rs = tfplugin6::renew_ephemeral_resource::Response {
+            diagnostics: vec![],
+            renew_at: Some(prost_types::Timestamp::default()),
+            private: Some(b"p".to_vec()),
+        };
+        assert_eq!(rs.encode_to_vec(), vec![0x12, 0x00, 0x1a, 0x01, b'p']);
+        let c = tfplugin6::close_ephemeral_resource::Request {
+            type_name: "t".into(),
+            private: Some(vec![]),
+        };
+        assert_eq!(c.encode_to_vec(), vec![0x0a, 0x01, b't', 0x12, 0x00]);
+        // GetMetadata.Response.ephemeral_resources = 6 (0x32)
+        let m = tfplugin6::get_metadata::Response {
+            ephemeral_resources: vec![tfplugin6::get_metadata::EphemeralMetadata {
+                type_name: "e".into(),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(m.encode_to_vec(), vec![0x32, 0x03, 0x0a, 0x01, b'e']);
+    }
+
+    #[test]
     fn tfplugin6_diagnostic_and_schema_field_numbers() {
         let d = tfplugin6::Diagnostic {
             severity: tfplugin6::diagnostic::Severity::Error as i32,

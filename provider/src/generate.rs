@@ -5,8 +5,9 @@
 //!   this provider, built from the very `GetProviderSchema` answer the plugin serves.
 //! - `sdk-schemas/jsonschema/*.json`: JSON Schema of the resource's inputs and outputs and of the
 //!   provider configuration, as schemars derives them.
-//! - `docs/index.md`, `docs/resources/access.md`: the Terraform registry pages, with the IAM policy
-//!   generated from [`crate::aws::IAM_ACTIONS`] and the examples of `examples/terraform/` and
+//! - `docs/index.md`, `docs/resources/access.md`, `docs/ephemeral-resources/iam_auth_token.md`:
+//!   the Terraform registry pages, with the IAM policy generated from [`crate::aws::IAM_ACTIONS`]
+//!   (and `elasticache:Connect` for tokens) and the examples of `examples/terraform/` and
 //!   `examples/pulumi/` embedded verbatim.
 //!
 //! [`documents`] returns every file's exact bytes; [`write`] writes them, [`drifted`] lists what
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use crate::docs::{access_md, index_md};
+use crate::docs::{access_md, iam_auth_token_md, index_md};
 use crate::domain::model::{AccessArgs, AccessOutputs, ProviderConfig};
 use crate::domain::schema;
 use crate::terraform::schema_json::terraform_schema_json;
@@ -64,6 +65,10 @@ pub fn documents() -> BTreeMap<PathBuf, String> {
     );
     put("docs/index.md", index_md());
     put("docs/resources/access.md", access_md());
+    put(
+        "docs/ephemeral-resources/iam_auth_token.md",
+        iam_auth_token_md(),
+    );
     out
 }
 
@@ -385,6 +390,30 @@ mod tests {
             "the Pulumi example is not embedded verbatim"
         );
         assert!(page.contains("terraform import elasticache_access.this sg-"));
+    }
+
+    #[test]
+    fn token_page_embeds_its_examples_and_both_pages_show_the_connect_policy() {
+        let mut docs = documents();
+        let page = docs
+            .remove(Path::new("docs/ephemeral-resources/iam_auth_token.md"))
+            .unwrap_or_default();
+        let index = docs.remove(Path::new("docs/index.md")).unwrap_or_default();
+        assert!(page.contains(crate::docs::TOKEN_EXAMPLE));
+        assert!(page.contains(crate::docs::PULUMI_TOKEN_EXAMPLE));
+        assert!(page.contains("- `token` (String, Sensitive) "));
+        assert!(page.contains("elasticache:index:getIamAuthToken"));
+        let policy = pretty(&crate::docs::connect_policy());
+        for text in [&page, &index] {
+            assert!(text.contains(&policy));
+            assert!(text.contains("\"elasticache:Connect\""));
+            assert!(text.contains(":replicationgroup:demo-redis\""));
+            assert!(text.contains(":serverlesscache:sessions\""));
+            assert!(text.contains(":user:app\""));
+        }
+        for a in &crate::domain::auth_token::token_schema().attributes {
+            assert!(page.contains(&format!("- `{}` (", a.name)), "{}", a.name);
+        }
     }
 
     #[test]

@@ -46,9 +46,10 @@ def test_terraform_schema_export_matches_terraform_providers_schema(version, ter
     wd = workdir(tmp_path, terraform, "http://127.0.0.1:9", main_tf=main_tf)
     real = json.loads(wd.run("providers", "schema", "-json").stdout)
     exported = json.loads(SCHEMA_FILE.read_text())
-    # The export is what 1.15 prints; older versions leave out what they do not know: resource
-    # identities (1.12+) and list resources (1.14+).
-    for key, since in (("resource_identity_schemas", (1, 12)), ("list_resource_schemas", (1, 14))):
+    # The export is what 1.15 prints; older versions leave out what they do not know: ephemeral
+    # resources (1.10+), resource identities (1.12+) and list resources (1.14+).
+    for key, since in (("ephemeral_resource_schemas", (1, 10)), ("resource_identity_schemas", (1, 12)),
+                       ("list_resource_schemas", (1, 14))):
         if tuple(version_tuple(version))[:2] < since:
             for p in exported["provider_schemas"].values():
                 p.pop(key, None)

@@ -54,6 +54,15 @@ def test_providers_schema_lists_every_attribute_with_a_description(ws):
     assert set(provider["block_types"]) == {"assume_role", "endpoints", "default_tags", "ignore_tags"}
     assert provider["block_types"]["assume_role"]["block"]["attributes"]["role_arn"].get("required")
     assert res["version"] >= 1
+    # The ephemeral resource (Terraform 1.10+ prints ephemeral resource schemas).
+    if ws.tf.at_least(1, 10):
+        token = schemas[PROVIDER_ADDR]["ephemeral_resource_schemas"]["elasticache_iam_auth_token"]["block"]
+        attrs = token["attributes"]
+        assert attrs["token"].get("sensitive") and attrs["token"].get("computed"), attrs["token"]
+        assert attrs["user_id"].get("required") and attrs["replication_group_id"].get("optional")
+        assert all(a.get("description") for a in attrs.values())
+    else:
+        assert "ephemeral_resource_schemas" not in schemas[PROVIDER_ADDR]
 
 
 def test_logs_are_hclog_json_at_tf_log_level_and_hold_no_secret(ws, emulator):

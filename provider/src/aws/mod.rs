@@ -1,11 +1,13 @@
 //! The only code that talks to AWS: [`Aws`] implements the core's [`Cloud`] port with the EC2 and
-//! ElastiCache SDKs, and [`AwsConnector`] makes one from the provider's settings.
+//! ElastiCache SDKs and its [`TokenSigner`] port with `aws-sigv4`, and [`AwsConnector`] makes one
+//! from the provider's settings.
 //!
 //! - [`connect`]: the clients from the settings and the standard AWS chain;
 //! - [`errors`]: AWS's error codes classified in one table;
 //! - [`ec2`], [`elasticache`]: the calls, each logged at debug level with its operation name and
 //!   resource ids (never credentials);
-//! - [`iam`]: the IAM actions those calls need.
+//! - [`iam`]: the IAM actions those calls need;
+//! - [`iam_token`]: IAM auth tokens, presigned with the same credentials (no AWS call).
 //!
 //! Throttling and transient failures are retried by the SDK's adaptive retry mode (up to
 //! `max_retries` attempts, jittered exponential backoff), whose client-side rate limiter is one per
@@ -19,40 +21,49 @@ pub mod ec2;
 pub mod elasticache;
 pub mod errors;
 pub mod iam;
+pub mod iam_token;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use aws_types::SdkConfig;
 
+use crate::domain::auth_token::{Signed, TokenRequest, TokenSigner};
 use crate::domain::cloud::{
     Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, CreatedGroup, Group, GroupFilter,
     Holders, Rule, RuleSpec,
 };
 use crate::domain::diag::Diagnostic;
-use crate::domain::service::Connector;
+use crate::domain::service::{Connected, Connector};
 use crate::domain::settings::AwsSettings;
 
 pub use errors::cloud_error;
 pub use iam::IAM_ACTIONS;
+pub use iam_token::TokenSigning;
 
-/// EC2 and ElastiCache clients for one Region and one set of credentials.
+/// EC2 and ElastiCache clients for one Region and one set of credentials, and the signer of IAM
+/// auth tokens with those credentials.
 #[derive(Clone, Debug)]
 pub struct Aws {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) elasticache: aws_sdk_elasticache::Client,
     /// AWS's clock, from the `Date` of the answers (fed by the clients built here).
     clock: clock::AwsClock,
+    pub(crate) signing: TokenSigning,
 }
 
 impl Aws {
-    /// Wraps clients built elsewhere (tests build them with mocks).
+    /// Wraps clients built elsewhere (tests build them with mocks); such an `Aws` has no
+    /// credentials to sign tokens with.
     pub fn from_clients(ec2: aws_sdk_ec2::Client, elasticache: aws_sdk_elasticache::Client) -> Aws {
+        let region = elasticache.config().region().map(ToString::to_string);
         Aws {
             ec2,
             elasticache,
             clock: clock::AwsClock::default(),
+            signing: TokenSigning::new(None, region),
         }
     }
 
@@ -74,11 +85,16 @@ impl Aws {
         if let Some(url) = elasticache_endpoint {
             elasticache = elasticache.endpoint_url(url);
         }
-        Aws {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
-            elasticache: aws_sdk_elasticache::Client::from_conf(elasticache.build()),
-            clock,
-        }
+        let mut aws = Aws::from_clients(
+            aws_sdk_ec2::Client::from_conf(ec2.build()),
+            aws_sdk_elasticache::Client::from_conf(elasticache.build()),
+        );
+        aws.clock = clock;
+        aws.signing = TokenSigning::new(
+            sdk.credentials_provider(),
+            sdk.region().map(ToString::to_string),
+        );
+        aws
     }
 
     /// The Region the clients talk to.
@@ -93,8 +109,19 @@ pub struct AwsConnector;
 
 #[async_trait]
 impl Connector for AwsConnector {
-    async fn connect(&self, settings: &AwsSettings) -> Result<Arc<dyn Cloud>, Vec<Diagnostic>> {
-        Ok(Arc::new(Aws::connect(settings).await?))
+    async fn connect(&self, settings: &AwsSettings) -> Result<Connected, Vec<Diagnostic>> {
+        let aws = Arc::new(Aws::connect(settings).await?);
+        Ok(Connected {
+            cloud: aws.clone(),
+            signer: aws,
+        })
+    }
+}
+
+#[async_trait]
+impl TokenSigner for Aws {
+    async fn sign(&self, req: &TokenRequest, at: SystemTime) -> Result<Signed, Diagnostic> {
+        self.signing.sign(req, at).await
     }
 }
 

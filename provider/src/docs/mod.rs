@@ -1,6 +1,10 @@
 //! The documentation pages, generated from the resource's declaration: `docs/index.md` (provider
 //! configuration, authentication, the IAM policy) and `docs/resources/access.md` (every argument and
-//! attribute, examples, import).
+//! attribute, examples, import); [`iam_token`]: `docs/ephemeral-resources/iam_auth_token.md`.
+
+mod iam_token;
+
+pub use iam_token::{connect_policy, iam_auth_token_md, PULUMI_TOKEN_EXAMPLE, TOKEN_EXAMPLE};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -76,6 +80,9 @@ fn attribute_label(a: &Attribute) -> String {
     };
     if let Some((lo, hi)) = a.range {
         let _ = write!(label, ", {lo}-{hi}");
+    }
+    if a.sensitive {
+        label.push_str(", Sensitive");
     }
     label
 }
@@ -243,6 +250,13 @@ pub fn index_md() -> String {
         model::PULUMI_RESOURCE_TOKEN,
         prose(&resource.description)
     );
+    let _ = writeln!(
+        out,
+        "The ephemeral resource [`{}`](ephemeral-resources/iam_auth_token.md) (Pulumi: `{}`) signs \
+         the short-lived IAM auth token a client presents to a cache with IAM authentication.\n",
+        crate::domain::auth_token::TF_EPHEMERAL_TYPE,
+        crate::domain::auth_token::PULUMI_FUNCTION_TOKEN
+    );
     out.push_str(
         "The same resource is served to Pulumi by `pulumi-resource-elasticache`; its package schema \
          (`sdk-schemas/pulumi/schema.json`) carries the descriptions of this page, with camelCase \
@@ -328,6 +342,7 @@ pub fn index_md() -> String {
          cache; `ec2:DescribeNetworkInterfaces` only to explain a security group that cannot be \
          deleted.\n\n",
     );
+    iam_token::connect_section(&mut out);
     out.push_str("## Schema\n\n");
     let mut page = Page {
         out,

@@ -43,6 +43,7 @@ pub fn attributes() -> &'static [Attribute] {
             default: None,
             nesting: Nesting::Attribute,
             range: None,
+            sensitive: false,
         })
         .collect()
     })

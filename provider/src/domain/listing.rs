@@ -32,6 +32,7 @@ fn optional(name: &str, ty: Type, description: &str, nesting: Nesting) -> Attrib
         default: None,
         nesting,
         range: None,
+        sensitive: false,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The protocol- and SDK-free core: the resource's declaration, its inputs parsed once, the plan,
 //! the state codec, the engine, and the service both protocol adapters call.
 
+pub mod auth_token;
 pub mod batch;
 pub mod behaviour;
 pub mod cloud;

@@ -38,6 +38,8 @@ pub struct Attribute {
     pub nesting: Nesting,
     /// Inclusive bounds of an integer.
     pub range: Option<(i64, i64)>,
+    /// A secret: Terraform's `sensitive`, a Pulumi secret, never logged.
+    pub sensitive: bool,
 }
 
 impl Attribute {
@@ -237,6 +239,7 @@ fn attribute_from(root: &Json, name: &str, prop: &Json, mode: Mode) -> Attribute
         default: None,
         nesting: Nesting::Attribute,
         range,
+        sensitive: false,
     }
 }
 

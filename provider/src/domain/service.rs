@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::auth_token::TokenSigner;
 use crate::domain::batch::Coalesced;
 use crate::domain::cloud::Cloud;
 use crate::domain::desired::{self, Desired, Op, Timeouts};
@@ -24,10 +25,17 @@ use crate::domain::state::{self, AccessState};
 use crate::domain::types::Known;
 use crate::domain::value::Value;
 
+/// What a connection to AWS gives: the cloud the engine talks to, and the signer of IAM auth
+/// tokens, both with the same credentials and Region.
+pub struct Connected {
+    pub cloud: Arc<dyn Cloud>,
+    pub signer: Arc<dyn TokenSigner>,
+}
+
 /// Makes the cloud the engine talks to from the provider's AWS settings.
 #[async_trait]
 pub trait Connector: Send + Sync {
-    async fn connect(&self, settings: &AwsSettings) -> Result<Arc<dyn Cloud>, Vec<Diagnostic>>;
+    async fn connect(&self, settings: &AwsSettings) -> Result<Connected, Vec<Diagnostic>>;
 }
 
 /// What the provider knows of its configuration.
@@ -63,6 +71,7 @@ pub fn not_configured() -> Diagnostic {
 pub struct Service {
     connector: Arc<dyn Connector>,
     slot: RwLock<Slot>,
+    signer: RwLock<Option<Arc<dyn TokenSigner>>>,
     cancel: CancellationToken,
     backoff: Option<Backoff>,
     lease: Option<LeaseTiming>,
@@ -73,6 +82,7 @@ impl Service {
         Service {
             connector,
             slot: RwLock::new(Slot::Unconfigured),
+            signer: RwLock::new(None),
             cancel: CancellationToken::new(),
             backoff: None,
             lease: None,
@@ -97,6 +107,14 @@ impl Service {
             Slot::Ready(e) => Some(e.clone()),
             _ => None,
         }
+    }
+
+    /// The signer of IAM auth tokens, once configured with known settings.
+    pub fn token_signer(&self) -> Option<Arc<dyn TokenSigner>> {
+        self.signer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn default_tags(&self) -> Known<std::collections::BTreeMap<String, String>> {
@@ -125,12 +143,14 @@ impl Service {
         let (Known::Known(aws), true) = (&s.aws, s.is_known()) else {
             tracing::info!("provider configuration not known yet; planning without AWS");
             *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Slot::Unknown(Box::new(s));
+            *self.signer.write().unwrap_or_else(|p| p.into_inner()) = None;
             return Vec::new();
         };
-        let cloud = match self.connector.connect(aws).await {
+        let Connected { cloud, signer } = match self.connector.connect(aws).await {
             Ok(c) => c,
             Err(d) => return d,
         };
+        *self.signer.write().unwrap_or_else(|p| p.into_inner()) = Some(signer);
         let tags = TagSettings {
             default_tags: s.default_tags.known().cloned().unwrap_or_default(),
             ignore: s.ignore_tags.known().cloned().unwrap_or_default(),

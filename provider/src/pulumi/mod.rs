@@ -1,12 +1,13 @@
 //! The Pulumi adapter: `pulumi-resource-elasticache` serves `pulumirpc.ResourceProvider` for package
-//! `elasticache`, resource `elasticache:index:Access`.
+//! `elasticache`, resource `elasticache:index:Access` and function `elasticache:index:getIamAuthToken`.
 //!
 //! # Layout
 //! - [`codec`]: `google.protobuf.Struct` ⇄ [`crate::domain::value::Value`] (camelCase ⇄ snake_case by the
 //!   schema, unknown sentinels, secrets, output values).
 //! - [`inputs`]: what Check adds: auto-naming, normalization, secrets of derived outputs.
 //! - [`schema`]: the Pulumi package schema, derived from [`crate::domain::schema`].
-//! - [`server`]: the RPCs, each converting in, calling [`crate::domain::engine`], converting out.
+//! - [`server`]: the RPCs, each converting in, calling [`crate::domain::engine`], converting out;
+//!   `invoke`: the function `elasticache:index:getIamAuthToken` (its token a secret).
 //! - [`logging`]: a `tracing` layer that forwards to the engine's `Log` RPC.
 //! - [`redact`]: secret inputs kept out of diagnostics, failures and logs.
 //!
@@ -16,6 +17,7 @@
 pub mod codec;
 pub mod convert;
 pub mod inputs;
+mod invoke;
 pub mod logging;
 mod provider;
 pub mod redact;

@@ -1,6 +1,7 @@
 //! The Pulumi package schema (`pulumi package get-schema`), derived from [`crate::domain::schema`].
 //!
-//! One resource, `elasticache:index:Access`, with camelCase properties; nested objects become named
+//! One resource, `elasticache:index:Access`, with camelCase properties, and one function,
+//! `elasticache:index:getIamAuthToken` (its `token` output a secret); nested objects become named
 //! types (`elasticache:index:AccessCluster`, `…AccessTimeouts`, `…AccessUnmanagedRule`); the provider's
 //! configuration becomes `config.variables` and the provider resource's inputs. The resource's `id`
 //! attribute is not a property: it is the resource's Pulumi id.
@@ -8,6 +9,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::codec;
+use crate::domain::auth_token;
 use crate::domain::model::{self, Mode};
 use crate::domain::schema::{self, Attribute, ResourceSchema, Type};
 
@@ -45,6 +47,9 @@ impl Builder {
                     "description".into(),
                     Json::String(codec::pulumi_text(&a.description)),
                 );
+            }
+            if a.sensitive {
+                o.insert("secret".into(), Json::Bool(true));
             }
             if with_default {
                 if let Some(d) = a
@@ -188,10 +193,32 @@ pub fn package_schema() -> Json {
         "types": b.types,
         "provider": provider_spec,
         "resources": {model::PULUMI_RESOURCE_TOKEN: access},
+        "functions": {auth_token::PULUMI_FUNCTION_TOKEN: token_function(&mut b)},
         "language": {
             "nodejs": {"packageName": "@elasticache-access/elasticache"},
             "python": {"packageName": "elasticache_access"},
         },
+    })
+}
+
+/// The function `getIamAuthToken`: its arguments as inputs, every attribute as outputs (the token
+/// a secret).
+fn token_function(b: &mut Builder) -> Json {
+    let s = auth_token::token_schema();
+    let (inputs, required_inputs) = inputs(b, "GetIamAuthToken", s);
+    let mut outputs = Map::new();
+    let mut required = Vec::new();
+    for a in &s.attributes {
+        let key = model::camel_case(&a.name);
+        if a.mode != Mode::Optional {
+            required.push(Json::String(key.clone()));
+        }
+        outputs.insert(key, b.property("GetIamAuthToken", a, false));
+    }
+    json!({
+        "description": codec::pulumi_text(&s.description),
+        "inputs": {"properties": inputs, "required": required_inputs},
+        "outputs": {"properties": outputs, "required": required},
     })
 }
 

@@ -148,10 +148,13 @@ impl ResourceProvider for Provider {
         &self,
         request: Request<rpc::InvokeRequest>,
     ) -> Result<Response<rpc::InvokeResponse>, Status> {
-        Err(Status::unimplemented(format!(
-            "the elasticache provider has no function {:?}",
-            request.into_inner().tok
-        )))
+        let req = request.into_inner();
+        super::invoke::check_token(&req.tok)?;
+        let span = rpc_span("Invoke", "");
+        self.invoke_token(req.args.as_ref())
+            .instrument(span)
+            .await
+            .map(Response::new)
     }
 
     type StreamInvokeStream = tokio_stream::Empty<Result<rpc::InvokeResponse, Status>>;

@@ -57,6 +57,7 @@ fn attribute(a: &Attribute) -> tf::schema::Attribute {
         required,
         optional,
         computed,
+        sensitive: a.sensitive,
         ..Default::default()
     };
     match &a.ty {

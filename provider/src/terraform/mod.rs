@@ -9,7 +9,8 @@
 //!   schema.
 //! - [`convert`]: core schema, paths, diagnostics and values to tfplugin6's, and back.
 //! - [`server`]: the `tfplugin6.Provider` service (convert in, call the core, convert out) plus
-//!   go-plugin's controller and stdio services.
+//!   go-plugin's controller and stdio services; [`ephemeral`]: the ephemeral resource
+//!   `elasticache_iam_auth_token` (Open, Renew, Close).
 //! - [`log`]: hclog JSON lines on stderr at the level of `TF_LOG_PROVIDER` / `TF_LOG`.
 //! - [`debug`]: debug mode (`--debug`): the `TF_REATTACH_PROVIDERS` line instead of the handshake,
 //!   no AutoMTLS, stderr lines forwarded on go-plugin's stdio stream.
@@ -19,6 +20,7 @@
 
 pub mod convert;
 pub mod debug;
+pub mod ephemeral;
 pub mod go_plugin;
 pub mod handshake;
 pub mod identity;

@@ -17,6 +17,7 @@ fn attr(name: &str, ty: Type) -> Attribute {
         default: None,
         nesting: Nesting::Attribute,
         range: None,
+        sensitive: false,
     }
 }
 

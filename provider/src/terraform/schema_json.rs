@@ -182,6 +182,10 @@ pub fn terraform_schema_json() -> Json {
     for (key, schemas) in [
         ("resource_schemas", &resp.resource_schemas),
         ("data_source_schemas", &resp.data_source_schemas),
+        (
+            "ephemeral_resource_schemas",
+            &resp.ephemeral_resource_schemas,
+        ),
         ("list_resource_schemas", &resp.list_resource_schemas),
     ] {
         let sorted: BTreeMap<&String, &tf::Schema> = schemas.iter().collect();

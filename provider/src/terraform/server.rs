@@ -1,6 +1,6 @@
 //! The tfplugin6 `Provider` service and go-plugin's side services. Every RPC follows one recipe:
 //! convert in ([`convert`]), call the one shared [`Service`] (validation, planning, apply, read,
-//! import), convert out. gRPC errors are kept for protocol failures; problems with input or with AWS are
+//! import, tokens), convert out. gRPC errors are kept for protocol failures; problems with input or with AWS are
 //! diagnostics.
 
 use std::sync::Arc;
@@ -9,13 +9,14 @@ use elasticache_proto::tfplugin6 as tf;
 use tonic::{Request, Response, Status};
 
 use crate::aws::AwsConnector;
+use crate::domain::auth_token::TF_EPHEMERAL_TYPE;
 use crate::domain::diag::Diagnostic;
 use crate::domain::model::{Mode, TF_RESOURCE_TYPE};
 use crate::domain::schema::{self, Attribute};
 use crate::domain::service::Service;
 use crate::domain::value::Value;
 
-use super::{convert, identity, list, resource};
+use super::{convert, ephemeral, identity, list, resource};
 
 type Rpc<T> = Result<Response<T>, Status>;
 
@@ -105,6 +106,8 @@ impl ProviderService {
             )]
             .into(),
             list_resource_schemas: [(TF_RESOURCE_TYPE.to_string(), list::schema())].into(),
+            ephemeral_resource_schemas: [(TF_EPHEMERAL_TYPE.to_string(), ephemeral::schema())]
+                .into(),
             server_capabilities: Some(tf::ServerCapabilities {
                 plan_destroy: true,
                 get_provider_schema_optional: true,
@@ -129,6 +132,9 @@ impl tf::provider_server::Provider for ProviderService {
             }],
             list_resources: vec![tf::get_metadata::ListResourceMetadata {
                 type_name: TF_RESOURCE_TYPE.into(),
+            }],
+            ephemeral_resources: vec![tf::get_metadata::EphemeralMetadata {
+                type_name: TF_EPHEMERAL_TYPE.into(),
             }],
             ..Default::default()
         }))
@@ -353,38 +359,38 @@ impl tf::provider_server::Provider for ProviderService {
 
     async fn validate_ephemeral_resource_config(
         &self,
-        _: Request<tf::validate_ephemeral_resource_config::Request>,
+        req: Request<tf::validate_ephemeral_resource_config::Request>,
     ) -> Rpc<tf::validate_ephemeral_resource_config::Response> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        let req = req.into_inner();
+        ephemeral::check_type(&req.type_name)?;
+        Ok(Response::new(ephemeral::validate(&self.svc, &req)))
     }
 
     async fn open_ephemeral_resource(
         &self,
-        _: Request<tf::open_ephemeral_resource::Request>,
+        req: Request<tf::open_ephemeral_resource::Request>,
     ) -> Rpc<tf::open_ephemeral_resource::Response> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        let req = req.into_inner();
+        ephemeral::check_type(&req.type_name)?;
+        Ok(Response::new(ephemeral::open(&self.svc, &req).await))
     }
 
     async fn renew_ephemeral_resource(
         &self,
-        _: Request<tf::renew_ephemeral_resource::Request>,
+        req: Request<tf::renew_ephemeral_resource::Request>,
     ) -> Rpc<tf::renew_ephemeral_resource::Response> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        let req = req.into_inner();
+        ephemeral::check_type(&req.type_name)?;
+        Ok(Response::new(ephemeral::renew(&self.svc, &req)))
     }
 
     async fn close_ephemeral_resource(
         &self,
-        _: Request<tf::close_ephemeral_resource::Request>,
+        req: Request<tf::close_ephemeral_resource::Request>,
     ) -> Rpc<tf::close_ephemeral_resource::Response> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        let req = req.into_inner();
+        ephemeral::check_type(&req.type_name)?;
+        Ok(Response::new(ephemeral::close(&req)))
     }
 
     async fn get_functions(
@@ -420,3 +426,7 @@ mod tests;
 #[cfg(test)]
 #[path = "identity_tests.rs"]
 mod identity_tests;
+
+#[cfg(test)]
+#[path = "ephemeral_tests.rs"]
+mod ephemeral_tests;

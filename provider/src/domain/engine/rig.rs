@@ -10,12 +10,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::fake::{FakeCloud, FakeCluster};
+use super::fake::{FakeCloud, FakeCluster, FakeSigner};
 use super::Backoff;
-use crate::domain::cloud::{Cloud, ClusterKind};
+use crate::domain::cloud::ClusterKind;
 use crate::domain::diag::Diagnostic;
 use crate::domain::plan::Plan;
-use crate::domain::service::{Applied, Apply, Connector, Service};
+use crate::domain::service::{Applied, Apply, Connected, Connector, Service};
 use crate::domain::settings::AwsSettings;
 use crate::domain::value::Value;
 
@@ -23,17 +23,31 @@ pub const VPC: &str = "vpc-0123456789abcdef0";
 pub const CLUSTER: &str = "redis";
 pub const CLUSTER_B: &str = "redis-b";
 
-/// Hands out the fake cloud and counts the connections made.
+/// Hands out the fake cloud (and a fake token signer) and counts the connections made.
 pub struct FakeConnector {
     pub fake: FakeCloud,
+    pub signer: FakeSigner,
     pub connects: AtomicUsize,
+}
+
+impl FakeConnector {
+    pub fn new(fake: FakeCloud) -> Self {
+        FakeConnector {
+            fake,
+            signer: FakeSigner::default(),
+            connects: AtomicUsize::new(0),
+        }
+    }
 }
 
 #[async_trait]
 impl Connector for FakeConnector {
-    async fn connect(&self, _s: &AwsSettings) -> Result<Arc<dyn Cloud>, Vec<Diagnostic>> {
+    async fn connect(&self, _s: &AwsSettings) -> Result<Connected, Vec<Diagnostic>> {
         self.connects.fetch_add(1, Ordering::SeqCst);
-        Ok(Arc::new(self.fake.clone()))
+        Ok(Connected {
+            cloud: Arc::new(self.fake.clone()),
+            signer: Arc::new(self.signer.clone()),
+        })
     }
 }
 
@@ -88,10 +102,7 @@ impl Rig {
         let default_group = fake.add_group(VPC, "default", &[]);
         fake.add_cluster(CLUSTER, replication_group(&default_group));
         fake.add_cluster(CLUSTER_B, replication_group(&default_group));
-        let connector = Arc::new(FakeConnector {
-            fake: fake.clone(),
-            connects: AtomicUsize::new(0),
-        });
+        let connector = Arc::new(FakeConnector::new(fake.clone()));
         let svc = Service::new(connector.clone()).with_backoff(fast());
         Rig {
             fake,
@@ -104,10 +115,7 @@ impl Rig {
 
     /// A second provider process on the same cloud.
     pub async fn second_process(&self) -> Rig {
-        let connector = Arc::new(FakeConnector {
-            fake: self.fake.clone(),
-            connects: AtomicUsize::new(0),
-        });
+        let connector = Arc::new(FakeConnector::new(self.fake.clone()));
         let svc = Service::new(connector.clone()).with_backoff(fast());
         let rig = Rig {
             fake: self.fake.clone(),

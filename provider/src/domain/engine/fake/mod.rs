@@ -347,3 +347,6 @@ impl FakeCloud {
 }
 
 mod cloud;
+mod signer;
+
+pub use signer::FakeSigner;
