@@ -310,22 +310,57 @@ pub fn index_md() -> String {
          exponential backoff (1 s initial, 20 s cap), up to `max_retries` attempts in all \
          (default 5).\n\n",
     );
-    out.push_str("### Interrupted creates\n\n");
+    out.push_str("### Interrupted creates, and what the provider never touches\n\n");
     out.push_str(
-        "Both security groups carry a creation marker tag (`elasticache-access:creating`) until \
-         their create completes. When a create is interrupted (an answer lost, the run cancelled, \
-         the provider killed), the next apply of an access with an explicit `name` finds \
-         `<name>-cluster` and `<name>-clients` by that marker and this provider's tags, adopts them \
-         and finishes the job (a group of that name without the marker is never taken over). \
-         Groups of a generated name cannot be found again that way: once their marker is older \
-         than the create timeout it records, the next create with a generated name in the VPC \
-         deletes them, with a warning naming each, and so does the `sweep` command:\n\n\
+        "The provider deletes or takes over a security group only when it can prove the group is \
+         the access's, never by its name, and never by this machine's clock. \
+         Both groups are made under a *creation lease*: the `elasticache-access:creating` tag holds \
+         a token of the create and an expiry in AWS's clock (read from the `Date` of AWS's \
+         answers), which the running create renews every minute; `elasticache-access:origin` keeps \
+         the create's token for good. The lease ends (`elasticache-access:created` is set and the \
+         lease removed) as soon as a state records the groups: when the create completes, when a \
+         create fails and returns what it made (Terraform then marks it tainted and replaces it; \
+         Pulumi retries it), and on the Read that follows an import or Pulumi's recovery of a \
+         pending create.\n\n\
+         - A retry of the same create finds what its own earlier attempt made by its token (an \
+         answer lost on the way back), so nothing is made twice.\n\
+         - What a killed create left is *provably abandoned* once its lease has expired by AWS's \
+         clock (3 minutes, plus 30 s of grace for AWS's eventual consistency). The next create of \
+         the same `name` waits for that, then takes the groups over (and leaves a cluster the \
+         abandoned create attached them to, if the configuration now names another); a lease that \
+         is renewed meanwhile belongs to a create still running, and the second create fails, \
+         naming the group and what holds it.\n\
+         - A group a state records (a completed access, or a failed create Terraform marked \
+         tainted, for example while `create_before_destroy` replaces it under the same name) is \
+         never taken over: use `name_prefix` with `create_before_destroy`.\n\
+         - Abandoned groups of generated names are deleted by the next create with a generated \
+         name in the VPC (a warning names each) and by the `sweep` command, which both binaries \
+         have; `sweep` also deletes client groups whose access is gone (their cluster group was \
+         deleted by hand). A group is swept only with the full proof: this provider's name, \
+         description and tags, its creation token, and an expired lease; a group carrying copied \
+         tags, or a marker of release 0.2 (`<seconds>/<seconds>`), is only reported:\n\n\
          ```shell\n\
          terraform-provider-elasticache sweep --region us-east-1 --vpc-id vpc-0123 --dry-run   # list\n\
          terraform-provider-elasticache sweep --region us-east-1 --vpc-id vpc-0123             # delete\n\
+         pulumi-resource-elasticache sweep --region us-east-1                                  # the same\n\
          ```\n\n\
-         It uses the standard AWS settings (environment, profile, `AWS_ENDPOINT_URL_EC2`) and \
-         prints one line per group.\n\n",
+         It uses the standard AWS settings (environment, profile, `AWS_ENDPOINT_URL_EC2`), prints \
+         one line per group it deletes and, on stderr, one per marked group it leaves alone and \
+         why. `ELASTICACHE_CREATE_LEASE` (a duration such as `3m`, at least `3s`) changes the \
+         lease's length; renewal (a third of it) and grace (a sixth, at most 30 s) follow. \
+         A create killed after its very last write (its lease already ended) is complete but \
+         recorded by no state: with an explicit `name` the next apply refuses and names the \
+         `terraform import` that brings it back; with a generated name it stays, and \
+         `terraform query` lists it for import.\n\n\
+         A client group is deleted with the access only when it is the access's own: this provider \
+         made it for this access (its `elasticache-access:cluster-group` tag names the access), or \
+         the import id claimed it (see Import). Any other group the access allows, an existing \
+         application group among them, is never deleted and its rules outside the access are \
+         never touched. The cluster's security groups are changed one access at a time, with \
+         the list read again before every try (the SDK never resends it), and only when all \
+         members of a replication group use the same groups; a member named by \
+         `cache_cluster_id` is refused for `attach_to_cluster`, naming the replication group to use \
+         instead.\n\n",
     );
     out.push_str("## IAM permissions\n\n");
     out.push_str(
@@ -384,7 +419,9 @@ pub fn access_md() -> String {
         "Outbound rules are left as AWS makes them: each group this provider creates keeps the one \
          egress rule AWS gives every new VPC security group (all traffic to 0.0.0.0/0) and gets no \
          other; the provider neither adds nor revokes egress rules, and `exclusive_ingress` concerns \
-         inbound rules only. Inbound, each group holds exactly the rules declared.\n\n",
+         inbound rules only. Inbound, the access authorizes the rules declared and revokes the ones it \
+         authorized that are no longer declared; a rule added outside it is reported in \
+         `unmanaged_ingress` and revoked only with `exclusive_ingress = true`.\n\n",
     );
     let _ = writeln!(
         out,
@@ -425,9 +462,19 @@ pub fn access_md() -> String {
     let _ = writeln!(
         out,
         "The id of an access is the id of its cluster security group (`sg-...`, the group named \
-         `<name>-cluster`). Only a group this provider created can be imported: it carries the tag \
-         `{} = cluster`, and the configuration (name, description, cluster, options) is read back \
-         from the provider's `elasticache-access:` tags on the groups and rules.\n",
+         `<name>-cluster`). Two kinds of group can be imported:\n\n\
+         - one this provider created (it carries the tag `{} = cluster`): the configuration \
+         (name, description, cluster, options) is read back from the provider's \
+         `elasticache-access:` tags on the groups and rules, and its client group is the one \
+         this provider made for it. A group a create still holds (its creation lease has not \
+         expired) is refused until that create ends.\n\
+         - one built by hand as AWS's guide describes: a group on the cache that allows, on the \
+         cache's port, a group its clients carry. The cache's group becomes the access's cluster \
+         group (deleted with the access); the clients' group is an *existing* client group \
+         (`create_client_security_group = false`, `client_security_group_ids = [sg-...]`): it \
+         is never deleted and its own rules are never touched. To make that group the access's \
+         own instead (deleted with it), import `<cluster group id>,<client group id>`: the \
+         import then marks it with the access's tags.\n",
         crate::domain::engine::bookkeeping::ROLE
     );
     let _ = writeln!(

@@ -71,6 +71,19 @@ fn revoke_the_first_cidr_rule(rig: &Rig, st: &Value) {
     rig.fake.st().rules.retain(|r| r.id != id);
 }
 
+/// A creation lease still on a recorded access (a failed create whose lease could not be ended):
+/// the refresh after it must end it, and the plan shows nothing.
+fn leave_a_lease_on_the_cluster_group(rig: &Rig, st: &Value) {
+    let id = st.get("id").as_str().unwrap_or_default().to_string();
+    let mut s = rig.fake.st();
+    let g = s.groups.get_mut(&id).expect("the cluster group");
+    g.tags.remove(crate::domain::engine::bookkeeping::CREATED);
+    g.tags.insert(
+        crate::domain::engine::bookkeeping::CREATING.into(),
+        "v2:failed0:1".into(),
+    );
+}
+
 fn table() -> Vec<Case> {
     let cidr = || json!({"allowed_cidr_blocks": ["10.1.0.0/16"]});
     let attached = || json!({"attach_to_cluster": true});
@@ -194,6 +207,21 @@ fn table() -> Vec<Case> {
         Case {
             step: Step::Import,
             ..case("import", cidr(), cidr(), &[])
+        },
+        case(
+            "own client group dropped: deleted",
+            json!({}),
+            json!({"create_client_security_group": false}),
+            &["create_client_security_group"],
+        ),
+        Case {
+            step: Step::Drift(leave_a_lease_on_the_cluster_group),
+            ..case(
+                "a creation lease left on a recorded access: the refresh ends it",
+                cidr(),
+                cidr(),
+                &[],
+            )
         },
         Case {
             step: Step::DefaultTags(&[("team", "b")]),
