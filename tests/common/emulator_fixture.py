@@ -4,7 +4,7 @@ re-exports the fixture).
 ``emulator_process`` (session scope) starts tests/emulator/launcher.py once, through
 tests/emulator/harness.py ``start_emulator``, and stops it at the end of the run, checking that it
 exits 0. Each suite wraps it in a function-scoped fixture that calls ``reset`` (moto's state, the
-call log and the faults are cleared) and, where the tests need the demo world, ``reset_and_seed``
+call log, the faults and the realism settings are reset to the launcher's defaults) and, where the tests need the demo world, ``reset_and_seed``
 (tests/emulator/seed.py) before every test, so no test sees what another left behind.
 """
 
@@ -36,8 +36,24 @@ def _post(url: str, path: str) -> dict:
 
 
 def reset(url: str) -> None:
-    """Clears moto's state, the call log and the faults."""
+    """Clears moto's state, the call log, the faults and the modification log; the realism settings
+    (tests/emulator/realism_config.py) go back to the launcher's defaults."""
     _post(url, "/_emulator/reset")
+
+
+def configure(url: str, **settings) -> dict:
+    """Changes realism settings until the next reset, e.g. ``configure(url, modify_window=1.0)``;
+    returns the whole configuration."""
+    req = urllib.request.Request(url + "/_emulator/config", data=json.dumps(settings).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)["config"]
+
+
+def modifications(url: str) -> dict:
+    """Cluster modifications recorded since the last reset (see tests/emulator/realism_control.py)."""
+    with urllib.request.urlopen(url + "/_emulator/modifications", timeout=30) as r:
+        return json.load(r)
 
 
 def reset_calls(url: str) -> None:

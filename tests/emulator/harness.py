@@ -3,6 +3,7 @@
     from harness import start_emulator
     emu = start_emulator()          # reads the EMULATOR_URL=... line
     ... emu.url ...
+    emu.configure(modify_window=1.0)  # the AWS realism settings (realism_config.py), until a reset
     emu.stop()                      # SIGTERM, waits for exit 0
 
 Extra launcher arguments can come from the EMULATOR_LAUNCHER_ARGS environment variable
@@ -11,6 +12,7 @@ Extra launcher arguments can come from the EMULATOR_LAUNCHER_ARGS environment va
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import shlex
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCHER = os.path.join(HERE, "launcher.py")
@@ -30,6 +33,29 @@ class Emulator:
         self.proc = proc
         self.url = url
         self.stderr_path = stderr_path
+
+    def _control(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def configure(self, **settings) -> dict:
+        """Changes realism settings (tests/emulator/realism_config.py) until the next reset, e.g.
+        ``configure(modify_window=1.0, enforce_sg_per_eni=True)``; returns the whole configuration."""
+        return self._control("POST", "/_emulator/config", settings)["config"]
+
+    def config(self) -> dict:
+        return self._control("GET", "/_emulator/config")["config"]
+
+    def modifications(self) -> dict:
+        """The cluster modifications so far: {"modifications": [...], "accepted", "refused", "windows"}."""
+        return self._control("GET", "/_emulator/modifications")
+
+    def peering(self, **spec) -> dict:
+        """An active VPC peering connection to another account's VPC (realism_control.py)."""
+        return self._control("POST", "/_emulator/peering", spec)
 
     def stderr(self) -> str:
         with open(self.stderr_path, encoding="utf-8", errors="replace") as fh:

@@ -6,13 +6,19 @@ endpoint, after patching moto in-process so that the behaviours our provider
 depends on match real AWS (see ``moto_patches.py``; every patch cites the AWS
 behaviour it mirrors).
 
-    python tests/emulator/launcher.py [--port N] [--host 127.0.0.1] [--vanilla]
+    python tests/emulator/launcher.py [--port N] [--host 127.0.0.1] [--vanilla] [--realistic]
+                                      [--config JSON]
 
 Prints exactly one line ``EMULATOR_URL=http://127.0.0.1:<port>`` on stdout
 (flushed) once the socket accepts connections, then serves until SIGTERM or
 SIGINT and exits 0.  ``--port 0`` (the default) picks a free port.
 ``--vanilla`` skips the moto patches (the control endpoints stay); it exists so
 that one can show the tests fail against unpatched moto.
+
+The AWS realism of ``realism_config.py`` (eventual consistency, modification windows, quotas, ...) is
+off by default; ``--realistic`` turns all of it on, then the environment variable ``EMULATOR_CONFIG``
+(JSON such as ``{"modify_window": 3}``, or ``realistic``) and ``--config JSON`` change the defaults
+that ``POST /_emulator/reset`` restores. Tests change them at run time: ``/_emulator/config``.
 
 Control endpoints (handled before moto sees the request):
 
@@ -27,7 +33,10 @@ Control endpoints (handled before moto sees the request):
                                           "code": "InternalError", "status": 500, "count": 1, "after": 0,
                                           "message": "optional"}  -> {"ok": true, "faults": [...]}
     DELETE /_emulator/fault         -> {"ok": true}
-    POST   /_emulator/reset         -> resets moto's state, the call log and the faults
+    POST   /_emulator/reset         -> resets moto's state, the call log, the faults, the realism
+                                       settings (to the launcher's defaults) and the modification log
+    GET|POST|DELETE /_emulator/config, GET|DELETE /_emulator/modifications, POST /_emulator/peering
+                                    -> see realism_control.py
 
 A fault matches calls by service and action ("*" or omitted = any); it lets ``after``
 matching calls through, then fails the next ``count`` (default 1) matching calls with
@@ -68,6 +77,10 @@ if HERE not in sys.path:
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+import realism_control  # noqa: E402  (tests/emulator)
+import realism_elasticache  # noqa: E402
+from realism_config import CONFIG, launcher_defaults  # noqa: E402
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -229,10 +242,14 @@ class EmulatorControl:
             from moto.moto_api._internal.models import moto_api_backend
 
             moto_api_backend.reset()
+            realism_control.reset()
             with self.lock:
                 self.calls.clear()
                 self.faults.clear()
             return self._json(start_response, 200, {"ok": True})
+        if path in realism_control.PATHS:
+            status, payload = realism_control.handle(method, path, body, self.patched)
+            return self._json(start_response, status, payload)
         return self._json(start_response, 404, {"ok": False, "error": f"unknown endpoint {method} {path}"})
 
     @staticmethod
@@ -274,6 +291,8 @@ class EmulatorControl:
 
         body = self._read_body(environ)
         action = self._action(environ, body)
+        if self.patched:
+            realism_elasticache.settle()  # modification windows that are over end before the call
         if action:
             auth = environ.get("HTTP_AUTHORIZATION")
             service = service_from_authorization(auth) or "unknown"
@@ -318,9 +337,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="port to bind; 0 picks a free one (default)")
     parser.add_argument("--vanilla", action="store_true",
                         help="do not patch moto (control endpoints still work)")
+    parser.add_argument("--realistic", action="store_true",
+                        help="turn every AWS realism behaviour on by default (realism_config.REALISTIC)")
+    parser.add_argument("--config", default=None,
+                        help="JSON of realism settings for the defaults, applied after EMULATOR_CONFIG")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     args = parser.parse_args(argv)
 
+    try:
+        CONFIG.set_defaults(launcher_defaults(args.realistic, os.environ.get("EMULATOR_CONFIG"), args.config))
+    except ValueError as exc:
+        parser.error(str(exc))
     app = build_app(patched=not args.vanilla)
 
     from werkzeug.serving import WSGIRequestHandler, make_server

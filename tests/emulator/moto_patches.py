@@ -20,6 +20,10 @@ Gaps closed (tests/emulator/README.md lists them with what moto already did righ
         resource; minimal serverless caches.
 Speed (``moto_patches_speed.py``): tag lookups and group-id filters in linear time; DescribeSecurityGroups
 and DescribeSecurityGroupRules bodies written without moto's generic serializer; same answers.
+Realism (``realism_ec2.py``, ``realism_elasticache.py``), each behaviour switched by
+``realism_config.CONFIG`` and off unless configured: eventual consistency, cluster modifications that
+take time, snapshotting, serverless one-field modifications and default-group fallback, groups per
+network interface, rules per group, prefix-list existence, the filter-value limit, peered references.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import threading
 import moto_patches_ec2
 import moto_patches_elasticache
 import moto_patches_speed
+import realism_ec2
+import realism_elasticache
 
 _APPLIED = False
 _LOCK = threading.Lock()
@@ -44,4 +50,6 @@ def apply() -> None:
         moto_patches_elasticache.patch_clusters()
         moto_patches_elasticache.patch_serverless()
         moto_patches_speed.patch_speed()
+        realism_ec2.patch_ec2()  # after the others: it wraps them
+        realism_elasticache.patch_elasticache()
         _APPLIED = True

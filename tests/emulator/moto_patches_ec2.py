@@ -7,7 +7,7 @@ import inspect
 import threading
 from typing import Any
 
-_RULES_LOCK = threading.RLock()
+RULES_LOCK = threading.RLock()
 
 # =====================================================================================
 # EC2 security group rules
@@ -193,7 +193,7 @@ def patch_rules() -> None:
 
         def handler(self: Any) -> ActionResult:
             self.error_on_dryrun()
-            with _RULES_LOCK:  # the rollback below must not undo a concurrent call's rules
+            with RULES_LOCK:  # the rollback below must not undo a concurrent call's rules
                 return _authorize(self)
 
         def _authorize(self: Any) -> ActionResult:
@@ -281,7 +281,7 @@ def patch_rules() -> None:
         group = self.ec2_backend.get_security_group_by_name_or_id(group_id)
         if group is None:
             raise ec2x.InvalidSecurityGroupNotFoundError(group_id)
-        with _RULES_LOCK:
+        with RULES_LOCK:
             found = []
             for d in by_id:
                 rule = group.get_rule(d.get("SecurityGroupRuleId"))

@@ -85,6 +85,13 @@ class Emulator:
     def reset_calls(self) -> None:
         emulator_fixture.reset_calls(self.url)
 
+    def configure(self, **settings) -> dict:
+        """AWS realism settings (tests/emulator/realism_config.py) until the next test's reset."""
+        return emulator_fixture.configure(self.url, **settings)
+
+    def modifications(self) -> dict:
+        return emulator_fixture.modifications(self.url)
+
     def calls(self) -> list[dict]:
         with urllib.request.urlopen(self.url + "/_emulator/calls", timeout=30) as r:
             return json.loads(r.read())["calls"]
