@@ -2,7 +2,8 @@
 records the inputs it answers, Checks them and Diffs them against the outputs, and writes a program
 whose inputs are exactly those. Each must then Check without failures and Diff to DIFF_NONE, for an
 access built by hand as AWS's guide for reaching a cache from EC2 does it (a group on the cache that
-admits, on the cache's port, a second group the clients carry) and for one the provider made."""
+admits, on the cache's port, a second group the clients carry: an existing client group of the
+access, never its own) and for one the provider made."""
 
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ def test_import_of_a_hand_built_access_diffs_to_nothing(stub, emulator):
         assert inputs["vpcId"] == vpc
         assert inputs["port"] == 6379
         assert outputs["clusterSecurityGroupId"] == cache_sg
-        assert outputs["clientSecurityGroupId"] == client_sg
+        # the clients' group is an existing one, never the access's own (issue 22)
+        assert outputs.get("clientSecurityGroupId") is None
+        assert inputs["clientSecurityGroupIds"] == [client_sg] and inputs["createClientSecurityGroup"] is False
     finally:
         ec2.revoke_security_group_ingress(GroupId=cache_sg, IpPermissions=[{
             "IpProtocol": "tcp", "FromPort": 6379, "ToPort": 6379,

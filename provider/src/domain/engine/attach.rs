@@ -15,6 +15,9 @@ use crate::domain::cloud::{CloudError, ClusterGroups, ClusterRef};
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::{cloud_diag, Engine};
 
+/// The longest wait between two looks at a cluster that is being modified.
+const CLUSTER_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What a change of the cluster's groups should reach.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Goal {
@@ -57,35 +60,29 @@ impl Engine {
             Goal::Detached => format!("detach {group} from the {c}"),
         };
         let mut wait = self.backoff.initial;
-        let mut wrote = false;
+        let mut disagreeing = 0;
         loop {
             let step = self.groups_step(c, group, goal).await;
+            disagreeing = match &step {
+                Ok(Step::Disagree(_)) => disagreeing + 1,
+                _ => 0,
+            };
             let retry = match step {
-                Ok(Step::Done) => {
-                    if wrote {
-                        self.forget_cluster(c);
-                    }
-                    return Ok(());
+                Ok(Step::Done) => return Ok(()),
+                Ok(Step::Write(list)) => self
+                    .write_groups(c, &list)
+                    .await
+                    .map_err(|e| cloud_diag(&what, &e))?,
+                Ok(Step::Busy(status)) => Some(busy(c, &status)),
+                // Members read one by one may straddle another writer's change: read again, and
+                // refuse only when they keep disagreeing.
+                Ok(Step::Disagree(members)) if disagreeing >= DISAGREEMENTS => {
+                    return Err(disagree(c, &members))
                 }
-                Ok(Step::Write(list)) => {
-                    match self.cloud.set_cluster_security_groups(c, &list).await {
-                        Ok(()) => {
-                            wrote = true;
-                            // this process's describe of the cluster no longer holds
-                            self.forget_cluster(c);
-                            tracing::info!(cluster = %c, groups = ?list, "set the cluster's security groups");
-                            None
-                        }
-                        Err(e) if e.is_transient() || matches!(e, CloudError::InUse { .. }) => {
-                            Some(e)
-                        }
-                        Err(e) => return Err(cloud_diag(&what, &e)),
-                    }
-                }
-                Ok(Step::Busy(status)) => Some(CloudError::InUse {
-                    code: "ClusterNotAvailable".into(),
-                    message: format!("the {c} is {status}"),
-                }),
+                Ok(Step::Disagree(members)) => Some(busy(
+                    c,
+                    &format!("available, but its members use different groups ({members})"),
+                )),
                 Err(StepError::Refused(d)) => return Err(d),
                 Err(StepError::Cloud(e)) if e.is_transient() => Some(e),
                 Err(StepError::Cloud(CloudError::NotFound { .. })) if goal == Goal::Detached => {
@@ -107,7 +104,27 @@ impl Engine {
             self.sleep(self.jittered(wait))
                 .await
                 .map_err(|e| cloud_diag(&what, &e))?;
-            wait = (wait * 2).min(self.backoff.max);
+            // While the cluster is modifying, look again at least every CLUSTER_POLL.
+            wait = (wait * 2).min(self.backoff.max).min(CLUSTER_POLL);
+        }
+    }
+
+    /// One write of the cluster's groups: None when AWS took it, the error to wait on when it may
+    /// be tried again (after the groups are read again), Err when not.
+    async fn write_groups(
+        &self,
+        c: &ClusterRef,
+        list: &[String],
+    ) -> Result<Option<CloudError>, CloudError> {
+        match self.cloud.set_cluster_security_groups(c, list).await {
+            Ok(()) => {
+                // this process's describe of the cluster no longer holds
+                self.forget_cluster(c);
+                tracing::info!(cluster = %c, groups = ?list, "set the cluster's security groups");
+                Ok(None)
+            }
+            Err(e) if e.is_transient() || matches!(e, CloudError::InUse { .. }) => Ok(Some(e)),
+            Err(e) => Err(e),
         }
     }
 
@@ -129,7 +146,27 @@ impl Engine {
 enum Step {
     Done,
     Busy(String),
+    /// Available, but the members use different groups besides this access's (described).
+    Disagree(String),
     Write(Vec<String>),
+}
+
+/// Reads in a row with the members disagreeing before the change is refused.
+const DISAGREEMENTS: u32 = 5;
+
+fn busy(c: &ClusterRef, status: &str) -> CloudError {
+    CloudError::InUse {
+        code: "ClusterNotAvailable".into(),
+        message: format!("the {c} is {status}"),
+    }
+}
+
+fn disagree(c: &ClusterRef, members: &str) -> Diagnostic {
+    Diagnostic::error(
+        AttrPath::attr("cluster"),
+        "The cluster's members use different security groups",
+        format!("The members of the {c} do not use the same security groups ({members}), and AWS sets one list for all of them: this provider will not guess which list is meant. Make them agree (for example with ModifyReplicationGroup), then apply again."),
+    )
 }
 
 enum StepError {
@@ -156,11 +193,7 @@ fn next_step(
     // One list is written for every member: it is exact only when the members agree on every
     // group but this access's own (a union would spread one member's groups to the others unseen).
     let Some(mut list) = now.common_besides(group) else {
-        return Err(StepError::Refused(Diagnostic::error(
-            AttrPath::attr("cluster"),
-            "The cluster's members use different security groups",
-            format!("The members of the {c} do not use the same security groups ({}), and AWS sets one list for all of them: this provider will not guess which list is meant. Make them agree (for example with ModifyReplicationGroup), then apply again.", now.describe_members()),
-        )));
+        return Ok(Step::Disagree(now.describe_members()));
     };
     match goal {
         Goal::Attached => list.push(group.to_string()),

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use crate::domain::cloud::{CloudError, ClusterRef};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping as bk;
+use crate::domain::engine::lease::Creation;
 use crate::domain::engine::observe::{derive, Attachment, World};
 use crate::domain::engine::{cloud_diag, Engine};
 use crate::domain::state::AccessState;
@@ -112,7 +113,29 @@ impl Engine {
         let Some(mut w) = w else {
             return Ok(None);
         };
+        if w.client_group.is_none()
+            && (Creation::of(&w.cluster_group).is_marked()
+                || prior.inputs.create_client() == crate::domain::types::Known::Known(true))
+        {
+            self.find_unrecorded_client(&mut w)
+                .await
+                .map_err(|e| cloud_diag("find the client security group", &e))?;
+        }
         self.end_leases_of(&mut w).await;
         Ok(Some(derive(&w, &prior.inputs, &self.tags)))
+    }
+
+    /// The client group a state does not record (a create whose answer was lost, Pulumi's pending
+    /// create), found by its full proof, with its rules.
+    async fn find_unrecorded_client(&self, w: &mut World) -> Result<(), CloudError> {
+        if let Some(c) = self.find_client_group(&w.cluster_group).await? {
+            let rules = self
+                .cloud
+                .describe_rules(std::slice::from_ref(&c.id))
+                .await?;
+            w.rules.extend(rules);
+            w.client_group = Some(c);
+        }
+        Ok(())
     }
 }

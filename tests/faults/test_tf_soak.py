@@ -1,0 +1,80 @@
+"""Issue 22's concurrency soak, with the real terraform CLI: two states, five accesses each, all
+attached to one replication group, applied together and destroyed together, round after round,
+each state through its own fault proxy with EC2's request limits (the strict buckets of
+``ec2_buckets()``) and slow answers; the emulator keeps a modified replication group `modifying`
+for a moment and refuses other modifications meanwhile, as AWS does. After every apply each member
+of the replication group uses exactly the default group and the ten cluster groups the states
+record; after every destroy only the default group, and nothing this provider made is left."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from faults_harness import ProxiedWorkspace, own_groups
+from fault_proxy import FaultProxy, ec2_buckets
+from test_tf_ownership import members_groups
+
+ROUNDS = int(os.environ.get("ELASTICACHE_SOAK_ROUNDS", "10"))
+WINDOW = 0.3  # seconds a modified replication group stays `modifying`
+
+
+def config(world: dict, state: str) -> str:
+    return f"""\
+resource "elasticache_access" "a" {{
+  for_each          = toset(["1", "2", "3", "4", "5"])
+  name              = "{state}-${{each.key}}"
+  cluster {{
+    replication_group_id = "{world["replication_group_id"]}"
+  }}
+  attach_to_cluster = true
+  allowed_cidr_blocks = ["10.7.${{each.key}}.0/24"]
+}}
+
+output "cluster_sgs" {{
+  value = [for a in elasticache_access.a : a.cluster_security_group_id]
+}}
+"""
+
+
+def run_both(states: list[ProxiedWorkspace], command: str) -> None:
+    procs = []
+    for s in states:
+        env, _ = s.warn_log_env()
+        procs.append(subprocess.Popen([s.tf.binary, command, "-auto-approve", "-no-color", "-input=false",
+                                       "-parallelism=5"], cwd=s.dir, env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL))
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    for p, out in zip(procs, outs):
+        assert p.returncode == 0, out
+
+
+def test_two_states_attach_and_detach_together_round_after_round(pws: ProxiedWorkspace, workspace_factory):
+    world, emu = pws.emulator.world, pws.emulator
+    emu.configure(modify_window=WINDOW)
+    default = world["default_security_group_id"]
+    b = ProxiedWorkspace.of(workspace_factory("state-b"), FaultProxy(emu.url).start())
+    states = [pws, b]
+    try:
+        for s, name in zip(states, ("sa", "sb")):
+            s.write(config(world, name))
+            s.proxy.set_buckets(ec2_buckets())
+        for n in range(ROUNDS):
+            for s in states:
+                s.proxy.add_fault("slow", "ec2", "AuthorizeSecurityGroupIngress", calls=[n * 5 + 2], delay=1.0)
+                s.proxy.add_fault("slow", "elasticache", "DescribeCacheClusters", calls=[n * 40 + 3], delay=1.0)
+            run_both(states, "apply")
+            recorded = {g for s in states for g in s.outputs()["cluster_sgs"]}
+            assert len(recorded) == 10, recorded
+            for groups in members_groups(emu):
+                assert groups == recorded | {default}, f"round {n}: {groups ^ (recorded | {default})}"
+            for s in states:
+                assert s.plan_exit().returncode == 0, f"round {n}: a state disagrees with AWS"
+            run_both(states, "destroy")
+            for groups in members_groups(emu):
+                assert groups == {default}, f"round {n}: {groups}"
+            assert own_groups(emu) == {}, f"round {n}: leaked {sorted(own_groups(emu))}"
+        throttled = sum(1 for s in states for c in s.proxy.calls() if c["fault"] == "throttle")
+        assert throttled > 0, "the soak never met a request limit"
+    finally:
+        b.proxy.stop()
