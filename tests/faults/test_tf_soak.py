@@ -1,7 +1,7 @@
 """Issue 22's concurrency soak, with the real terraform CLI: two states, five accesses each, all
 attached to one replication group, applied together and destroyed together, round after round,
-each state through its own fault proxy with EC2's request limits (the strict buckets of
-``ec2_buckets()``) and slow answers; the emulator keeps a modified replication group `modifying`
+each state through its own fault proxy with request limits (token buckets the five accesses of a
+state overrun) and slow answers; the emulator keeps a modified replication group `modifying`
 for a moment and refuses other modifications meanwhile, as AWS does. After every apply each member
 of the replication group uses exactly the default group and the ten cluster groups the states
 record; after every destroy only the default group, and nothing this provider made is left."""
@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 
 from faults_harness import ProxiedWorkspace, own_groups
-from fault_proxy import FaultProxy, ec2_buckets
+from fault_proxy import FaultProxy
 from test_tf_ownership import members_groups
 
 ROUNDS = int(os.environ.get("ELASTICACHE_SOAK_ROUNDS", "10"))
 WINDOW = 0.3  # seconds a modified replication group stays `modifying`
+# Request limits per state (burst, per second): a state's creates and deletes of five accesses
+# meet the mutating limit; describes stay within theirs.
+BUCKETS = {"ec2": {"mutating": (15, 5), "describe": (100, 20)}, "elasticache": {"mutating": (10, 3), "describe": (100, 20)}}
 
 
 def config(world: dict, state: str) -> str:
@@ -58,19 +62,23 @@ def test_two_states_attach_and_detach_together_round_after_round(pws: ProxiedWor
     try:
         for s, name in zip(states, ("sa", "sb")):
             s.write(config(world, name))
-            s.proxy.set_buckets(ec2_buckets())
+            s.proxy.set_buckets(BUCKETS)
         for n in range(ROUNDS):
             for s in states:
                 s.proxy.add_fault("slow", "ec2", "AuthorizeSecurityGroupIngress", calls=[n * 5 + 2], delay=1.0)
                 s.proxy.add_fault("slow", "elasticache", "DescribeCacheClusters", calls=[n * 40 + 3], delay=1.0)
+            t0 = time.monotonic()
             run_both(states, "apply")
+            t1 = time.monotonic()
             recorded = {g for s in states for g in s.outputs()["cluster_sgs"]}
             assert len(recorded) == 10, recorded
             for groups in members_groups(emu):
                 assert groups == recorded | {default}, f"round {n}: {groups ^ (recorded | {default})}"
             for s in states:
                 assert s.plan_exit().returncode == 0, f"round {n}: a state disagrees with AWS"
+            t2 = time.monotonic()
             run_both(states, "destroy")
+            print(f"round {n}: apply {t1 - t0:.1f}s, checks {t2 - t1:.1f}s, destroy {time.monotonic() - t2:.1f}s")
             for groups in members_groups(emu):
                 assert groups == {default}, f"round {n}: {groups}"
             assert own_groups(emu) == {}, f"round {n}: leaked {sorted(own_groups(emu))}"

@@ -206,11 +206,18 @@ impl ClusterGroups {
             .any(|(_, g)| g.iter().any(|x| x == group))
     }
 
-    /// The groups every member uses besides `own`, in the first member's order, when all
-    /// members agree on them; None when they differ.
-    pub fn common_besides(&self, own: &str) -> Option<Vec<String>> {
-        let others =
-            |g: &Vec<String>| -> Vec<String> { g.iter().filter(|x| *x != own).cloned().collect() };
+    /// The groups every member uses besides those of `changing`, in the first member's order,
+    /// when all members agree on them; None when they differ.
+    pub fn common_besides(
+        &self,
+        changing: &std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        let others = |g: &Vec<String>| -> Vec<String> {
+            g.iter()
+                .filter(|x| !changing.contains(*x))
+                .cloned()
+                .collect()
+        };
         let first = others(&self.members.first()?.1);
         let set = |g: &Vec<String>| g.iter().cloned().collect::<std::collections::BTreeSet<_>>();
         self.members

@@ -103,7 +103,8 @@ pub struct Engine {
     cancel: CancellationToken,
     /// Each cluster described once per process (concurrent askers share the one describe).
     clusters: Mutex<BTreeMap<ClusterRef, Arc<tokio::sync::OnceCell<ClusterInfo>>>>,
-    locks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Per cluster: the turn of this process's writers, and what its accesses want changed.
+    locks: Mutex<BTreeMap<String, Arc<attach::ClusterSlot>>>,
 }
 
 /// A diagnostic for a failed AWS call, with what to do about it.
@@ -261,8 +262,9 @@ impl Engine {
             .remove(c);
     }
 
-    /// One lock per cluster, so that accesses of one run change a cluster's groups one at a time.
-    fn cluster_lock(&self, c: &ClusterRef) -> Arc<tokio::sync::Mutex<()>> {
+    /// One slot per cluster: accesses of one run change a cluster's groups one writer at a time,
+    /// and each write carries every change the run's accesses want at that moment.
+    fn cluster_slot(&self, c: &ClusterRef) -> Arc<attach::ClusterSlot> {
         let mut m = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         m.entry(c.tag()).or_default().clone()
     }

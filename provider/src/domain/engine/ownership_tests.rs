@@ -452,3 +452,34 @@ async fn a_create_that_lost_its_lease_stops() {
 fn the_default_lease_is_three_minutes() {
     assert_eq!(LeaseTiming::default().lease, Duration::from_secs(180));
 }
+
+/// The attaches of one run that touch one cluster are merged: ten accesses applied together take
+/// at most two modifications of the replication group, and the same on destroy.
+#[tokio::test]
+async fn ten_accesses_attached_together_take_at_most_two_modifications() {
+    let rig = Rig::new().await;
+    let cfgs: Vec<serde_json::Value> = (0..10)
+        .map(|i| rig.cfg(json!({"name": format!("a{i}"), "attach_to_cluster": true})))
+        .collect();
+    let states = futures_util::future::join_all(cfgs.iter().map(|c| rig.up(None, c))).await;
+    assert!(
+        rig.fake.count("ModifyCluster") <= 2,
+        "{} modifications",
+        rig.fake.count("ModifyCluster")
+    );
+    for st in &states {
+        assert!(rig.attached(CLUSTER, &cluster_group(st)));
+    }
+    let before = rig.fake.count("ModifyCluster");
+    let gone = futures_util::future::join_all(states.iter().map(|st| rig.destroy(st))).await;
+    assert!(gone.iter().all(|g| g.diagnostics.is_empty()), "{gone:?}");
+    assert!(
+        rig.fake.count("ModifyCluster") - before <= 2,
+        "{} modifications",
+        rig.fake.count("ModifyCluster") - before
+    );
+    assert_eq!(
+        rig.cluster_members(CLUSTER),
+        vec![vec![rig.default_group.clone()]; 2]
+    );
+}
