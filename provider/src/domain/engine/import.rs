@@ -104,6 +104,26 @@ fn hand_built(cg: &Group, rules: &[Rule]) -> (Option<u16>, Option<String>) {
     (port, None)
 }
 
+/// The rules of a hand-built access that become the access's: every TCP rule on its port with a
+/// source this provider models, and the client group's SSH rules from CIDR blocks.
+fn hand_built_managed(w: &World, port: Option<u16>) -> BTreeSet<String> {
+    let cg = w.cluster_group.id.as_str();
+    let client_id = w.client_id();
+    w.rules
+        .iter()
+        .filter(|r| {
+            !r.is_egress && r.source.is_some() && r.from_port == r.to_port && r.protocol == "tcp"
+        })
+        .filter(|r| {
+            (r.group_id == cg && port.is_some_and(|p| i64::from(p) == r.from_port))
+                || (Some(r.group_id.as_str()) == client_id
+                    && r.from_port == 22
+                    && matches!(r.source, Some(Source::Cidr(_))))
+        })
+        .map(|r| r.id.clone())
+        .collect()
+}
+
 impl Engine {
     /// Imports an access by its cluster security group's id. `<cluster-sg>,<client-sg>` imports an
     /// access built by hand and makes `<client-sg>` the access's own client group (deleted with
@@ -151,17 +171,7 @@ impl Engine {
                     "{id} was made by this provider: import it by its id alone."
                 )))
             }
-            (true, None) => {
-                w.client_group = self
-                    .find_client_group(&cg)
-                    .await
-                    .map_err(|e| cloud_diag("find the client group", &e))?;
-                w.rules = self
-                    .cloud
-                    .describe_rules(&w.group_ids())
-                    .await
-                    .map_err(|e| cloud_diag("read the security group rules", &e))?;
-            }
+            (true, None) => self.import_own(&mut w).await?,
             (false, claimed) => {
                 self.import_hand_built(&mut w, &mut reference, observed, claimed)
                     .await?
@@ -170,6 +180,20 @@ impl Engine {
         w.cluster = reference.cluster.as_ref().and_then(Known::known).cloned();
         self.finish_import(&mut w, &mut reference).await?;
         Ok(derive(&w, &reference, &self.tags))
+    }
+
+    /// The client group and rules of an access this provider made.
+    async fn import_own(&self, w: &mut World) -> Result<(), Diagnostic> {
+        w.client_group = self
+            .find_client_group(&w.cluster_group)
+            .await
+            .map_err(|e| cloud_diag("find the client group", &e))?;
+        w.rules = self
+            .cloud
+            .describe_rules(&w.group_ids())
+            .await
+            .map_err(|e| cloud_diag("read the security group rules", &e))?;
+        Ok(())
     }
 
     /// A group a running create holds (its lease has not expired) is not imported.
@@ -227,26 +251,7 @@ impl Engine {
                 .map_err(|e| cloud_diag("read the security group rules", &e))?,
             None => rules,
         };
-        // Every TCP rule on the access's port with a source this provider models is the access's;
-        // so are the client group's SSH rules from CIDR blocks.
-        let client_id = w.client_id().map(str::to_string);
-        w.managed = w
-            .rules
-            .iter()
-            .filter(|r| {
-                !r.is_egress
-                    && r.source.is_some()
-                    && r.from_port == r.to_port
-                    && r.protocol == "tcp"
-            })
-            .filter(|r| {
-                (r.group_id == cg.id && port.is_some_and(|p| i64::from(p) == r.from_port))
-                    || (Some(&r.group_id) == client_id.as_ref()
-                        && r.from_port == 22
-                        && matches!(r.source, Some(Source::Cidr(_))))
-            })
-            .map(|r| r.id.clone())
-            .collect();
+        w.managed = hand_built_managed(w, port);
         reference.port = port.and_then(Port::new).map(Known::Known);
         reference.create_client_security_group = Some(Known::Known(w.client_group.is_some()));
         reference.tags = (!observed.is_empty()).then_some(Known::Known(observed));
