@@ -31,7 +31,7 @@ pub(crate) fn exists_already(g: &Group, explicit: bool, why: &str) -> Diagnostic
     let advice = if !explicit {
         "Apply again: the next attempt generates another name."
     } else if g.tags.contains_key(bk::ROLE) && matches!(Creation::of(g), Creation::Done) {
-        "If it is this configuration's access (a run that ended before it recorded the access), import it (terraform import <address> <id>; Pulumi: import with that id). If another configuration holds it, or Terraform is replacing a tainted access with create_before_destroy, give this one another name (name_prefix generates unique ones)."
+        "If it is this configuration's access (a run that ended before it recorded the access), import it (terraform import <address> <id>; Pulumi: import with that id). If this create replaces an access of the same name while it still exists (Terraform's create_before_destroy, a tainted access among them; Pulumi without deleteBeforeReplace), use name_prefix, or set Pulumi's deleteBeforeReplace resource option. If another configuration holds it, give this one another name."
     } else if g.tags.contains_key(bk::ROLE) {
         "Wait for that create to end, or, if its run was stopped, apply again once its lease has expired; or give this access another name."
     } else {

@@ -117,7 +117,7 @@ pub fn cloud_diag(what: &str, e: &CloudError) -> Diagnostic {
         CloudError::Invalid { code, .. } if code.ends_with("LimitExceeded") => {
             " An AWS quota was reached (for example inbound rules per security group); remove sources or raise the quota."
         }
-        CloudError::AlreadyExists { .. } => " A security group with this name already exists in the VPC; choose another name, or import the existing access.",
+        CloudError::AlreadyExists { .. } => " A security group with this name already exists in the VPC: choose another name (name_prefix generates unique ones).",
         CloudError::Other { .. } if e.is_cancelled() => " The run was interrupted; apply again to finish.",
         _ => "",
     };
