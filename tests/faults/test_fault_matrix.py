@@ -92,7 +92,7 @@ def record(row: str, pws: ProxiedWorkspace, action: str, output: str) -> None:
         MATRIX[(row, kind)] = f"{code.group(1) if code else 'error'}"
 
 
-def abandoned_after_the_attempt_timeout(row: str, pws: ProxiedWorkspace | None = None) -> None:
+def abandoned_after_the_attempt_timeout(row: str, pws: ProxiedWorkspace | None = None, match: str = "") -> None:
     """The stalled call's attempts ended at the attempt timeout (2 s), before the 4 s answer came:
     without an attempt timeout the provider would simply have waited for it. A create then tries
     again itself, is told the group exists, and finds it by its own creation token: the cell is
@@ -101,7 +101,7 @@ def abandoned_after_the_attempt_timeout(row: str, pws: ProxiedWorkspace | None =
         assert MATRIX[(row, "stall")] == "Timeout", f"{row}/stall: {MATRIX[(row, 'stall')]}"
         return
     assert MATRIX[(row, "stall")] == "ok", f"{row}/stall: {MATRIX[(row, 'stall')]}"
-    stalled = [c for c in pws.proxy.calls() if c["action"] == "CreateSecurityGroup" and "GroupName=m-stall-cluster" in c["matched"]]
+    stalled = [c for c in pws.proxy.calls() if c["action"] == "CreateSecurityGroup" and match in c["matched"]]
     assert len(stalled) >= 3, f"{row}/stall: the stalled attempts were not abandoned: {stalled}"
 
 
@@ -118,7 +118,7 @@ def test_fault_matrix(pws: ProxiedWorkspace):
     inject(pws, "CreateSecurityGroup", {k: f"GroupName=m-{k}-cluster" for k in KINDS})
     r = pws.try_apply("-parallelism=7")
     record("create", pws, "CreateSecurityGroup", r.output)
-    abandoned_after_the_attempt_timeout("create", pws)
+    abandoned_after_the_attempt_timeout("create", pws, "GroupName=m-stall-cluster")
     pws.proxy.reset()
     pws.apply()
     assert_exact(emu, declared(world, **BASE))
@@ -147,13 +147,14 @@ def test_fault_matrix(pws: ProxiedWorkspace):
     assert own_groups(emu) == {}
     converged("delete")
 
-    # create, the client group's CreateSecurityGroup: a failed create with a partial state, which
-    # terraform then replaces (the delete must find a client group that no state records)
+    # create, the client group's CreateSecurityGroup: a create that fails with a partial state, which
+    # terraform then replaces (the delete must find a client group that no state records), or
+    # finds the client group its own lost attempt made (the same creation token)
     pws.write(config(world, **BASE), provider_extra="  max_retries = 2\n")
     inject(pws, "CreateSecurityGroup", {k: f"GroupName=m-{k}-clients" for k in KINDS})
     r = pws.try_apply("-parallelism=7")
     record("create'", pws, "CreateSecurityGroup", r.output)
-    abandoned_after_the_attempt_timeout("create'")
+    abandoned_after_the_attempt_timeout("create'", pws, "GroupName=m-stall-clients")
     pws.proxy.reset()
     pws.apply()
     assert_exact(emu, declared(world, **BASE))

@@ -257,7 +257,7 @@ impl Engine {
         let cg = w.cluster_group.id.clone();
         if t.inputs.create_client() == Known::Known(true) && w.client_group.is_none() {
             self.check_lease(h, &cg).await?;
-            fresh.extend(self.make_client_group(w, t, Some(h)).await?);
+            fresh.extend(self.make_client_group(w, t, Some(h), deadline).await?);
         }
         self.check_lease(h, &cg).await?;
         self.converge_user_tags(w, t).await?;
@@ -281,6 +281,7 @@ impl Engine {
         w: &mut World,
         t: &Target,
         h: Option<&Holder>,
+        deadline: Instant,
     ) -> Result<Option<String>, Diagnostic> {
         let name = bk::group_name(&t.name, bk::ROLE_CLIENTS);
         let cg = w.cluster_group.id.clone();
@@ -302,7 +303,6 @@ impl Engine {
         let origin = w.cluster_group.tags.get(bk::ORIGIN).cloned();
         let tags = self.group_tags(t, own, origin.as_ref(), lease.as_ref());
         let description = bk::group_description(&t.name, bk::ROLE_CLIENTS);
-        let deadline = Instant::now() + self.timing.lease;
         let made = self
             .retry(
                 "CreateSecurityGroup",

@@ -61,7 +61,7 @@ impl Engine {
         let want_client = t.inputs.create_client() == Known::Known(true);
         let mut fresh = Vec::new();
         if want_client && w.client_group.is_none() {
-            fresh.extend(self.make_client_group(w, t, None).await?);
+            fresh.extend(self.make_client_group(w, t, None, deadline).await?);
         }
         self.converge_rules(w, t, &fresh, deadline).await?;
         self.move_attachment(w, t, deadline).await?;
