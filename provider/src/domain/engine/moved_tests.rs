@@ -185,3 +185,16 @@ async fn a_moved_group_keeps_its_name_and_a_replacement_follows_the_convention()
         "the moved group was the access's own"
     );
 }
+
+#[tokio::test]
+async fn an_apply_planned_without_a_refresh_adopts_the_rules_too() {
+    let rig = Rig::new().await;
+    let (cg, web, rules) = setup(&rig);
+    let st = moved(&rig, &cg, "cache-sg", &web);
+    // terraform apply -refresh=false: the plan starts from the moved state itself.
+    let st = rig.up(Some(&st), &config(&web)).await;
+    assert_eq!(writes(&rig), Vec::<String>::new(), "no rule is made twice");
+    let ids: Vec<String> = map(&st, "ingress_rule_ids").into_values().collect();
+    assert_eq!(ids.len(), 2);
+    assert!(rules.iter().all(|r| ids.contains(r)), "{ids:?}");
+}

@@ -136,7 +136,7 @@ impl Engine {
 /// (MoveResourceState builds it from that resource's state alone), or an import that found nothing
 /// to adopt. Until an apply tags the group as this provider's, a read adopts its setup as an import
 /// does.
-fn adopting(prior: &AccessState, w: &World) -> bool {
+pub(super) fn adopting(prior: &AccessState, w: &World) -> bool {
     !w.cluster_group.tags.contains_key(bk::ROLE)
         && prior.outputs.ingress_rule_ids.is_empty()
         && prior.outputs.client_ssh_rule_ids.is_empty()
