@@ -26,8 +26,10 @@ from tf_harness import REGION, ROOT, Workspace, changes
 
 GUIDE = ROOT / "docs" / "guides" / "migrate.md"
 STANDIN = ROOT / "target" / "debug" / "aws-provider-standin"
-# The ids the guide's examples use, replaced by the ones each test makes.
+# The ids the guide's examples use, replaced by the ones each test makes (and the seeded cache).
 VPC, CACHE_SG, CLIENTS_SG = "vpc-0eee5555ffff66660", "sg-0aaa1111bbbb22220", "sg-0ccc3333dddd44440"
+CACHE = "orders-redis"
+ROLE = "elasticache-access:role"
 CHANGING = ("CreateSecurityGroup", "DeleteSecurityGroup", "AuthorizeSecurityGroup", "RevokeSecurityGroup",
             "ModifyReplicationGroup", "ModifyCacheCluster")
 
@@ -126,7 +128,9 @@ def shapes(emu) -> dict[str, tuple[str, str, dict[str, dict]]]:
 
 def write(ws: Workspace, example: str, cg: str, clients: str) -> None:
     body = examples()[example]
-    for placeholder, real in ((VPC, ws.emulator.world["vpc_id"]), (CACHE_SG, cg), (CLIENTS_SG, clients)):
+    world = ws.emulator.world
+    for placeholder, real in ((VPC, world["vpc_id"]), (CACHE_SG, cg), (CLIENTS_SG, clients),
+                              (f'"{CACHE}"', f'"{world["replication_group_id"]}"')):
         body = body.replace(placeholder, real)
     ws.write(body)
 
@@ -159,15 +163,31 @@ def test_moved_from_terraform_provider_aws_keeps_every_group_and_rule(aws_ws: Wo
     source = next(iter(objects))  # the cache's group comes first
     emu.reset_calls()
 
-    _, plan = ws.plan_json()
+    shown, plan = ws.plan_json()
     acts = changes(plan)
-    assert acts.pop("elasticache_access.cache") == ["no-op"], plan["resource_changes"]
     moved = next(rc for rc in plan["resource_changes"] if rc["address"] == "elasticache_access.cache")
     assert moved.get("previous_address") == source, moved
+    # The example that names the cluster records it in place; the others change nothing. The plan
+    # reads as the guide says.
+    records_cluster = "cluster {" in examples()[example]
+    text = " ".join(shown.stdout.split())
+    says = ([f"elasticache_access.cache will be updated in-place # (moved from {source})"] if records_cluster
+            else [f"{source} has moved to elasticache_access.cache"])
+    for phrase in says + ["will no longer be managed by Terraform, but will not be destroyed"]:
+        assert phrase in text, (phrase, shown.stdout)
+    assert acts.pop("elasticache_access.cache") == (["update"] if records_cluster else ["no-op"]), moved
+    if records_cluster:
+        change = moved["change"]
+        changed = {k for k in set(change["before"]) | set(change["after"])
+                   if change["before"].get(k) != change["after"].get(k)}
+        assert changed <= {"cluster", "cluster_endpoint"}, changed
     assert set(acts) == set(objects) - {source}, acts
     assert all(a == ["forget"] for a in acts.values()), acts
     ws.apply()
     check_nothing_changed(emu, before, {cg, clients})
+    writes = emu.writes()
+    assert set(writes) <= {"CreateTags"} and bool(writes) == records_cluster, writes
+    assert (ROLE in {t["Key"] for t in emu.groups()[cg].get("Tags", [])}) == records_cluster
 
     st = ws.resource_state("elasticache_access.cache")
     rule = next(r for r, v in before[cg].items() if not v[0])
