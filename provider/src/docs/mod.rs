@@ -3,6 +3,7 @@
 //! attribute, examples, import); [`iam_token`]: `docs/ephemeral-resources/iam_auth_token.md`.
 
 mod iam_token;
+mod import;
 
 pub use iam_token::{connect_policy, iam_auth_token_md, PULUMI_TOKEN_EXAMPLE, TOKEN_EXAMPLE};
 
@@ -474,7 +475,10 @@ pub fn access_md() -> String {
          (`create_client_security_group = false`, `client_security_group_ids = [sg-...]`): it \
          is never deleted and its own rules are never touched. To make that group the access's \
          own instead (deleted with it), import `<cluster group id>,<client group id>`: the \
-         import then marks it with the access's tags.\n",
+         import then marks it with the access's tags.\n\n\
+         A group made outside this provider keeps its name for life: the access's `name` is the \
+         group's name (less a `-cluster` suffix that follows this provider's convention), and \
+         never a reason to replace it.\n",
         crate::domain::engine::bookkeeping::ROLE
     );
     let _ = writeln!(
@@ -483,33 +487,9 @@ pub fn access_md() -> String {
         t = model::TF_RESOURCE_TYPE,
         p = model::PULUMI_RESOURCE_TOKEN
     );
-    identity_and_query(&mut out);
+    import::moved_section(&mut out);
+    import::identity_and_query(&mut out);
     finish(out)
-}
-
-/// The Import section's part on resource identity and `terraform query`.
-fn identity_and_query(out: &mut String) {
-    let attrs: Vec<String> = crate::domain::identity::attributes()
-        .iter()
-        .map(|a| format!("- `{}`: {}", a.name, a.description))
-        .collect();
-    let _ = writeln!(
-        out,
-        "\n### Resource identity (Terraform 1.12 and later)\n\nEvery access has an identity (version {v}), shown by `terraform show -json` and \
-         `terraform state identities -json`; all three attributes are needed to import by identity:\n\n{list}\n\n\
-         ```terraform\nimport {{\n  to = {t}.this\n  identity = {{\n    account_id = \"123456789012\"\n    region     = \"us-east-1\"\n    id         = \"sg-0123456789abcdef0\"\n  }}\n}}\n```\n\n\
-         The Region must be the provider's. A state written by a release without identities gets its identity at the next refresh \
-         (or the next apply that changes the access), with no diff and no error, `-refresh=false` included.\n\n\
-         ### Finding accesses with `terraform query` (Terraform 1.14 and later)\n\n\
-         The list resource `{t}` finds the accesses this provider made in the provider's Region. Its optional filters \
-         (`vpc_id`, a `cluster` block, `tags`) must all match. In a `*.tfquery.hcl` file:\n\n\
-         ```terraform\nlist \"{t}\" \"all\" {{\n  provider         = elasticache\n  include_resource = true\n  config {{\n    cluster {{\n      replication_group_id = \"demo\"\n    }}\n  }}\n}}\n```\n\n\
-         `terraform query -generate-config-out=generated.tf` writes an `import` block and a resource block for each access found \
-         (this needs `include_resource = true`); a plan with it imports them and changes nothing.",
-        v = crate::domain::identity::IDENTITY_VERSION,
-        list = attrs.join("\n"),
-        t = model::TF_RESOURCE_TYPE,
-    );
 }
 
 /// Ends a page with exactly one newline.

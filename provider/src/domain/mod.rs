@@ -11,6 +11,7 @@ pub mod engine;
 pub mod identity;
 pub mod listing;
 pub mod model;
+pub mod moved;
 pub mod parse;
 pub mod plan;
 pub mod scan;

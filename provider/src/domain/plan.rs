@@ -346,8 +346,13 @@ fn update_outputs(cx: &mut Ctx<'_>) {
         Known::Known(true) => Value::List(Vec::new()),
         Known::Unknown => Value::Unknown,
         // A new rule identical to an unmanaged one adopts it: unmanaged rules may change whenever
-        // the managed ones do.
-        Known::Known(false) if rules.is_unknown() && !p.outputs.unmanaged_ingress.is_empty() => {
+        // the managed ones do. A state that records no rule yet (moved in, not refreshed) may find
+        // rules the apply leaves unmanaged.
+        Known::Known(false)
+            if rules.is_unknown()
+                && (!p.outputs.unmanaged_ingress.is_empty()
+                    || p.outputs.ingress_rule_ids.is_empty()) =>
+        {
             Value::Unknown
         }
         Known::Known(false) => pv.get("unmanaged_ingress").clone(),

@@ -19,6 +19,7 @@ use crate::domain::desired::{self, Desired, Op, Timeouts};
 use crate::domain::diag::{has_errors, Diagnostic};
 use crate::domain::engine::lease::LeaseTiming;
 use crate::domain::engine::{Backoff, Engine, Failed, TagSettings};
+use crate::domain::moved::{self, MoveSource};
 use crate::domain::plan::{self, ClusterFacts, Facts, Plan};
 use crate::domain::settings::{self, AwsSettings, Settings};
 use crate::domain::state::{self, AccessState};
@@ -290,6 +291,15 @@ impl Service {
             .await
             .map(|s| s.to_value())
             .map_err(|e| vec![e])
+    }
+
+    /// The access another provider's resource becomes (Terraform's `moved` across resource types),
+    /// and its identity when the source names its Region. No AWS call: the provider is not
+    /// configured during a move; the next read adopts the group's rules ([`moved`]).
+    pub fn move_state(&self, src: &MoveSource) -> Result<(Value, Option<Value>), Vec<Diagnostic>> {
+        let m = moved::adopt(src).map_err(|d| vec![d])?;
+        tracing::info!(group = %m.state.id(), from = %src.type_name, "moved into an access");
+        Ok((m.state.to_value(), m.identity))
     }
 
     /// Brings a stored state of an earlier schema version to this one.

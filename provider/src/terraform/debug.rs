@@ -101,7 +101,15 @@ pub async fn serve(
         out.flush()?;
     }
     tracing::info!(network, address = %address, "debug mode: serving until interrupted");
-    super::serve_until_stopped(listener, None, Stdio::forwarding(lines), stop_tx, stop_rx).await
+    super::serve_until_stopped(
+        super::server::ProviderService::new(),
+        listener,
+        None,
+        Stdio::forwarding(lines),
+        stop_tx,
+        stop_rx,
+    )
+    .await
 }
 
 /// SIGINT (Ctrl-C in the terminal or the debugger) and SIGTERM stop the debug server. (A launched

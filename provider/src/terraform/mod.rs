@@ -172,12 +172,18 @@ fn env(name: &str) -> Option<String> {
 /// Runs the plugin: checks the cookie, listens, prints the handshake line and serves until
 /// Terraform's controller asks it to shut down (exit 0) or SIGTERM.
 pub async fn run() -> ExitCode {
+    run_plugin(server::ProviderService::new()).await
+}
+
+/// [`run`] with another `tfplugin6.Provider` service behind the same handshake, AutoMTLS and
+/// go-plugin side services (the tests' stand-in for another provider uses it).
+pub async fn run_plugin<P: tfplugin6::provider_server::Provider>(provider: P) -> ExitCode {
     if let Err(e) = handshake::check_cookie(env(handshake::MAGIC_COOKIE_KEY).as_deref()) {
         eprintln!("{e}");
         return ExitCode::from(1);
     }
     log::init();
-    match serve().await {
+    match serve(provider).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "plugin failed");
@@ -216,7 +222,9 @@ async fn listen() -> Result<Listener, handshake::HandshakeError> {
     }
 }
 
-async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn serve<P: tfplugin6::provider_server::Provider>(
+    provider: P,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let version = handshake::negotiate(env("PLUGIN_PROTOCOL_VERSIONS").as_deref())?;
     let listener = listen().await?;
     let (network, address) = listener.address();
@@ -254,6 +262,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     }
     tracing::debug!(network, address = %address, tls = tls_config.is_some(), "plugin serving");
     serve_until_stopped(
+        provider,
         listener,
         tls_config,
         go_plugin::Stdio::silent(),
@@ -265,7 +274,8 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
 /// Serves the provider, health, controller and stdio services on `listener` until `stop_rx` turns
 /// true (then waits at most [`STOP_GRACE`] for open connections), and removes the socket.
-async fn serve_until_stopped(
+async fn serve_until_stopped<P: tfplugin6::provider_server::Provider>(
+    provider: P,
     listener: Listener,
     tls_config: Option<Arc<rustls::ServerConfig>>,
     stdio: go_plugin::Stdio,
@@ -281,7 +291,7 @@ async fn serve_until_stopped(
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
         .await;
 
-    let provider = tfplugin6::provider_server::ProviderServer::new(server::ProviderService::new())
+    let provider = tfplugin6::provider_server::ProviderServer::new(provider)
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
     let controller =

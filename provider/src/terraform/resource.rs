@@ -1,11 +1,12 @@
-//! ReadResource, PlanResourceChange, ApplyResourceChange and ImportResourceState: convert in, call
-//! the [`Service`], convert out, with the resource's identity alongside its state on every path
+//! ReadResource, PlanResourceChange, ApplyResourceChange, ImportResourceState and MoveResourceState:
+//! convert in, call the [`Service`], convert out, with the resource's identity alongside its state on every path
 //! (a state written before identities gets one at its next refresh, update plan or apply).
 
 use elasticache_proto::tfplugin6 as tf;
 
 use crate::domain::diag::Diagnostic;
 use crate::domain::model::TF_RESOURCE_TYPE;
+use crate::domain::moved::MoveSource;
 use crate::domain::service::{Apply, Service};
 use crate::domain::state;
 use crate::domain::value::Value;
@@ -189,6 +190,62 @@ pub async fn import(
                 identity: Some(identity::encode(&i)),
                 ..Default::default()
             }],
+            ..Default::default()
+        },
+        Err(d) => failed(diags(&d)),
+    }
+}
+
+/// The JSON of a raw state Terraform sent (MoveResourceState fills in only its json member).
+fn raw_json(
+    raw: Option<&tf::RawState>,
+    what: &str,
+) -> Result<Option<serde_json::Value>, tf::Diagnostic> {
+    match raw.map(|r| r.json.as_slice()).filter(|j| !j.is_empty()) {
+        None => Ok(None),
+        Some(j) => serde_json::from_slice(j).map(Some).map_err(|e| {
+            convert::error(
+                "Invalid source state",
+                format!("The {what} is not valid JSON: {e}"),
+            )
+        }),
+    }
+}
+
+/// MoveResourceState (Terraform 1.8+, a `moved` block across resource types). The provider is not
+/// configured here: the access is built from the source state alone.
+pub fn move_state(
+    svc: &Service,
+    req: tf::move_resource_state::Request,
+) -> tf::move_resource_state::Response {
+    let failed = |diagnostics| tf::move_resource_state::Response {
+        diagnostics,
+        ..Default::default()
+    };
+    let (state, identity) = match (
+        raw_json(req.source_state.as_ref(), "source state"),
+        raw_json(req.source_identity.as_ref(), "source identity"),
+    ) {
+        (Ok(Some(s)), Ok(i)) => (s, i),
+        (Ok(None), _) => {
+            return failed(vec![convert::error(
+                "Invalid source state",
+                "Terraform sent no JSON state for the resource being moved.",
+            )])
+        }
+        (Err(d), _) | (_, Err(d)) => return failed(vec![d]),
+    };
+    let src = MoveSource {
+        provider: req.source_provider_address,
+        type_name: req.source_type_name,
+        schema_version: req.source_schema_version,
+        state,
+        identity,
+    };
+    match svc.move_state(&src) {
+        Ok((s, i)) => tf::move_resource_state::Response {
+            target_state: Some(encode_state(Some(&s))),
+            target_identity: i.map(|i| identity::encode(&i)),
             ..Default::default()
         },
         Err(d) => failed(diags(&d)),

@@ -111,7 +111,7 @@ impl ProviderService {
             server_capabilities: Some(tf::ServerCapabilities {
                 plan_destroy: true,
                 get_provider_schema_optional: true,
-                move_resource_state: false,
+                move_resource_state: true,
                 generate_resource_config: true,
             }),
             ..Default::default()
@@ -343,11 +343,11 @@ impl tf::provider_server::Provider for ProviderService {
 
     async fn move_resource_state(
         &self,
-        _: Request<tf::move_resource_state::Request>,
+        req: Request<tf::move_resource_state::Request>,
     ) -> Rpc<tf::move_resource_state::Response> {
-        Err(Status::unimplemented(
-            "moving state into elasticache_access is not supported",
-        ))
+        let req = req.into_inner();
+        check_type(&req.target_type_name)?;
+        Ok(Response::new(resource::move_state(&self.svc, req)))
     }
 
     async fn read_data_source(
@@ -430,3 +430,7 @@ mod identity_tests;
 #[cfg(test)]
 #[path = "ephemeral_tests.rs"]
 mod ephemeral_tests;
+
+#[cfg(test)]
+#[path = "moved_tests.rs"]
+mod moved_tests;

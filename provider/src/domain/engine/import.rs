@@ -4,13 +4,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::domain::cloud::{ClusterRef, Group, Rule, Source};
+use crate::domain::cloud::{ClusterRef, Group};
 use crate::domain::desired::Desired;
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping::{self as bk, is_reserved};
 use crate::domain::engine::lease::Creation;
 use crate::domain::engine::observe::{derive, World};
 use crate::domain::engine::ownership::holder_text;
+use crate::domain::engine::setup::{adopted_name, adopted_rules, hand_built};
 use crate::domain::engine::{cloud_diag, Engine};
 use crate::domain::state::AccessState;
 use crate::domain::types::{Known, Port, VpcId};
@@ -74,56 +75,6 @@ fn recorded_inputs(cg: &Group, observed_tags: &BTreeMap<String, String>) -> Desi
     }
 }
 
-/// The port and client group of an access built by hand: the port of its one group-sourced rule from
-/// the same account (or the only port its TCP rules use), and that group.
-fn hand_built(cg: &Group, rules: &[Rule]) -> (Option<u16>, Option<String>) {
-    let ingress: Vec<&Rule> = rules
-        .iter()
-        .filter(|r| {
-            r.group_id == cg.id && !r.is_egress && r.protocol == "tcp" && r.from_port == r.to_port
-        })
-        .collect();
-    let own_groups: Vec<(&str, u16)> = ingress
-        .iter()
-        .filter_map(|r| match &r.source {
-            Some(Source::Group { id, owner })
-                if owner.as_deref().is_none_or(|o| o == cg.owner_id) =>
-            {
-                u16::try_from(r.from_port).ok().map(|p| (id.as_str(), p))
-            }
-            _ => None,
-        })
-        .collect();
-    if let [(id, port)] = own_groups.as_slice() {
-        return (Some(*port), Some(id.to_string()));
-    }
-    let ports: BTreeSet<i64> = ingress.iter().map(|r| r.from_port).collect();
-    let port = (ports.len() == 1)
-        .then(|| ports.iter().next().and_then(|p| u16::try_from(*p).ok()))
-        .flatten();
-    (port, None)
-}
-
-/// The rules of a hand-built access that become the access's: every TCP rule on its port with a
-/// source this provider models, and the client group's SSH rules from CIDR blocks.
-fn hand_built_managed(w: &World, port: Option<u16>) -> BTreeSet<String> {
-    let cg = w.cluster_group.id.as_str();
-    let client_id = w.client_id();
-    w.rules
-        .iter()
-        .filter(|r| {
-            !r.is_egress && r.source.is_some() && r.from_port == r.to_port && r.protocol == "tcp"
-        })
-        .filter(|r| {
-            (r.group_id == cg && port.is_some_and(|p| i64::from(p) == r.from_port))
-                || (Some(r.group_id.as_str()) == client_id
-                    && r.from_port == 22
-                    && matches!(r.source, Some(Source::Cidr(_))))
-        })
-        .map(|r| r.id.clone())
-        .collect()
-}
-
 impl Engine {
     /// Imports an access by its cluster security group's id. `<cluster-sg>,<client-sg>` imports an
     /// access built by hand and makes `<client-sg>` the access's own client group (deleted with
@@ -173,7 +124,7 @@ impl Engine {
             }
             (true, None) => self.import_own(&mut w).await?,
             (false, claimed) => {
-                self.import_hand_built(&mut w, &mut reference, observed, claimed)
+                self.import_hand_built(&mut w, &mut reference, claimed)
                     .await?
             }
         }
@@ -211,16 +162,41 @@ impl Engine {
         &self,
         w: &mut World,
         reference: &mut Desired,
-        observed: BTreeMap<String, String>,
+        claimed: Option<&str>,
+    ) -> Result<(), Diagnostic> {
+        let cg = w.cluster_group.id.clone();
+        w.rules = self
+            .cloud
+            .describe_rules(std::slice::from_ref(&cg))
+            .await
+            .map_err(|e| cloud_diag("read the security group rules", &e))?;
+        self.adopt_setup(w, reference, claimed).await?;
+        let clusters = self
+            .cloud
+            .clusters_using(&cg)
+            .await
+            .map_err(|e| cloud_diag("find the clusters that use the group", &e))?;
+        if let Some(c) = clusters.into_iter().min() {
+            reference.cluster = Some(Known::Known(c));
+            reference.attach_to_cluster = Some(Known::Known(true));
+        }
+        Ok(())
+    }
+
+    /// Adopts the setup another tool or a person built around the cluster group of `w`, whose
+    /// rules `w` holds: its port (see [`hand_built`]), the rules on that port with a source this
+    /// provider models, and the group its rule allows, as an existing client group, unless
+    /// `claimed` names that group (it is then the access's own, and tagged so). `reference` gets
+    /// the port, the client flag and the group's tags. Import and the first read of an access moved
+    /// in from another provider's resource both adopt this way.
+    pub(crate) async fn adopt_setup(
+        &self,
+        w: &mut World,
+        reference: &mut Desired,
         claimed: Option<&str>,
     ) -> Result<(), Diagnostic> {
         let cg = w.cluster_group.clone();
-        let rules = self
-            .cloud
-            .describe_rules(std::slice::from_ref(&cg.id))
-            .await
-            .map_err(|e| cloud_diag("read the security group rules", &e))?;
-        let (port, source) = hand_built(&cg, &rules);
+        let (port, source) = hand_built(&cg, &w.rules);
         // The group the setup allows is an existing client group, never the access's own, unless
         // the import id claims it.
         if let Some(c) = claimed {
@@ -242,28 +218,24 @@ impl Engine {
                 return Err(not_importable(format!("{c} is not the one group {} allows on its port, so it cannot be this access's client group; import {} alone.", cg.id, cg.id)));
             }
             self.claim_client_group(w, &client).await?;
-        }
-        w.rules = match &w.client_group {
-            Some(c) => self
+            w.rules = self
                 .cloud
-                .describe_rules(&[cg.id.clone(), c.id.clone()])
+                .describe_rules(&[cg.id.clone(), c.to_string()])
                 .await
-                .map_err(|e| cloud_diag("read the security group rules", &e))?,
-            None => rules,
-        };
-        w.managed = hand_built_managed(w, port);
+                .map_err(|e| cloud_diag("read the security group rules", &e))?;
+        }
+        // Every TCP rule on the access's port with a source this provider models is the access's;
+        // so are the client group's SSH rules from CIDR blocks.
+        w.managed = adopted_rules(&w.rules, &cg.id, port, w.client_id());
+        let observed: BTreeMap<String, String> = cg
+            .tags
+            .iter()
+            .filter(|(k, _)| !is_reserved(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         reference.port = port.and_then(Port::new).map(Known::Known);
         reference.create_client_security_group = Some(Known::Known(w.client_group.is_some()));
         reference.tags = (!observed.is_empty()).then_some(Known::Known(observed));
-        let clusters = self
-            .cloud
-            .clusters_using(&cg.id)
-            .await
-            .map_err(|e| cloud_diag("find the clusters that use the group", &e))?;
-        if let Some(c) = clusters.into_iter().min() {
-            reference.cluster = Some(Known::Known(c));
-            reference.attach_to_cluster = Some(Known::Known(true));
-        }
         Ok(())
     }
 
@@ -297,12 +269,7 @@ impl Engine {
     /// Makes `client` the hand-made access's own client group, as the import id asked: it gets the
     /// tags that prove it (and that delete then trusts).
     async fn claim_client_group(&self, w: &mut World, client: &Group) -> Result<(), Diagnostic> {
-        let name = w
-            .cluster_group
-            .name
-            .strip_suffix("-cluster")
-            .unwrap_or(&w.cluster_group.name)
-            .to_string();
+        let name = adopted_name(&w.cluster_group.name);
         let tags = bk::member_tags(&name, &w.cluster_group.id, bk::ROLE_CLIENTS);
         w.client_group = Some(client.clone());
         tracing::info!(group = %client.id, "the import makes this group the access's own client group");

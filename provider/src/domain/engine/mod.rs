@@ -13,7 +13,9 @@
 //! - [`update`]: tags, client group, new rules before old ones are revoked (no access gap),
 //!   attachment, bookkeeping tags last.
 //! - [`delete`]: detach, revoke every rule that names the client group, delete both groups.
-//! - [`read`] and [`import`]: one describe of the groups, one of their rules, the cluster when needed.
+//! - [`read`] and [`import`]: one describe of the groups, one of their rules, the cluster when needed;
+//!   a setup this provider did not make is adopted by the rules of [`setup`] (import, and the first
+//!   read of an access moved in from terraform-provider-aws's `aws_security_group`).
 
 mod adopt;
 mod attach;
@@ -28,6 +30,7 @@ pub mod observe;
 mod ownership;
 mod read;
 mod rules;
+pub mod setup;
 pub mod sweep;
 mod tags;
 mod target;
@@ -274,6 +277,8 @@ impl Engine {
 pub mod fake;
 #[cfg(test)]
 mod later_tests;
+#[cfg(test)]
+mod moved_tests;
 #[cfg(test)]
 mod ownership_tests;
 #[cfg(test)]

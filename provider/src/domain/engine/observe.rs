@@ -338,20 +338,15 @@ fn unmanaged(rules: &[&Rule]) -> Vec<UnmanagedRule> {
     out
 }
 
-/// The name of the access: its tag, else the recorded one, else the group's name less `-cluster`.
+/// The name of the access: its tag, else the recorded one, else the one an adopted group gets
+/// ([`crate::domain::engine::setup::adopted_name`]).
 fn observed_name(w: &World, reference: &Desired) -> String {
     w.cluster_group
         .tags
         .get(bk::NAME)
         .cloned()
         .or_else(|| known(&reference.name).cloned())
-        .unwrap_or_else(|| {
-            w.cluster_group
-                .name
-                .strip_suffix("-cluster")
-                .unwrap_or(&w.cluster_group.name)
-                .to_string()
-        })
+        .unwrap_or_else(|| crate::domain::engine::setup::adopted_name(&w.cluster_group.name))
 }
 
 /// The state of the access as `w` shows it, with `reference` (the recorded or planned inputs) for

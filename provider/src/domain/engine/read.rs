@@ -113,6 +113,11 @@ impl Engine {
         let Some(mut w) = w else {
             return Ok(None);
         };
+        let mut reference = prior.inputs.clone();
+        if adopting(prior, &w) {
+            tracing::info!(group = %w.cluster_group.id, "adopting the rules of a group this provider did not make");
+            self.adopt_setup(&mut w, &mut reference, None).await?;
+        }
         if w.client_group.is_none()
             && (Creation::of(&w.cluster_group).is_marked()
                 || prior.inputs.create_client() == crate::domain::types::Known::Known(true))
@@ -122,9 +127,23 @@ impl Engine {
                 .map_err(|e| cloud_diag("find the client security group", &e))?;
         }
         self.end_leases_of(&mut w).await;
-        Ok(Some(derive(&w, &prior.inputs, &self.tags)))
+        Ok(Some(derive(&w, &reference, &self.tags)))
     }
+}
 
+/// True when `prior` is an access whose cluster group this provider did not make and whose state
+/// records no rule and no client group yet: one moved in from another provider's resource
+/// (MoveResourceState builds it from that resource's state alone), or an import that found nothing
+/// to adopt. Until an apply tags the group as this provider's, a read adopts its setup as an import
+/// does.
+pub(super) fn adopting(prior: &AccessState, w: &World) -> bool {
+    !w.cluster_group.tags.contains_key(bk::ROLE)
+        && prior.outputs.ingress_rule_ids.is_empty()
+        && prior.outputs.client_ssh_rule_ids.is_empty()
+        && prior.outputs.client_security_group_id.is_none()
+}
+
+impl Engine {
     /// The client group a state does not record (a create whose answer was lost, Pulumi's pending
     /// create), found by its full proof, with its rules.
     async fn find_unrecorded_client(&self, w: &mut World) -> Result<(), CloudError> {

@@ -41,6 +41,13 @@ impl Engine {
         let Some(mut w) = w else {
             return Err(Failed::new(Diagnostic::general("The access is gone", format!("Its cluster security group {} no longer exists; the next plan creates the access again.", prior.id())), None));
         };
+        if super::read::adopting(prior, &w) {
+            // Planned without a refresh (`-refresh=false`) right after a move: the setup's rules
+            // are adopted here, as the refresh would have, so that none is made twice.
+            self.adopt_setup(&mut w, &mut prior.inputs.clone(), None)
+                .await
+                .map_err(fail)?;
+        }
         self.end_leases_of(&mut w).await;
         match self.update_steps(&mut w, &t, deadline).await {
             Ok(()) => Ok(derive(&w, &t.inputs, &self.tags)),
