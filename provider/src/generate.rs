@@ -10,7 +10,7 @@
 //!   (and `elasticache:Connect` for tokens) and the examples of `examples/terraform/` and
 //!   `examples/pulumi/` embedded verbatim.
 //!
-//! [`documents`] returns every file's exact bytes; [`write`] writes them, [`drifted`] lists what
+//! [`documents`] returns every file's exact bytes; [`write()`] writes them, [`drifted`] lists what
 //! differs on disk. `terraform-provider-elasticache generate [--check] [--root DIR]` runs them
 //! ([`main_from_args`]); a unit test fails when the checked-in files drift.
 
@@ -31,7 +31,7 @@ pub const TF_PROVIDER_ADDRESS: &str = "registry.terraform.io/elasticache-access/
 pub const TF_PROVIDER_SOURCE: &str = "elasticache-access/elasticache";
 
 /// Directories whose every file is generated: a file there that [`documents`] does not produce is
-/// drift (and [`write`] removes it).
+/// drift (and [`write()`] removes it).
 pub const GENERATED_DIRS: &[&str] = &["docs", "sdk-schemas"];
 
 /// Hand-written files in [`GENERATED_DIRS`]: neither drift nor removed.

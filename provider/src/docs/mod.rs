@@ -1,6 +1,7 @@
 //! The documentation pages, generated from the resource's declaration: `docs/index.md` (provider
 //! configuration, authentication, the IAM policy) and `docs/resources/access.md` (every argument and
-//! attribute, examples, import); [`iam_token`]: `docs/ephemeral-resources/iam_auth_token.md`.
+//! attribute, examples, import, with `import`: `moved` and identity); `iam_token`:
+//! `docs/ephemeral-resources/iam_auth_token.md`.
 
 mod iam_token;
 mod import;
