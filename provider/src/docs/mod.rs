@@ -13,9 +13,9 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
 
+use crate::domain::model::TF_PROVIDER_SOURCE;
 use crate::domain::model::{self, Mode, Nesting};
 use crate::domain::schema::{self, Attribute, Type};
-use crate::generate::{pretty, TF_PROVIDER_SOURCE};
 
 /// The Terraform examples embedded in the docs: (directory under `examples/terraform/`, title,
 /// what it shows, its `main.tf`).
@@ -498,6 +498,13 @@ fn finish(mut s: String) -> String {
     while s.ends_with('\n') {
         s.pop();
     }
+    s.push('\n');
+    s
+}
+
+/// A JSON document as the generated files hold it: pretty-printed, with a final newline.
+pub fn pretty(v: &Json) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s
 }

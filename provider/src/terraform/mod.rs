@@ -7,7 +7,8 @@
 //!   client certificate Terraform passed in `PLUGIN_CLIENT_CERT`.
 //! - [`msgpack`]: cty's msgpack encoding of values (unknowns, every attribute present), driven by the
 //!   schema.
-//! - [`convert`]: core schema, paths, diagnostics and values to tfplugin6's, and back.
+//! - [`convert`]: core schema, paths, diagnostics and values to tfplugin6's, and back; [`wire`]: the
+//!   resource's attributes, configuration inputs and state on the wire, shared by the RPCs.
 //! - [`server`]: the `tfplugin6.Provider` service: provider-level RPCs, and the others handed to
 //!   [`resource`] (read, plan, apply, import, move), [`identity`] (identity schemas and data),
 //!   [`list`] (`terraform query`) and [`ephemeral`] (the ephemeral resource
@@ -33,6 +34,7 @@ pub mod resource;
 pub mod schema_json;
 pub mod server;
 pub mod tls;
+pub mod wire;
 
 use std::pin::Pin;
 use std::process::ExitCode;
