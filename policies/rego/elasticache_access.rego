@@ -14,13 +14,13 @@ import rego.v1
 
 blocking := {"open-to-world", "public-source", "no-transit-encryption", "no-authentication"}
 
-# The accesses the plan keeps (created, updated or left as they are; not deleted).
+# The accesses the plan keeps: created, updated, replaced or left as they are (not those it
+# destroys or forgets, whose `after` is null).
 accesses contains rc if {
 	some rc in input.resource_changes
 	rc.type == "elasticache_access"
 	rc.mode == "managed"
-	not "delete" in rc.change.actions
-	not "forget" in rc.change.actions
+	not rc.change.actions in [["delete"], ["forget"]]
 }
 
 # Every blocking finding of those accesses, as {address, id, subject, message}.

@@ -113,9 +113,9 @@ def pulumi_resources(plan: dict) -> list:
                                  custom_timeouts=PolicyCustomTimeouts(0, 0, 0))
     out = []
     for rc in plan["resource_changes"]:
-        if rc["type"] != "elasticache_access" or "delete" in rc["change"]["actions"]:
-            continue
         after = rc["change"]["after"]
+        if rc["type"] != "elasticache_access" or after is None:  # destroyed: not in the stack any more
+            continue
         props = {_camel(k): v for k, v in after.items()}
         if "reachability" not in after:
             props["reachability"] = UNKNOWN_OBJECT_VALUE
