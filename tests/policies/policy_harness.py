@@ -101,9 +101,19 @@ def _camel(key: str) -> str:
     return head + "".join(w.title() for w in rest)
 
 
+def _camel_keys(value):
+    """The object with Pulumi's property names at every level (`schema_version` -> `schemaVersion`)."""
+    if isinstance(value, dict):
+        return {_camel(k): _camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel_keys(v) for v in value]
+    return value
+
+
 def pulumi_resources(plan: dict) -> list:
     """The plan's accesses as the Pulumi engine hands them to a stack validation: outputs with the
-    Pulumi schema's camelCase property names, an unknown `reachability` as pulumi's unknown object,
+    Pulumi schema's camelCase property names (the reachability object's too: `schemaVersion`,
+    `onGroup`, ...; tags keep their keys), an unknown `reachability` as pulumi's unknown object,
     and, beside them, a resource of another type that the pack must leave alone."""
     from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
     from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, unknown_checking_proxy
@@ -117,6 +127,8 @@ def pulumi_resources(plan: dict) -> list:
         if rc["type"] != "elasticache_access" or after is None:  # destroyed: not in the stack any more
             continue
         props = {_camel(k): v for k, v in after.items()}
+        if "reachability" in after:
+            props["reachability"] = _camel_keys(after["reachability"])
         if "reachability" not in after:
             props["reachability"] = UNKNOWN_OBJECT_VALUE
         out.append(PolicyResource(ACCESS_TOKEN, unknown_checking_proxy(props), pulumi_urn(rc["address"]),
