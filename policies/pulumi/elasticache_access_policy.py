@@ -67,7 +67,7 @@ def _validation(finding_id: str):
 POLICIES = [
     StackValidationPolicy(
         name=f"elasticache-access-{fid}",
-        description=f"No elasticache_access whose reachability has a {fid} finding: {title}.",
+        description=f"No elasticache_access whose reachability has the finding {fid}: {title}.",
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=severity,
         validate=_validation(fid),

@@ -14,6 +14,7 @@ tests compare the three with each other and with the findings of the plan.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -110,35 +111,39 @@ def _camel_keys(value):
     return value
 
 
-def pulumi_resources(plan: dict) -> list:
-    """The plan's accesses as the Pulumi engine hands them to a stack validation: outputs with the
-    Pulumi schema's camelCase property names (the reachability object's too: `schemaVersion`,
-    `onGroup`, ...; tags keep their keys), an unknown `reachability` as pulumi's unknown object,
-    and, beside them, a resource of another type that the pack must leave alone."""
-    from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
-    from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, unknown_checking_proxy
+OTHER_RESOURCE = ("aws:ec2/securityGroup:SecurityGroup", "urn:pulumi:ci::orders::aws:ec2/securityGroup:SecurityGroup::other",
+                  {"ingress": [{"cidrBlocks": ["0.0.0.0/0"], "fromPort": 6379, "toPort": 6379}],
+                   "reachability": {"findings": [{"id": "open-to-world", "subject": "0.0.0.0/0", "message": "x"}]}})
 
-    opts = PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
-                                 additional_secret_outputs=[],
-                                 custom_timeouts=PolicyCustomTimeouts(0, 0, 0))
+
+def pulumi_outputs(plan: dict) -> list[tuple[str, str, dict]]:
+    """(type, urn, outputs) of the plan's accesses as the Pulumi provider would give them: the Pulumi
+    schema's camelCase property names (the reachability object's too: `schemaVersion`, `onGroup`,
+    ...; tags keep their keys), an unknown `reachability` as pulumi's unknown sentinel; and, beside
+    them, a resource of another type that the pack must leave alone."""
+    from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE
+
     out = []
     for rc in plan["resource_changes"]:
         after = rc["change"]["after"]
         if rc["type"] != "elasticache_access" or after is None:  # destroyed: not in the stack any more
             continue
         props = {_camel(k): v for k, v in after.items()}
-        if "reachability" in after:
-            props["reachability"] = _camel_keys(after["reachability"])
-        if "reachability" not in after:
-            props["reachability"] = UNKNOWN_OBJECT_VALUE
-        out.append(PolicyResource(ACCESS_TOKEN, unknown_checking_proxy(props), pulumi_urn(rc["address"]),
-                                  rc["address"], opts, None, None, [], {}))
-    other = {"ingress": [{"cidrBlocks": ["0.0.0.0/0"], "fromPort": 6379, "toPort": 6379}],
-             "reachability": {"findings": [{"id": "open-to-world", "subject": "0.0.0.0/0", "message": "x"}]}}
-    out.append(PolicyResource("aws:ec2/securityGroup:SecurityGroup", unknown_checking_proxy(other),
-                              "urn:pulumi:ci::orders::aws:ec2/securityGroup:SecurityGroup::other", "other",
-                              opts, None, None, [], {}))
-    return out
+        props["reachability"] = _camel_keys(after["reachability"]) if "reachability" in after else UNKNOWN_OBJECT_VALUE
+        out.append((ACCESS_TOKEN, pulumi_urn(rc["address"]), props))
+    return out + [copy.deepcopy(OTHER_RESOURCE)]
+
+
+def pulumi_resources(plan: dict) -> list:
+    """pulumi_outputs as pulumi-policy's analyzer hands them to a stack validation: PolicyResources
+    whose props are behind its unknown-checking proxy."""
+    from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    opts = PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
+                                 additional_secret_outputs=[], custom_timeouts=PolicyCustomTimeouts(0, 0, 0))
+    return [PolicyResource(t, unknown_checking_proxy(props), urn, urn.rsplit("::", 1)[1], opts, None, None, [], {})
+            for t, urn, props in pulumi_outputs(plan)]
 
 
 def pulumi_urn(address: str) -> str:
