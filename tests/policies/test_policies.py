@@ -29,8 +29,7 @@ EXPECTED = {
     "plan-unknown.json": set(),
     "plan-public.json": {("elasticache_access.partner", "public-source")},
     "plan-no-tls.json": {("elasticache_access.legacy", "no-transit-encryption")},
-    "plan-world.json": {("module.cache.elasticache_access.open", "open-to-world"),  # replaced, in a module
-                        ("module.cache.elasticache_access.open", "public-source")},
+    "plan-world.json": {("module.cache.elasticache_access.open", "open-to-world")},  # replaced, in a module
 }
 
 

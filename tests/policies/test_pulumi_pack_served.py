@@ -23,7 +23,7 @@ EXPECTED_URNS = {  # fixture -> {(access name in the URN, finding id)}
     "plan-unknown.json": set(),
     "plan-public.json": {("partner", "public-source")},
     "plan-no-tls.json": {("legacy", "no-transit-encryption")},
-    "plan-world.json": {("module-cache-open", "open-to-world"), ("module-cache-open", "public-source")},
+    "plan-world.json": {("module-cache-open", "open-to-world")},
 }
 
 
