@@ -76,6 +76,10 @@ pub fn documents() -> BTreeMap<PathBuf, String> {
     put("docs/index.md", index_md());
     put("docs/resources/access.md", access_md());
     put(
+        "docs/data-sources/reachability.md",
+        crate::docs::reachability_md(),
+    );
+    put(
         "docs/ephemeral-resources/iam_auth_token.md",
         iam_auth_token_md(),
     );

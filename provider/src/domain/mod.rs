@@ -17,6 +17,7 @@ pub mod parse;
 pub mod plan;
 pub mod reach;
 pub mod reach_plan;
+pub mod reach_query;
 pub mod scan;
 pub mod schema;
 pub mod service;
