@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 
+import jsonschema
+
 from tf_harness import ROOT, changes
 
 ADDR = "elasticache_access.mixed"
@@ -106,7 +108,11 @@ def expected(emu, m: dict, st: dict, hand_rule: str) -> dict:
             "findings": sorted(findings)}
 
 
+SCHEMA = json.loads((ROOT / "sdk-schemas" / "jsonschema" / "reachability.schema.json").read_text())
+
+
 def assert_exact(reach: dict, want: dict) -> None:
+    jsonschema.validate(reach, SCHEMA)
     got = {**reach, "findings": ids(reach["findings"])}
     assert got == want, json.dumps({"got": got, "want": want}, indent=1, default=str)
     for f in reach["findings"]:

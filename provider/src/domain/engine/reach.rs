@@ -217,8 +217,10 @@ impl Engine {
     }
 
     /// `reachability` of any cluster: every rule covering its port on every group it uses.
+    /// An audit reads the cluster afresh (not this process's kept describe): a long Pulumi process
+    /// may have described it before its groups changed.
     pub async fn cluster_reach(&self, c: &ClusterRef) -> Result<Reachability, CloudError> {
-        let i = self.describe_cluster(c).await?;
+        let i = self.cloud.describe_cluster(c).await?;
         let port = i64::from(i.port.unwrap_or(crate::domain::model::DEFAULT_PORT));
         let groups = cluster_groups(&i);
         let described = self.cloud.describe_security_groups(&groups).await?;
