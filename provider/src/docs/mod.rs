@@ -4,8 +4,10 @@
 
 mod iam_token;
 mod import;
+mod reach;
 
 pub use iam_token::{connect_policy, iam_auth_token_md, PULUMI_TOKEN_EXAMPLE, TOKEN_EXAMPLE};
+pub use reach::reachability_md;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -459,6 +461,7 @@ pub fn access_md() -> String {
     page.attributes(&resource.attributes, "", true, "###");
     page.nested_schemas();
     let mut out = page.out;
+    reach::reachability_section(&mut out);
     out.push_str("## Import\n\n");
     let _ = writeln!(
         out,

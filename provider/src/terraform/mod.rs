@@ -19,6 +19,7 @@
 //! sees the line within milliseconds; AWS clients are made at ConfigureProvider.
 
 pub mod convert;
+pub mod data_source;
 pub mod debug;
 pub mod ephemeral;
 pub mod go_plugin;
