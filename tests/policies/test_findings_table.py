@@ -3,14 +3,16 @@ the reachability contract, with the policies (test_policies.py) and with the gui
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from policy_harness import FINDINGS, ROOT, blocking_ids, findings_table
+from policy_harness import FINDINGS, FIXTURES, ROOT, blocking_ids, findings_table
 
 GUIDE = ROOT / "docs" / "guides" / "reviewing-access.md"
 README = ROOT / "README.md"
@@ -83,5 +85,40 @@ def test_the_guide_lists_every_finding_and_each_policy_names_every_blocking_one(
         assert path in text, f"the guide does not mention {path}"
 
 
+def test_the_guide_s_audit_example_is_the_tested_example():
+    block = re.search(r"```hcl\n(.*?)```", _section(GUIDE.read_text(), "Auditing any cluster"), re.S)
+    assert block, "no hcl block in `## Auditing any cluster`"
+    example = (ROOT / "examples" / "terraform" / "reachability-check" / "main.tf").read_text()
+    assert block.group(1) in example, "the guide's check example differs from examples/terraform/reachability-check"
+
+
 def test_readme_links_the_guide():
     assert "(docs/guides/reviewing-access.md)" in README.read_text()
+
+
+def test_the_fixtures_follow_the_reachability_json_schema():
+    """The plans the policies are tested on carry objects the provider could produce: each validates
+    against sdk-schemas/jsonschema/reachability.schema.json (generated from the provider's type)."""
+    schema = json.loads((ROOT / "sdk-schemas" / "jsonschema" / "reachability.schema.json").read_text())
+
+    def closed(node):  # no key the provider's type does not have, either
+        if isinstance(node, dict):
+            out = {k: closed(v) for k, v in node.items()}
+            if "properties" in out:
+                out["additionalProperties"] = False
+            return out
+        return [closed(v) for v in node] if isinstance(node, list) else node
+
+    schema = closed(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    seen = 0
+    for path in sorted(FIXTURES.glob("plan-*.json")):
+        plan = json.loads(path.read_text())
+        for rc in plan["resource_changes"]:
+            for side in ("before", "after"):
+                reach = (rc["change"][side] or {}).get("reachability")
+                if reach is not None:
+                    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(reach)]
+                    assert not errors, f"{path.name} {rc['address']} {side}: {errors}"
+                    seen += 1
+    assert seen >= 6, seen
