@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pulumi.runtime.proto import provider_pb2
 
-from pulumi_harness import TOKEN, to_dict, to_struct, urn
+from pulumi_harness import TOKEN, configure, start_plugin, to_dict, to_struct, urn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policies"))
 from policy_harness import blocking_ids, run_pulumi  # noqa: E402
@@ -31,7 +31,18 @@ def preview_outputs(stub, news: dict) -> tuple[str, dict]:
     return urn(name), to_dict(created.properties)
 
 
-def test_the_pack_reports_the_blocking_findings_of_previewed_accesses(stub, emulator):
+def test_the_pack_reports_the_blocking_findings_of_previewed_accesses(emulator, fake_engine):
+    """A plugin process of its own: the provider reads network facts once per process, and the
+    session's plugin must not keep those of this test's world (the emulator is reset between tests)."""
+    p = start_plugin([fake_engine.address])
+    try:
+        configure(p.stub, emulator)
+        judge_previews(p.stub, emulator)
+    finally:
+        assert p.stop() == 0
+
+
+def judge_previews(stub, emulator) -> None:
     from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
     from pulumi_policy.proxy import unknown_checking_proxy
 
