@@ -58,10 +58,10 @@ def checkov_command(target: Path) -> list[str]:
             "-d" if target.is_dir() else "-f", str(target), "-o", "json"]
 
 
-def run_checkov(target: Path) -> tuple[subprocess.CompletedProcess, dict[str, list[dict]]]:
+def run_checkov(target: Path, *extra: str) -> tuple[subprocess.CompletedProcess, dict[str, list[dict]]]:
     """Runs checkov once; returns the process and its results by plan file name."""
     env = {**os.environ, "HOME": str(target if target.is_dir() else target.parent), "LOG_LEVEL": "WARNING"}
-    proc = subprocess.run(checkov_command(target), capture_output=True, text=True, timeout=300, env=env,
+    proc = subprocess.run(checkov_command(target) + list(extra), capture_output=True, text=True, timeout=300, env=env,
                           cwd=target if target.is_dir() else target.parent)
     assert proc.returncode in (0, 1), f"checkov exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     report = json.loads(proc.stdout)

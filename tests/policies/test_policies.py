@@ -125,11 +125,26 @@ def test_checkov_blocks_what_each_plan_must_and_names_it(plans, checkov_results)
     assert proc.returncode == 1  # some plan fails: the exit code a pipeline stops on
 
 
-def test_checkov_exits_0_on_the_private_plan(tmp_path):
-    shutil.copy(FIXTURES / "plan-private.json", tmp_path / "plan.json")
-    proc, by_file = run_checkov(tmp_path / "plan.json")
+def test_checkov_exits_0_when_a_finding_is_accepted_by_a_skip_comment_in_the_configuration(tmp_path):
+    """The guide's way to accept a finding for one access: `#checkov:skip=` on the resource, read from
+    the configuration with --repo-root-for-plan-enrichment. With the private plan beside, checkov
+    exits 0 (what lets a pipeline go on) and reports the skip."""
+    shutil.copy(FIXTURES / "plan-private.json", tmp_path / "private.json")
+    shutil.copy(FIXTURES / "plan-no-tls.json", tmp_path / "legacy.json")
+    (tmp_path / "main.tf").write_text(
+        'resource "elasticache_access" "legacy" {\n'
+        "  #checkov:skip=CKV_ECACCESS_3:legacy cluster, TLS in Q3\n"
+        '  cluster {\n    replication_group_id = "legacy"\n  }\n}\n')
+    # (checkov reads skip comments for plans given with -f, not for a directory given with -d)
+    proc, by_file = run_checkov(tmp_path / "legacy.json", "-f", str(tmp_path / "private.json"),
+                                "--repo-root-for-plan-enrichment", str(tmp_path))
     assert proc.returncode == 0, f"checkov exited {proc.returncode}\n{proc.stdout[-2000:]}"
-    assert {r["status"] for r in by_file["plan.json"]} == {"passed_checks"}
+    assert {r["status"] for r in by_file["private.json"]} == {"passed_checks"}
+    # checkov files the skipped result under the configuration file the skip comment is in.
+    legacy = {(r["check_id"], r["status"]) for rs in by_file.values() for r in rs
+              if r["resource"] == "elasticache_access.legacy"}
+    assert legacy == {("CKV_ECACCESS_1", "passed_checks"), ("CKV_ECACCESS_2", "passed_checks"),
+                      ("CKV_ECACCESS_3", "skipped_checks"), ("CKV_ECACCESS_4", "passed_checks")}, legacy
 
 
 def test_rego_denies_what_each_plan_must_and_names_it(plans):
