@@ -2,8 +2,8 @@
 directory holds every pinned requirement and the Terraform CLIs the tests need, a second run is quick
 and changes nothing, and the user's Python (python3 -m pip list) gained nothing.
 
-It builds a whole venv (about a minute with pip's cache, which it shares with the user: HOME changes,
-PIP_CACHE_DIR does not), so it runs once per test run (the ``scratch_install`` fixture of conftest.py,
+It builds a whole venv and checkov's (228 s at load average 12, with pip's cache, which it shares
+with the user: HOME changes, PIP_CACHE_DIR does not), so it runs once per test run (the ``scratch_install`` fixture of conftest.py,
 shared with test_install_scratch_home.py); `-m "not setup_from_scratch"` leaves it out."""
 
 from __future__ import annotations
