@@ -5,6 +5,8 @@
 //!   this provider, built from the very `GetProviderSchema` answer the plugin serves.
 //! - `sdk-schemas/jsonschema/*.json`: JSON Schema of the resource's inputs and outputs and of the
 //!   provider configuration, as schemars derives them.
+//! - `sdk-schemas/jsonschema/reachability.schema.json`: the `reachability` object (issue 24), and
+//!   `policies/findings.json`, its table of findings for the policies.
 //! - `docs/index.md`, `docs/resources/access.md`, `docs/ephemeral-resources/iam_auth_token.md`:
 //!   the Terraform registry pages, with the IAM policy generated from [`crate::aws::IAM_ACTIONS`]
 //!   (and `elasticache:Connect` for tokens) and the examples of `examples/terraform/` and
@@ -28,7 +30,11 @@ use crate::terraform::schema_json::terraform_schema_json;
 pub const GENERATED_DIRS: &[&str] = &["docs", "sdk-schemas"];
 
 /// Hand-written files in [`GENERATED_DIRS`]: neither drift nor removed.
-pub const HAND_WRITTEN: &[&str] = &["docs/performance.md", "docs/guides/migrate.md"];
+pub const HAND_WRITTEN: &[&str] = &[
+    "docs/performance.md",
+    "docs/guides/migrate.md",
+    "docs/guides/reviewing-access.md",
+];
 
 /// Every generated file, keyed by its path relative to the repository root, with its exact bytes.
 pub fn documents() -> BTreeMap<PathBuf, String> {
@@ -56,8 +62,20 @@ pub fn documents() -> BTreeMap<PathBuf, String> {
         "sdk-schemas/jsonschema/provider-config.json",
         pretty(&schema::json_schema::<ProviderConfig>()),
     );
+    put(
+        "sdk-schemas/jsonschema/reachability.schema.json",
+        pretty(&schema::json_schema::<crate::domain::reach::Reachability>()),
+    );
+    put(
+        "policies/findings.json",
+        pretty(&crate::domain::reach::findings_json()),
+    );
     put("docs/index.md", index_md());
     put("docs/resources/access.md", access_md());
+    put(
+        "docs/data-sources/reachability.md",
+        crate::docs::reachability_md(),
+    );
     put(
         "docs/ephemeral-resources/iam_auth_token.md",
         iam_auth_token_md(),

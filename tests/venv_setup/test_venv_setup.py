@@ -2,8 +2,8 @@
 directory holds every pinned requirement and the Terraform CLIs the tests need, a second run is quick
 and changes nothing, and the user's Python (python3 -m pip list) gained nothing.
 
-It builds a whole venv (about a minute with pip's cache, which it shares with the user: HOME changes,
-PIP_CACHE_DIR does not), so it runs once per test run (the ``scratch_install`` fixture of conftest.py,
+It builds a whole venv and checkov's (228 s at load average 12, with pip's cache, which it shares
+with the user: HOME changes, PIP_CACHE_DIR does not), so it runs once per test run (the ``scratch_install`` fixture of conftest.py,
 shared with test_install_scratch_home.py); `-m "not setup_from_scratch"` leaves it out."""
 
 from __future__ import annotations
@@ -22,15 +22,17 @@ from scratch_home import norm, pip_list, user_python
 ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "scripts" / "setup"
 REQUIREMENTS = ROOT / "tests" / "requirements.txt"
+NODEPS = ROOT / "tests" / "requirements-nodeps.txt"
+CHECKOV = ROOT / "tests" / "requirements-checkov.txt"
 
 
-def pins() -> dict[str, str]:
+def pins(requirements: Path = REQUIREMENTS) -> dict[str, str]:
     out = {}
-    for line in REQUIREMENTS.read_text().splitlines():
+    for line in requirements.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             name, _, version = line.partition("==")
-            assert version, f"unpinned requirement {line!r} in {REQUIREMENTS}"
+            assert version, f"unpinned requirement {line!r} in {requirements}"
             out[norm(re.sub(r"\[.*\]", "", name))] = version.strip()
     return out
 
@@ -48,8 +50,14 @@ def test_setup_from_scratch_builds_the_venv_and_leaves_the_users_python_alone(sc
     vpy = venv / "bin" / "python"
     assert (venv / "pyvenv.cfg").is_file() and vpy.is_file()
     installed = pip_list(str(vpy), {**env, "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"})
-    wrong = {n: (v, installed.get(n)) for n, v in pins().items() if installed.get(n) != v}
+    wanted = {**pins(), **pins(NODEPS)}
+    wrong = {n: (v, installed.get(n)) for n, v in wanted.items() if installed.get(n) != v}
     assert not wrong, f"pinned (wanted, installed): {wrong}"
+
+    # checkov in its own venv (tests/policies runs <venv>/checkov/bin/checkov), at its pinned version.
+    checkov = subprocess.run([str(venv / "checkov" / "bin" / "checkov"), "--version"], capture_output=True,
+                             text=True, env=env, timeout=300)
+    assert checkov.returncode == 0 and checkov.stdout.strip() == pins(CHECKOV)["checkov"], checkov
 
     # The Terraform CLIs: 1.0.3 and 1.15.5 from the new venv, and the machine's when required.
     found = subprocess.run([str(vpy), str(ROOT / "tests" / "common" / "terraform_finder.py")], cwd=ROOT,

@@ -303,6 +303,10 @@ async fn describe_cluster_of_a_replication_group_reads_each_member_by_id_once() 
                 ),
                 ("rg-1-002".to_string(), vec!["sg-b".to_string()]),
             ],
+            posture: crate::domain::cloud::Posture {
+                authentication: Some("none".into()),
+                ..Default::default()
+            },
         }
     );
 }

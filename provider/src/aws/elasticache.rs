@@ -6,8 +6,11 @@ use tracing::debug;
 
 use crate::aws::errors::{cloud_error, not_found};
 use crate::aws::Aws;
-use crate::domain::cloud::{CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef};
+use crate::domain::cloud::{
+    CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, Posture,
+};
 use crate::domain::model::{DEFAULT_PORT, MEMCACHED_PORT};
+use crate::domain::reach::authentication;
 
 /// Page size for DescribeCacheClusters without a cluster id (the API's maximum is 100).
 const CACHE_CLUSTER_PAGE: i32 = 100;
@@ -98,8 +101,11 @@ impl Aws {
         }
     }
 
-    /// DescribeCacheSubnetGroups: the VPC of a cache subnet group.
-    async fn subnet_group_vpc(&self, name: &str) -> Result<Option<String>, CloudError> {
+    /// DescribeCacheSubnetGroups: the VPC of a cache subnet group and its subnets.
+    async fn subnet_group_vpc(
+        &self,
+        name: &str,
+    ) -> Result<(Option<String>, Vec<String>), CloudError> {
         debug!(
             operation = "DescribeCacheSubnetGroups",
             cache_subnet_group_name = name,
@@ -112,11 +118,16 @@ impl Aws {
             .send()
             .await
             .map_err(|e| cloud_error("DescribeCacheSubnetGroups", e))?;
-        Ok(out
-            .cache_subnet_groups()
-            .first()
-            .and_then(|g| g.vpc_id())
-            .map(str::to_string))
+        let g = out.cache_subnet_groups().first();
+        let subnets = g
+            .map(|g| {
+                g.subnets()
+                    .iter()
+                    .filter_map(|s| s.subnet_identifier().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((g.and_then(|g| g.vpc_id()).map(str::to_string), subnets))
     }
 
     async fn describe_replication_group(&self, id: &str) -> Result<ClusterInfo, CloudError> {
@@ -149,15 +160,27 @@ impl Aws {
             .first()
             .map(|(_, g, _)| g.clone())
             .unwrap_or_default();
-        let mut vpc_id = None;
+        let (mut vpc_id, mut subnet_ids) = (None, Vec::new());
         if let Some((_, _, first)) = member_groups.first() {
             if let Some(e) = first.engine() {
                 engine = Some(e.to_string());
             }
             if let Some(name) = non_empty(first.cache_subnet_group_name()) {
-                vpc_id = self.subnet_group_vpc(name).await?;
+                (vpc_id, subnet_ids) = self.subnet_group_vpc(name).await?;
             }
         }
+        let posture = Posture {
+            transit_encryption: rg.transit_encryption_enabled(),
+            authentication: Some(
+                authentication(
+                    false,
+                    !rg.user_group_ids().is_empty(),
+                    rg.auth_token_enabled().unwrap_or(false),
+                )
+                .to_string(),
+            ),
+            subnet_ids,
+        };
         let port = endpoint
             .and_then(|e| port_of(e.port()))
             .unwrap_or_else(|| engine_default_port(engine.as_deref()));
@@ -173,6 +196,7 @@ impl Aws {
             members: rg.member_clusters().to_vec(),
             replication_group_id: None,
             member_groups: member_groups.into_iter().map(|(m, g, _)| (m, g)).collect(),
+            posture,
         })
     }
 
@@ -202,9 +226,16 @@ impl Aws {
         let port = endpoint
             .and_then(|e| port_of(e.port()))
             .unwrap_or_else(|| engine_default_port(engine.as_deref()));
-        let vpc_id = match non_empty(cc.cache_subnet_group_name()) {
+        let (vpc_id, subnet_ids) = match non_empty(cc.cache_subnet_group_name()) {
             Some(name) => self.subnet_group_vpc(name).await?,
-            None => None,
+            None => (None, Vec::new()),
+        };
+        let posture = Posture {
+            transit_encryption: cc.transit_encryption_enabled(),
+            authentication: Some(
+                authentication(false, false, cc.auth_token_enabled().unwrap_or(false)).to_string(),
+            ),
+            subnet_ids,
         };
         Ok(ClusterInfo {
             kind: ClusterKind::CacheCluster,
@@ -218,6 +249,7 @@ impl Aws {
             members: Vec::new(),
             replication_group_id: non_empty(cc.replication_group_id()).map(str::to_string),
             member_groups: vec![(id.to_string(), cache_cluster_groups(&cc))],
+            posture,
         })
     }
 
@@ -281,6 +313,20 @@ impl Aws {
             members: Vec::new(),
             replication_group_id: None,
             member_groups: vec![(name.to_string(), sc.security_group_ids().to_vec())],
+            // A serverless cache always encrypts in transit; a user group is its only
+            // authentication (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/in-transit-encryption.html).
+            posture: Posture {
+                transit_encryption: Some(true),
+                authentication: Some(
+                    authentication(
+                        false,
+                        sc.user_group_id().is_some_and(|u| !u.is_empty()),
+                        false,
+                    )
+                    .to_string(),
+                ),
+                subnet_ids: sc.subnet_ids().to_vec(),
+            },
         })
     }
 

@@ -7,6 +7,8 @@
 //! - [`errors`]: AWS's error codes classified in one table;
 //! - [`ec2`], [`elasticache`]: the calls, each logged at debug level with its operation name and
 //!   resource ids (never credentials);
+//! - [`network`]: the EC2 reads `reachability` needs (network interfaces, VPC CIDRs and peering,
+//!   prefix-list entries, network ACLs);
 //! - [`iam`]: the IAM actions those calls need;
 //! - [`iam_token`]: IAM auth tokens, presigned with the same credentials (no AWS call).
 //!
@@ -23,6 +25,7 @@ pub mod elasticache;
 pub mod errors;
 pub mod iam;
 pub mod iam_token;
+pub mod network;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -207,6 +210,27 @@ impl Cloud for Aws {
     }
     async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
         self.clusters_using_group(group_id).await
+    }
+    async fn network_interfaces_in(
+        &self,
+        vpc_id: &str,
+    ) -> Result<Vec<crate::domain::network::Eni>, CloudError> {
+        self.ec2_network_interfaces_in(vpc_id).await
+    }
+    async fn vpc_links(
+        &self,
+        vpc_id: &str,
+    ) -> Result<crate::domain::network::VpcLinks, CloudError> {
+        self.ec2_vpc_links(vpc_id).await
+    }
+    async fn prefix_list_entries(&self, id: &str) -> Result<Vec<ipnet::IpNet>, CloudError> {
+        self.ec2_prefix_list_entries(id).await
+    }
+    async fn network_acls(
+        &self,
+        subnet_ids: &[String],
+    ) -> Result<Vec<crate::domain::network::NetworkAcl>, CloudError> {
+        self.ec2_network_acls(subnet_ids).await
     }
 }
 

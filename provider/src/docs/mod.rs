@@ -1,12 +1,15 @@
 //! The documentation pages, generated from the resource's declaration: `docs/index.md` (provider
 //! configuration, authentication, the IAM policy) and `docs/resources/access.md` (every argument and
 //! attribute, examples, import, with `import`: `moved` and identity); `iam_token`:
-//! `docs/ephemeral-resources/iam_auth_token.md`.
+//! `docs/ephemeral-resources/iam_auth_token.md`; `reach`: the `reachability` section and
+//! `docs/data-sources/reachability.md`.
 
 mod iam_token;
 mod import;
+mod reach;
 
 pub use iam_token::{connect_policy, iam_auth_token_md, PULUMI_TOKEN_EXAMPLE, TOKEN_EXAMPLE};
+pub use reach::reachability_md;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -460,6 +463,7 @@ pub fn access_md() -> String {
     page.attributes(&resource.attributes, "", true, "###");
     page.nested_schemas();
     let mut out = page.out;
+    reach::reachability_section(&mut out);
     out.push_str("## Import\n\n");
     let _ = writeln!(
         out,

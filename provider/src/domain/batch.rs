@@ -298,6 +298,30 @@ impl Cloud for Coalesced {
     async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
         self.inner.clusters_using(group_id).await
     }
+    async fn network_interfaces_in(
+        &self,
+        vpc_id: &str,
+    ) -> Result<Vec<crate::domain::network::Eni>, CloudError> {
+        (self.inner.network_interfaces_in(vpc_id)).await
+    }
+
+    async fn vpc_links(
+        &self,
+        vpc_id: &str,
+    ) -> Result<crate::domain::network::VpcLinks, CloudError> {
+        (self.inner.vpc_links(vpc_id)).await
+    }
+
+    async fn prefix_list_entries(&self, id: &str) -> Result<Vec<ipnet::IpNet>, CloudError> {
+        (self.inner.prefix_list_entries(id)).await
+    }
+
+    async fn network_acls(
+        &self,
+        subnet_ids: &[String],
+    ) -> Result<Vec<crate::domain::network::NetworkAcl>, CloudError> {
+        (self.inner.network_acls(subnet_ids)).await
+    }
 }
 
 #[cfg(test)]

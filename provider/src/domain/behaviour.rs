@@ -95,6 +95,7 @@ pub const BEHAVIOUR: &[Behaviour] = &[
     b("cluster_endpoint", Mode::Computed, false, None),
     b("tags_all", Mode::Computed, false, None),
     b("unmanaged_ingress", Mode::Computed, false, None),
+    b("reachability", Mode::Computed, false, None),
 ];
 
 /// Which inputs an attribute the provider computes follows. The plan keeps an attribute's prior
@@ -169,6 +170,19 @@ pub const DERIVED: &[Derivation] = &[
             "client_security_group_ids",
             "allowed_cidr_blocks",
             "allowed_prefix_list_ids",
+        ],
+    },
+    Derivation {
+        attr: "reachability",
+        from: &[
+            "cluster",
+            "port",
+            "create_client_security_group",
+            "client_security_group_ids",
+            "allowed_cidr_blocks",
+            "allowed_prefix_list_ids",
+            "allow_public_cidrs",
+            "exclusive_ingress",
         ],
     },
 ];

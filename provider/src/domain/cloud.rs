@@ -11,6 +11,7 @@ use std::fmt;
 use async_trait::async_trait;
 use ipnet::IpNet;
 
+pub use crate::domain::network::{Eni, NetworkAcl, VpcLinks};
 pub use crate::domain::types::ClusterRef;
 
 /// The source of an ingress rule.
@@ -164,6 +165,20 @@ pub struct ClusterInfo {
     /// Each member's security groups, read by member id (a replication group's every member; the
     /// one cluster, or serverless cache, for the other kinds).
     pub member_groups: Vec<(String, Vec<String>)>,
+    /// Its transit encryption, authentication and subnets (what `reachability` reports).
+    pub posture: Posture,
+}
+
+/// A cluster's security posture, as its describe tells it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Posture {
+    /// In-transit encryption on; None when AWS does not say.
+    pub transit_encryption: Option<bool>,
+    /// `none`, `auth_token`, `rbac` or `iam` ([`crate::domain::reach::authentication`]); None
+    /// when AWS does not say.
+    pub authentication: Option<String>,
+    /// The subnets of its cache subnet group (or the serverless cache's), for network ACLs.
+    pub subnet_ids: Vec<String>,
 }
 
 impl ClusterInfo {
@@ -461,6 +476,26 @@ pub trait Cloud: Send + Sync {
     /// The clusters of the Region that use `group_id` (pages through the Region's clusters: only for
     /// importing an access built by hand).
     async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError>;
+
+    /// DescribeNetworkInterfaces of a VPC (every page). The default (fakes): none.
+    async fn network_interfaces_in(&self, _vpc_id: &str) -> Result<Vec<Eni>, CloudError> {
+        Ok(Vec::new())
+    }
+
+    /// DescribeVpcs and DescribeVpcPeeringConnections (active ones): the VPC's CIDRs and peerings.
+    async fn vpc_links(&self, _vpc_id: &str) -> Result<VpcLinks, CloudError> {
+        Ok(VpcLinks::default())
+    }
+
+    /// GetManagedPrefixListEntries (every page).
+    async fn prefix_list_entries(&self, _id: &str) -> Result<Vec<IpNet>, CloudError> {
+        Ok(Vec::new())
+    }
+
+    /// DescribeNetworkAcls of these subnets (every page).
+    async fn network_acls(&self, _subnet_ids: &[String]) -> Result<Vec<NetworkAcl>, CloudError> {
+        Ok(Vec::new())
+    }
 }
 
 #[cfg(test)]

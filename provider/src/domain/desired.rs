@@ -262,7 +262,7 @@ impl Desired {
     }
 }
 
-fn set_of<T>(i: &Input<Vec<T>>) -> Option<&[T]> {
+pub(crate) fn set_of<T>(i: &Input<Vec<T>>) -> Option<&[T]> {
     match i {
         None => Some(&[]),
         Some(Known::Known(v)) => Some(v),

@@ -187,10 +187,13 @@ impl Service {
         let f = parse_list(config)?;
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let found = engine.list(&f).await.map_err(|d| vec![d])?;
-        found
+        let mut states = Vec::with_capacity(found.len());
+        for s in found {
+            states.push(crate::domain::service::with_reach(&engine, s.to_value(), None).await);
+        }
+        states
             .into_iter()
-            .map(|s| {
-                let state = s.to_value();
+            .map(|state| {
                 Ok(Listed {
                     identity: self.identity(&state, None).map_err(|d| vec![d])?,
                     display_name: display_name(&state),

@@ -15,6 +15,9 @@
 //! - The cloud port and what sits on it: [`cloud`] (the port to AWS), [`batch`] (concurrent reads
 //!   share batched describes), [`scan`] (a run that read many accesses is answered by one scan of the
 //!   Region's tagged groups).
+//! - Who can reach the cache: [`reach`] (the `reachability` object declared once, its findings
+//!   table), [`reach_plan`] (what a plan knows of it), [`reach_query`] (the data source and the
+//!   Pulumi invoke), [`network`] (network interfaces, VPCs, peering, prefix lists, network ACLs).
 //! - [`engine`]: create, read, import, update, delete, attach, sweep over a world of what AWS holds.
 //! - The service: [`service`] (the one service both adapters call), [`listing`] (identity imports
 //!   and `terraform query`'s list resource).
@@ -30,8 +33,12 @@ pub mod identity;
 pub mod listing;
 pub mod model;
 pub mod moved;
+pub mod network;
 pub mod parse;
 pub mod plan;
+pub mod reach;
+pub mod reach_plan;
+pub mod reach_query;
 pub mod scan;
 pub mod schema;
 pub mod service;

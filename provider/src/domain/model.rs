@@ -182,6 +182,12 @@ pub struct AccessOutputs {
     /// Ingress rules found on the cluster group that this access does not manage (added outside it):
     /// drift made visible. With `exclusive_ingress = true` they are revoked on the next apply.
     pub unmanaged_ingress: Vec<UnmanagedRule>,
+    /// Who can reach the cluster, from where, and what is unsafe about it (schema version 1,
+    /// described by `sdk-schemas/jsonschema/reachability.schema.json`). Known in the plan as far as
+    /// the configuration and the cluster's posture (read at plan time) determine it; rule ids,
+    /// network interface counts, prefix-list entries, rules added outside this access and network
+    /// ACL findings are filled at apply and refresh.
+    pub reachability: Option<crate::domain::reach::Reachability>,
 }
 
 /// An ingress rule on the cluster group that this access does not manage.

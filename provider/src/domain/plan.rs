@@ -18,12 +18,15 @@ use crate::domain::cloud::ClusterInfo;
 use crate::domain::desired::{Desired, MAX_USER_TAGS};
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::model::{self, Mode};
+use crate::domain::reach_plan;
 use crate::domain::schema;
 use crate::domain::state::{self, AccessState};
 use crate::domain::types::{known, ClusterRef, Known};
 use crate::domain::value::Value;
 
 /// What the plan knows of the cluster named by `cluster`.
+// One per plan: the size of the described cluster does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterFacts {
     /// No `cluster` is set.
@@ -149,6 +152,9 @@ pub fn plan(prior: Option<&AccessState>, config: &Value, d: &Desired, facts: &Fa
         create_outputs(&mut cx);
     } else {
         update_outputs(&mut cx);
+    }
+    reachability(&mut cx, replacing);
+    if !replacing && cx.prior.is_some() {
         changes.extend(output_changes(&cx, &changes));
     }
     let diagnostics = checks(&cx);
@@ -371,6 +377,22 @@ fn update_outputs(cx: &mut Ctx<'_>) {
         "tags_all",
         tags_value(merged_tags(&cx.facts.default_tags, d)),
     );
+}
+
+/// `reachability`: the prior's while nothing it follows changed (a refresh's new answer never makes
+/// a diff), else what the plan can know of it ([`reach_plan::predict`]).
+fn reachability(cx: &mut Ctx<'_>, replacing: bool) {
+    let prior = match &cx.prior {
+        Some((_, pv)) if !replacing => pv.get("reachability").clone(),
+        _ => Value::Null,
+    };
+    // A state written before `reachability` existed keeps its null until a refresh fills it.
+    let v = if cx.prior.is_some() && !replacing && !cx.follows_changed("reachability") {
+        prior
+    } else {
+        reach_plan::predict(cx.d, &cx.planned, &cx.facts.cluster, &prior)
+    };
+    cx.planned.set("reachability", v);
 }
 
 /// Computed attributes that change are changes too (Pulumi shows them; Terraform sees the values).

@@ -26,6 +26,7 @@ fn info(port: u16) -> ClusterInfo {
         members: vec![],
         replication_group_id: None,
         member_groups: vec![],
+        posture: Default::default(),
     }
 }
 

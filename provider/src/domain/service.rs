@@ -269,6 +269,10 @@ impl Service {
         };
         let mut a = answer(r, &declared);
         a.diagnostics.splice(0..0, notes);
+        if let Some(st) = a.state.take() {
+            let planned = (!has_errors(&a.diagnostics)).then(|| planned.get("reachability"));
+            a.state = Some(with_reach(&engine, st, planned).await);
+        }
         a
     }
 
@@ -276,21 +280,17 @@ impl Service {
     pub async fn read(&self, state: &Value) -> Result<Option<Value>, Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let prior = AccessState::from_value(state).map_err(|e| vec![e])?;
-        engine
-            .read(&prior)
-            .await
-            .map(|s| s.map(|s| s.to_value()))
-            .map_err(|e| vec![e])
+        match engine.read(&prior).await.map_err(|e| vec![e])? {
+            Some(s) => Ok(Some(with_reach(&engine, s.to_value(), None).await)),
+            None => Ok(None),
+        }
     }
 
     /// Imports the access whose cluster group is `id`.
     pub async fn import(&self, id: &str) -> Result<Value, Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
-        engine
-            .import(id.trim())
-            .await
-            .map(|s| s.to_value())
-            .map_err(|e| vec![e])
+        let st = engine.import(id.trim()).await.map_err(|e| vec![e])?;
+        Ok(with_reach(&engine, st.to_value(), None).await)
     }
 
     /// The access another provider's resource becomes (Terraform's `moved` across resource types),
@@ -317,6 +317,24 @@ impl Service {
     pub fn refused(p: &Plan) -> bool {
         has_errors(&p.diagnostics)
     }
+}
+
+/// `state` with its `reachability` as AWS shows it now; after an apply, the `planned` one with its
+/// unknowns filled ([`crate::domain::reach_plan::conform`]).
+pub(crate) async fn with_reach(engine: &Engine, state: Value, planned: Option<&Value>) -> Value {
+    let Ok(st) = AccessState::from_value(&state) else {
+        return state;
+    };
+    let observed = Value::from_json(
+        &serde_json::to_value(engine.observe_reach(&st).await).unwrap_or_default(),
+    );
+    let reach = match planned {
+        Some(p) if !p.is_null() => crate::domain::reach_plan::conform(p, &observed),
+        _ => observed,
+    };
+    let mut state = state;
+    state.set("reachability", reach);
+    state
 }
 
 /// The state an apply returns: the timeouts the configuration declared are recorded, not the

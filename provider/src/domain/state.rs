@@ -100,6 +100,10 @@ fn outputs_of(v: &Value) -> AccessOutputs {
         cluster_endpoint: v.get("cluster_endpoint").as_str().map(str::to_string),
         tags_all: strings_map(v.get("tags_all")),
         unmanaged_ingress: unmanaged,
+        reachability: v
+            .get("reachability")
+            .to_json()
+            .and_then(|j| serde_json::from_value(j).ok()),
     }
 }
 

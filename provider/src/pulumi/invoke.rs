@@ -1,6 +1,7 @@
-//! The function `elasticache:index:getIamAuthToken`: Invoke converts its arguments in, asks the
-//! service for a token, and answers the token as a secret (with `expiresAt` and the arguments); bad
-//! arguments come back as check failures at their property paths.
+//! The functions `elasticache:index:getIamAuthToken` and `elasticache:index:getReachability`:
+//! Invoke converts its arguments in, asks the service for a token (answered as a secret, with
+//! `expiresAt` and the arguments) or a cluster's reachability; bad arguments come back as check
+//! failures at their property paths.
 
 use std::collections::BTreeSet;
 
@@ -12,6 +13,7 @@ use super::codec;
 use super::convert::check_failures;
 use super::provider::Provider;
 use crate::domain::auth_token::{self, PULUMI_FUNCTION_TOKEN};
+use crate::domain::reach_query::{self, PULUMI_INVOKE_TOKEN};
 use crate::domain::schema::Attribute;
 
 fn attrs() -> &'static [Attribute] {
@@ -54,13 +56,48 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// Answers an Invoke of `tok`.
+    pub(super) async fn invoke_function(
+        &self,
+        tok: &str,
+        args: Option<&Struct>,
+    ) -> Result<rpc::InvokeResponse, Status> {
+        match tok {
+            PULUMI_FUNCTION_TOKEN => self.invoke_token(args).await,
+            _ => self.invoke_reachability(args).await,
+        }
+    }
+
+    /// Answers an Invoke of [`PULUMI_INVOKE_TOKEN`].
+    async fn invoke_reachability(
+        &self,
+        args: Option<&Struct>,
+    ) -> Result<rpc::InvokeResponse, Status> {
+        let attrs = &reach_query::query_schema().attributes;
+        let args = codec::decode(args, attrs)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?
+            .value;
+        match self.svc.query_reachability(&args).await {
+            Ok(v) => Ok(rpc::InvokeResponse {
+                r#return: Some(codec::encode(&v, attrs, &BTreeSet::new(), self.options())),
+                failures: Vec::new(),
+            }),
+            Err(d) => Ok(rpc::InvokeResponse {
+                r#return: None,
+                failures: check_failures(&d, &self.shown(&BTreeSet::new())),
+            }),
+        }
+    }
+}
+
 /// Refuses a function this provider does not have.
 pub fn check_token(tok: &str) -> Result<(), Status> {
-    if tok == PULUMI_FUNCTION_TOKEN {
+    if tok == PULUMI_FUNCTION_TOKEN || tok == PULUMI_INVOKE_TOKEN {
         Ok(())
     } else {
         Err(Status::unimplemented(format!(
-            "the elasticache provider has no function {tok:?}; it has {PULUMI_FUNCTION_TOKEN}"
+            "the elasticache provider has no function {tok:?}; it has {PULUMI_FUNCTION_TOKEN} and {PULUMI_INVOKE_TOKEN}"
         )))
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value as Json};
 use super::codec;
 use crate::domain::auth_token;
 use crate::domain::model::{self, Mode};
+use crate::domain::reach_query;
 use crate::domain::schema::{self, Attribute, ResourceSchema, Type};
 
 /// The package name.
@@ -193,7 +194,11 @@ pub fn package_schema() -> Json {
         "types": b.types,
         "provider": provider_spec,
         "resources": {model::PULUMI_RESOURCE_TOKEN: access},
-        "functions": {auth_token::PULUMI_FUNCTION_TOKEN: token_function(&mut b)},
+        "functions": {
+            auth_token::PULUMI_FUNCTION_TOKEN: function(&mut b, auth_token::token_schema(), "GetIamAuthToken"),
+            // Its `reachability` is the access's type (`prefix` Access): one type in every SDK.
+            reach_query::PULUMI_INVOKE_TOKEN: function(&mut b, reach_query::query_schema(), "Access"),
+        },
         "language": {
             "nodejs": {"packageName": "@elasticache-access/elasticache"},
             "python": {"packageName": "elasticache_access"},
@@ -201,11 +206,10 @@ pub fn package_schema() -> Json {
     })
 }
 
-/// The function `getIamAuthToken`: its arguments as inputs, every attribute as outputs (the token
-/// a secret).
-fn token_function(b: &mut Builder) -> Json {
-    let s = auth_token::token_schema();
-    let (inputs, required_inputs) = inputs(b, "GetIamAuthToken", s);
+/// A function (`getIamAuthToken`, `getReachability`): its arguments as inputs, every attribute as
+/// outputs (a sensitive one a secret); nested types are named after `prefix`.
+fn function(b: &mut Builder, s: &ResourceSchema, prefix: &str) -> Json {
+    let (inputs, required_inputs) = inputs(b, prefix, s);
     let mut outputs = Map::new();
     let mut required = Vec::new();
     for a in &s.attributes {
@@ -213,7 +217,7 @@ fn token_function(b: &mut Builder) -> Json {
         if a.mode != Mode::Optional {
             required.push(Json::String(key.clone()));
         }
-        outputs.insert(key, b.property("GetIamAuthToken", a, false));
+        outputs.insert(key, b.property(prefix, a, false));
     }
     json!({
         "description": codec::pulumi_text(&s.description),

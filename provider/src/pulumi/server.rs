@@ -151,7 +151,7 @@ impl ResourceProvider for Provider {
         let req = request.into_inner();
         super::invoke::check_token(&req.tok)?;
         let span = rpc_span("Invoke", "");
-        self.invoke_token(req.args.as_ref())
+        self.invoke_function(&req.tok, req.args.as_ref())
             .instrument(span)
             .await
             .map(Response::new)

@@ -11,7 +11,7 @@
 //!   resource's attributes, configuration inputs and state on the wire, shared by the RPCs.
 //! - [`server`]: the `tfplugin6.Provider` service: provider-level RPCs, and the others handed to
 //!   [`resource`] (read, plan, apply, import, move), [`identity`] (identity schemas and data),
-//!   [`list`] (`terraform query`) and [`ephemeral`] (the ephemeral resource
+//!   [`list`] (`terraform query`), [`data_source`] (`elasticache_reachability`) and [`ephemeral`] (the ephemeral resource
 //!   `elasticache_iam_auth_token`: Open, Renew, Close); [`go_plugin`]: go-plugin's controller and
 //!   stdio services; [`schema_json`]: the document `terraform providers schema -json` prints.
 //! - [`log`]: hclog JSON lines on stderr at the level of `TF_LOG_PROVIDER` / `TF_LOG`.
@@ -22,6 +22,7 @@
 //! sees the line within milliseconds; AWS clients are made at ConfigureProvider.
 
 pub mod convert;
+pub mod data_source;
 pub mod debug;
 pub mod ephemeral;
 pub mod go_plugin;

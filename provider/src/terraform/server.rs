@@ -11,12 +11,13 @@ use tonic::{Request, Response, Status};
 use crate::aws::AwsConnector;
 use crate::domain::auth_token::TF_EPHEMERAL_TYPE;
 use crate::domain::model::TF_RESOURCE_TYPE;
+use crate::domain::reach_query::TF_DATA_SOURCE_TYPE;
 use crate::domain::schema::{self, Attribute};
 use crate::domain::service::Service;
 use crate::domain::value::Value;
 
 use super::wire::{config_inputs, diags, encode_state, resource_attrs};
-use super::{convert, ephemeral, identity, list, resource};
+use super::{convert, data_source, ephemeral, identity, list, resource};
 
 type Rpc<T> = Result<Response<T>, Status>;
 
@@ -73,6 +74,7 @@ impl ProviderService {
             list_resource_schemas: [(TF_RESOURCE_TYPE.to_string(), list::schema())].into(),
             ephemeral_resource_schemas: [(TF_EPHEMERAL_TYPE.to_string(), ephemeral::schema())]
                 .into(),
+            data_source_schemas: [(TF_DATA_SOURCE_TYPE.to_string(), data_source::schema())].into(),
             server_capabilities: Some(tf::ServerCapabilities {
                 plan_destroy: true,
                 get_provider_schema_optional: true,
@@ -100,6 +102,9 @@ impl tf::provider_server::Provider for ProviderService {
             }],
             ephemeral_resources: vec![tf::get_metadata::EphemeralMetadata {
                 type_name: TF_EPHEMERAL_TYPE.into(),
+            }],
+            data_sources: vec![tf::get_metadata::DataSourceMetadata {
+                type_name: TF_DATA_SOURCE_TYPE.into(),
             }],
             ..Default::default()
         }))
@@ -154,9 +159,11 @@ impl tf::provider_server::Provider for ProviderService {
 
     async fn validate_data_resource_config(
         &self,
-        _: Request<tf::validate_data_resource_config::Request>,
+        req: Request<tf::validate_data_resource_config::Request>,
     ) -> Rpc<tf::validate_data_resource_config::Response> {
-        Err(Status::unimplemented("this provider has no data sources"))
+        let req = req.into_inner();
+        data_source::check_type(&req.type_name)?;
+        Ok(Response::new(data_source::validate(&self.svc, &req)))
     }
 
     async fn upgrade_resource_state(
@@ -317,9 +324,11 @@ impl tf::provider_server::Provider for ProviderService {
 
     async fn read_data_source(
         &self,
-        _: Request<tf::read_data_source::Request>,
+        req: Request<tf::read_data_source::Request>,
     ) -> Rpc<tf::read_data_source::Response> {
-        Err(Status::unimplemented("this provider has no data sources"))
+        let req = req.into_inner();
+        data_source::check_type(&req.type_name)?;
+        Ok(Response::new(data_source::read(&self.svc, &req).await))
     }
 
     async fn validate_ephemeral_resource_config(

@@ -20,7 +20,7 @@
 //!   and the state derived from it), `rules` (authorize before revoke), `attach` (the cluster's
 //!   group list, writes merged per cluster), `tags` and [`bookkeeping`] (the user's tags and the
 //!   provider's own), [`cancellable`] (a cancel reaches calls in flight), [`list`] (every access in
-//!   the Region, for `terraform query`).
+//!   the Region, for `terraform query`), [`reach`] (`reachability` as AWS shows it).
 
 mod adopt;
 mod attach;
@@ -33,6 +33,7 @@ pub mod lease;
 pub mod list;
 pub mod observe;
 mod ownership;
+pub mod reach;
 mod read;
 mod rules;
 pub mod setup;
@@ -113,6 +114,8 @@ pub struct Engine {
     clusters: Mutex<BTreeMap<ClusterRef, Arc<tokio::sync::OnceCell<ClusterInfo>>>>,
     /// Per cluster: the turn of this process's writers, and what its accesses want changed.
     locks: Mutex<BTreeMap<String, Arc<attach::ClusterSlot>>>,
+    /// Network facts of `reachability`, read once per process.
+    net: reach::NetCache,
 }
 
 /// A diagnostic for a failed AWS call, with what to do about it.
@@ -148,6 +151,7 @@ impl Engine {
             cancel: CancellationToken::new(),
             clusters: Mutex::new(BTreeMap::new()),
             locks: Mutex::new(BTreeMap::new()),
+            net: reach::NetCache::default(),
         }
     }
 
@@ -261,6 +265,22 @@ impl Engine {
         cell.get_or_try_init(|| self.cloud.describe_cluster(c))
             .await
             .cloned()
+    }
+
+    /// The cluster's facts from this process's describe when there is one, else from a describe
+    /// that is not kept (an apply that changed the cluster's groups forgot them, and the next read
+    /// must describe it afresh).
+    pub async fn peek_cluster(&self, c: &ClusterRef) -> Result<ClusterInfo, CloudError> {
+        let cell = self
+            .clusters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(c)
+            .cloned();
+        match cell.and_then(|c| c.get().cloned()) {
+            Some(i) => Ok(i),
+            None => self.cloud.describe_cluster(c).await,
+        }
     }
 
     fn forget_cluster(&self, c: &ClusterRef) {

@@ -466,6 +466,8 @@ pub fn derive(w: &World, reference: &Desired, settings: &TagSettings) -> AccessS
         cluster_endpoint: w.endpoint.clone(),
         tags_all,
         unmanaged_ingress: unmanaged(&s.unmanaged),
+        // Filled by the engine from AWS's further answers (`engine/reach.rs`).
+        reachability: None,
     };
     AccessState { inputs: i, outputs }
 }

@@ -300,6 +300,7 @@ impl Cloud for FakeCloud {
             },
             replication_group_id: fc.member_of.clone(),
             member_groups: fc.members.clone(),
+            posture: Default::default(),
         })
     }
 

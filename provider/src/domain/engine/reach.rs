@@ -1,0 +1,328 @@
+//! `reachability` as AWS shows it: for an access (from its state's rules, plus the cluster's other
+//! groups), and for any cluster (the data source and the Pulumi invoke).
+//!
+//! Every fact besides the rules is read once per provider process ([`NetCache`]): the network
+//! interfaces of a VPC, its CIDRs and peerings, a prefix list's entries, the network ACLs of a
+//! cluster's subnets, and a referenced group's describe. A refresh of N accesses in one VPC
+//! therefore adds a handful of calls, not N. A fact AWS does not give is left null and logged; it
+//! never fails the read.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use ipnet::IpNet;
+use tokio::sync::OnceCell;
+
+use crate::domain::cloud::{CloudError, ClusterInfo, ClusterRef, Group, Rule, Source};
+use crate::domain::engine::Engine;
+use crate::domain::network::{Eni, NetworkAcl, VpcLinks};
+use crate::domain::reach::{ReachSource, Reachability};
+use crate::domain::state::AccessState;
+use crate::domain::types::known;
+
+type Cells<T> = Mutex<BTreeMap<String, Arc<OnceCell<T>>>>;
+
+/// Facts read once per process.
+#[derive(Default)]
+pub struct NetCache {
+    enis: Cells<Arc<Vec<Eni>>>,
+    links: Cells<Arc<VpcLinks>>,
+    entries: Cells<Arc<Vec<IpNet>>>,
+    acls: Cells<Arc<Vec<NetworkAcl>>>,
+    groups: Cells<Option<Group>>,
+}
+
+async fn cached<T, F, Fut>(cells: &Cells<T>, key: &str, f: F) -> Result<T, CloudError>
+where
+    T: Clone,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, CloudError>>,
+{
+    let cell = {
+        let mut m = cells.lock().unwrap_or_else(|p| p.into_inner());
+        m.entry(key.to_string()).or_default().clone()
+    };
+    cell.get_or_try_init(f).await.cloned()
+}
+
+/// True when the rule lets TCP `port` in.
+fn covers(protocol: &str, from: i64, to: i64, port: i64) -> bool {
+    protocol == "-1" || (matches!(protocol, "tcp" | "6") && from <= port && port <= to)
+}
+
+fn source_of(kind_ref: &Source) -> (String, String, Option<String>) {
+    match kind_ref {
+        Source::Group { id, owner } => ("security_group".into(), id.clone(), owner.clone()),
+        Source::Cidr(n) => ("cidr".into(), n.to_string(), None),
+        Source::PrefixList(p) => ("prefix_list".into(), p.clone(), None),
+    }
+}
+
+/// A source entry from a rule (or a recorded one): kind, reference and account from its source.
+fn entry(
+    src: &Source,
+    on_group: &str,
+    rule_id: &str,
+    managed: bool,
+    range: (&str, i64, i64),
+) -> ReachSource {
+    let (kind, reference, account) = source_of(src);
+    ReachSource {
+        kind,
+        reference: Some(reference),
+        on_group: Some(on_group.to_string()),
+        rule_id: Some(rule_id.to_string()),
+        managed,
+        account,
+        path: "unknown".into(),
+        protocol: range.0.to_string(),
+        from_port: range.1,
+        to_port: range.2,
+        ..Default::default()
+    }
+}
+
+/// What [`Engine::finish`] works from.
+struct Scope<'a> {
+    port: i64,
+    vpc: &'a str,
+    own: &'a str,
+    /// Groups known to be in `vpc` and of `own` (the access's client group).
+    local: BTreeSet<String>,
+    cluster: Option<&'a ClusterInfo>,
+}
+
+impl Engine {
+    fn warn_fact(what: &str, e: &CloudError) {
+        tracing::warn!(fact = what, error = %e, "could not read a fact of reachability; it is left null");
+    }
+
+    async fn enis(&self, vpc: &str) -> Option<Arc<Vec<Eni>>> {
+        let r = cached(&self.net.enis, vpc, || async {
+            self.cloud.network_interfaces_in(vpc).await.map(Arc::new)
+        })
+        .await;
+        r.map_err(|e| Self::warn_fact("network interfaces", &e))
+            .ok()
+    }
+
+    async fn links(&self, vpc: &str) -> Option<Arc<VpcLinks>> {
+        let r = cached(&self.net.links, vpc, || async {
+            self.cloud.vpc_links(vpc).await.map(Arc::new)
+        })
+        .await;
+        r.map_err(|e| Self::warn_fact("VPC CIDRs and peerings", &e))
+            .ok()
+    }
+
+    async fn entries(&self, pl: &str) -> Option<Arc<Vec<IpNet>>> {
+        let r = cached(&self.net.entries, pl, || async {
+            self.cloud.prefix_list_entries(pl).await.map(Arc::new)
+        })
+        .await;
+        r.map_err(|e| Self::warn_fact("prefix list entries", &e))
+            .ok()
+    }
+
+    async fn acls(&self, subnets: &[String]) -> Option<Arc<Vec<NetworkAcl>>> {
+        let r = cached(&self.net.acls, &subnets.join(","), || async {
+            self.cloud.network_acls(subnets).await.map(Arc::new)
+        })
+        .await;
+        r.map_err(|e| Self::warn_fact("network ACLs", &e)).ok()
+    }
+
+    /// A referenced group of this account: Some(None) when AWS has no such group.
+    async fn referenced(&self, id: &str) -> Option<Option<Group>> {
+        let r = cached(&self.net.groups, id, || async {
+            let ids = [id.to_string()];
+            Ok(self
+                .cloud
+                .describe_security_groups(&ids)
+                .await?
+                .into_iter()
+                .find(|g| g.id == id))
+        })
+        .await;
+        r.map_err(|e| Self::warn_fact("referenced security group", &e))
+            .ok()
+    }
+
+    /// `reachability` of an access as AWS shows it now.
+    pub async fn observe_reach(&self, st: &AccessState) -> Reachability {
+        let port = known(&st.inputs.port)
+            .map_or(i64::from(crate::domain::model::DEFAULT_PORT), |p| {
+                i64::from(p.get())
+            });
+        let cg = st.outputs.cluster_security_group_id.as_str();
+        let own = st.outputs.owner_id.as_str();
+        let mut sources = Vec::new();
+        for (key, rule_id) in &st.outputs.ingress_rule_ids {
+            // `<source>` for a rule on the port; `<source> <protocol>/<ports>[ <id>]` for another
+            // rule of the access (left over from an interrupted port change).
+            let mut parts = key.split_whitespace();
+            let src = parts.next().map(parse_key);
+            let range = match parts.next() {
+                None => Some(("tcp".to_string(), port, port)),
+                Some(r) => parse_range(r),
+            };
+            if let (Some(Ok(src)), Some((proto, from, to))) = (src, range) {
+                if covers(&proto, from, to, port) {
+                    sources.push(entry(&src, cg, rule_id, true, (&proto, from, to)));
+                }
+            }
+        }
+        for r in &st.outputs.unmanaged_ingress {
+            if covers(&r.protocol, r.from_port, r.to_port, port) {
+                if let Ok(src) = parse_key(&r.source) {
+                    sources.push(entry(
+                        &src,
+                        cg,
+                        &r.rule_id,
+                        false,
+                        (&r.protocol, r.from_port, r.to_port),
+                    ));
+                }
+            }
+        }
+        let info = match known(&st.inputs.cluster) {
+            Some(c) => self
+                .peek_cluster(c)
+                .await
+                .map_err(|e| Self::warn_fact("cluster", &e))
+                .ok(),
+            None => None,
+        };
+        if let Some(i) = &info {
+            let others: Vec<String> = cluster_groups(i).into_iter().filter(|g| g != cg).collect();
+            sources.extend(self.rules_of(&others, port).await);
+        }
+        let vpc = known(&st.inputs.vpc_id)
+            .map(|v| v.as_str().to_string())
+            .unwrap_or_default();
+        let scope = Scope {
+            port,
+            vpc: &vpc,
+            own,
+            local: st
+                .outputs
+                .client_security_group_id
+                .iter()
+                .cloned()
+                .collect(),
+            cluster: info.as_ref(),
+        };
+        self.finish(&scope, sources).await
+    }
+
+    /// `reachability` of any cluster: every rule covering its port on every group it uses.
+    /// An audit reads the cluster afresh (not this process's kept describe): a long Pulumi process
+    /// may have described it before its groups changed.
+    pub async fn cluster_reach(&self, c: &ClusterRef) -> Result<Reachability, CloudError> {
+        let i = self.cloud.describe_cluster(c).await?;
+        let port = i64::from(i.port.unwrap_or(crate::domain::model::DEFAULT_PORT));
+        let groups = cluster_groups(&i);
+        let described = self.cloud.describe_security_groups(&groups).await?;
+        let own = described
+            .first()
+            .map(|g| g.owner_id.clone())
+            .unwrap_or_default();
+        let vpc = i
+            .vpc_id
+            .clone()
+            .or_else(|| described.first().map(|g| g.vpc_id.clone()))
+            .unwrap_or_default();
+        let mut sources = Vec::new();
+        let rules = self.cloud.describe_rules(&groups).await?;
+        sources.extend(ingress_sources(&rules, port));
+        let scope = Scope {
+            port,
+            vpc: &vpc,
+            own: &own,
+            local: BTreeSet::new(),
+            cluster: Some(&i),
+        };
+        Ok(self.finish(&scope, sources).await)
+    }
+
+    /// Ingress rules covering `port` on `groups` (none of them this access's).
+    async fn rules_of(&self, groups: &[String], port: i64) -> Vec<ReachSource> {
+        if groups.is_empty() {
+            return Vec::new();
+        }
+        match self.cloud.describe_rules(groups).await {
+            Ok(rules) => ingress_sources(&rules, port),
+            Err(e) => {
+                Self::warn_fact("rules of the cluster's other groups", &e);
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Every group any member of the cluster uses, once, in order.
+fn cluster_groups(i: &ClusterInfo) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in i
+        .member_groups
+        .iter()
+        .flat_map(|(_, g)| g)
+        .chain(&i.security_group_ids)
+    {
+        if !out.contains(g) {
+            out.push(g.clone());
+        }
+    }
+    out
+}
+
+fn ingress_sources(rules: &[Rule], port: i64) -> Vec<ReachSource> {
+    rules
+        .iter()
+        .filter(|r| !r.is_egress && covers(&r.protocol, r.from_port, r.to_port, port))
+        .filter_map(|r| {
+            let src = r.source.as_ref()?;
+            Some(entry(
+                src,
+                &r.group_id,
+                &r.id,
+                false,
+                (&r.protocol, r.from_port, r.to_port),
+            ))
+        })
+        .collect()
+}
+
+/// `tcp/6379`, `tcp/6379-6380`, `-1/all`: protocol and port range.
+fn parse_range(r: &str) -> Option<(String, i64, i64)> {
+    let (proto, ports) = r.split_once('/')?;
+    let (from, to) = match (ports.parse::<i64>(), ports.split_once('-')) {
+        (Ok(p), _) => (p, p),
+        (Err(_), Some((a, b))) => (a.parse().ok()?, b.parse().ok()?),
+        (Err(_), None) => (-1, -1),
+    };
+    Some((proto.to_string(), from, to))
+}
+
+/// A source key (`sg-...`, `<account>/sg-...`, a CIDR, `pl-...`).
+fn parse_key(key: &str) -> Result<Source, ()> {
+    if let Some((acct, id)) = key
+        .split_once('/')
+        .filter(|(a, _)| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Ok(Source::group(id, Some(acct)));
+    }
+    if key.starts_with("sg-") {
+        return Ok(Source::group(key, None));
+    }
+    if key.starts_with("pl-") {
+        return Ok(Source::PrefixList(key.to_string()));
+    }
+    key.parse::<IpNet>()
+        .map(|n| Source::Cidr(n.trunc()))
+        .map_err(|_| ())
+}
+
+#[path = "reach_finish.rs"]
+mod finish;
