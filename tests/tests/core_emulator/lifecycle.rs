@@ -83,6 +83,8 @@ async fn create_makes_two_groups_and_one_authorize_then_ends_the_lease() -> Resu
             )
         })
         .collect();
+    // ... and its describe of the referenced group (the seeded app group), the last call
+    assert_eq!(actions.pop().as_deref(), Some("DescribeSecurityGroups"));
     let last_two: Vec<String> = {
         let mut t = actions.split_off(actions.len().saturating_sub(2));
         t.sort();
