@@ -304,6 +304,8 @@ mod ownership_tests;
 #[cfg(test)]
 mod ported_tests;
 #[cfg(test)]
+mod reach_tests;
+#[cfg(test)]
 pub mod rig;
 #[cfg(test)]
 mod sweep_tests;
