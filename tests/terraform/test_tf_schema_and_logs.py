@@ -17,7 +17,7 @@ RESOURCE_INPUTS = [
 ]
 RESOURCE_OUTPUTS = [
     "id", "cluster_security_group_id", "client_security_group_id", "ingress_rule_ids", "client_ssh_rule_ids",
-    "owner_id", "cluster_endpoint", "tags_all", "unmanaged_ingress",
+    "owner_id", "cluster_endpoint", "tags_all", "unmanaged_ingress", "reachability",
 ]
 
 
@@ -39,6 +39,12 @@ def test_providers_schema_lists_every_attribute_with_a_description(ws):
     assert attrs["tags"]["type"] == ["map", "string"]
     assert attrs["port"]["type"] == "number"
     assert attrs["unmanaged_ingress"]["type"][0] == "list"
+    # a computed object (a cty type, not a nested attribute: no crash of Terraform 1.0.0-1.0.4 on its
+    # null `cluster`), and the data source of issue 24
+    assert attrs["reachability"]["type"][0] == "object"
+    assert set(attrs["reachability"]["type"][1]) == {"schema_version", "port", "sources", "cluster", "findings"}
+    data = schemas[PROVIDER_ADDR]["data_source_schemas"]["elasticache_reachability"]["block"]["attributes"]
+    assert data["reachability"]["computed"] and data["replication_group_id"]["optional"]
     blocks = block["block_types"]
     assert set(blocks) == {"timeouts", "cluster"}
     assert set(blocks["timeouts"]["block"]["attributes"]) == {"create", "update", "delete"}

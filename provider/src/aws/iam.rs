@@ -8,10 +8,14 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ec2:CreateTags",
     "ec2:DeleteSecurityGroup",
     "ec2:DeleteTags",
+    "ec2:DescribeNetworkAcls",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSecurityGroupRules",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeVpcs",
+    "ec2:GetManagedPrefixListEntries",
     "ec2:RevokeSecurityGroupIngress",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
     "elasticache:DescribeCacheClusters",
@@ -35,6 +39,7 @@ mod tests {
             include_str!("elasticache.rs"),
             include_str!("mod.rs"),
             include_str!("connect.rs"),
+            include_str!("network.rs"),
         ];
         let verbs = [
             "describe_",
@@ -44,6 +49,7 @@ mod tests {
             "authorize_",
             "revoke_",
             "update_",
+            "get_managed_",
         ];
         let mut called = BTreeSet::new();
         for src in sources {

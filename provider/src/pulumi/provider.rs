@@ -69,9 +69,11 @@ impl Provider {
         Ok(self.remember(convert::decode_state(s, id)?))
     }
 
-    /// Remembers the values of `d`'s secret properties.
+    /// Remembers the values of `d`'s secret properties. Not `reachability`: it is secret because
+    /// the inputs it follows are, and their values are remembered from those inputs; its own
+    /// schema's keys, ports and words would otherwise be scrubbed from every later message.
     pub(super) fn remember(&self, d: Decoded) -> Decoded {
-        for name in &d.secrets {
+        for name in d.secrets.iter().filter(|n| n.as_str() != "reachability") {
             self.secrets.remember(d.value.get(name));
         }
         d

@@ -309,6 +309,8 @@ mod ownership_tests;
 #[cfg(test)]
 mod plans_imports_and_lost_answers_tests;
 #[cfg(test)]
+mod reach_tests;
+#[cfg(test)]
 pub mod rig;
 #[cfg(test)]
 mod sweep_tests;

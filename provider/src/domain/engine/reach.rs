@@ -99,6 +99,9 @@ impl Engine {
     }
 
     async fn enis(&self, vpc: &str) -> Option<Arc<Vec<Eni>>> {
+        if vpc.is_empty() {
+            return None;
+        }
         let r = cached(&self.net.enis, vpc, || async {
             self.cloud.network_interfaces_in(vpc).await.map(Arc::new)
         })
@@ -108,6 +111,9 @@ impl Engine {
     }
 
     async fn links(&self, vpc: &str) -> Option<Arc<VpcLinks>> {
+        if vpc.is_empty() {
+            return None;
+        }
         let r = cached(&self.net.links, vpc, || async {
             self.cloud.vpc_links(vpc).await.map(Arc::new)
         })
