@@ -176,21 +176,22 @@ impl Aws {
         })
     }
 
-    /// DescribeCacheClusters of each member by id (never a page through the Region): its security
-    /// groups. A member being removed from its group (not found) is left out.
+    /// DescribeCacheClusters of each member by id (never a page through the Region), all at once
+    /// (one round trip, not one per member): its security groups, in the members' order. A member
+    /// being removed from its group (not found) is left out.
     async fn member_groups(
         &self,
         members: &[String],
     ) -> Result<Vec<(String, Vec<String>, CacheCluster)>, CloudError> {
-        let mut out = Vec::new();
-        for m in members {
+        let reads = members.iter().map(|m| async move {
             match self.describe_cache_cluster(m, false).await {
-                Ok(cc) => out.push((m.clone(), cache_cluster_groups(&cc), cc)),
-                Err(CloudError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
+                Ok(cc) => Ok(Some((m.clone(), cache_cluster_groups(&cc), cc))),
+                Err(CloudError::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
             }
-        }
-        Ok(out)
+        });
+        let found = futures_util::future::try_join_all(reads).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn describe_single_cache_cluster(&self, id: &str) -> Result<ClusterInfo, CloudError> {

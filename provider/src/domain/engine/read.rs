@@ -1,6 +1,6 @@
 //! Reading an access: one describe of its groups, one of their rules, and the cluster only when
 //! needed (described once per provider process: its endpoint, and its members' groups when the
-//! access is attached).
+//! access is attached), all three at once.
 
 use std::collections::BTreeSet;
 
@@ -27,7 +27,20 @@ impl Engine {
         }
         let mut ids = vec![cluster_sg.clone()];
         ids.extend(prior.outputs.client_security_group_id.clone());
-        let groups = self.cloud.describe_security_groups(&ids).await?;
+        // The groups, their rules and the recorded cluster are read at once: one round trip, not
+        // three one after the other (the cluster's describe is this process's one, see
+        // `Engine::describe_cluster`; a failed one is not kept, and is made again below).
+        let prefetch = async {
+            if let Some(c) = known(&prior.inputs.cluster) {
+                let _ = self.describe_cluster(c).await;
+            }
+        };
+        let (groups, rules, ()) = tokio::join!(
+            self.cloud.describe_security_groups(&ids),
+            self.cloud.describe_rules(&ids),
+            prefetch
+        );
+        let groups = groups?;
         let Some(cg) = groups.iter().find(|g| g.id == cluster_sg).cloned() else {
             tracing::info!(group = %cluster_sg, "cluster security group is gone");
             return Ok(None);
@@ -41,7 +54,10 @@ impl Engine {
         let present: Vec<String> = std::iter::once(cg.id.clone())
             .chain(client.as_ref().map(|c| c.id.clone()))
             .collect();
-        let rules = self.cloud.describe_rules(&present).await?;
+        let rules: Vec<_> = rules?
+            .into_iter()
+            .filter(|r| present.contains(&r.group_id))
+            .collect();
         let managed: BTreeSet<String> = prior
             .outputs
             .ingress_rule_ids
