@@ -144,6 +144,7 @@ impl Aws {
                 .and_then(|ng| ng.primary_endpoint())
         });
         let mut engine = rg.engine().map(str::to_string);
+        self.remember_members(id, rg.member_clusters());
         let member_groups = self.member_groups(rg.member_clusters()).await?;
         let security_group_ids = member_groups
             .first()
@@ -303,32 +304,7 @@ impl Aws {
         cluster: &ClusterRef,
     ) -> Result<ClusterGroups, CloudError> {
         match cluster {
-            ClusterRef::ReplicationGroup(id) => {
-                debug!(operation = "DescribeReplicationGroups", replication_group_id = %id, "AWS call");
-                let out = self
-                    .elasticache
-                    .describe_replication_groups()
-                    .replication_group_id(id)
-                    .send()
-                    .await
-                    .map_err(|e| cloud_error("DescribeReplicationGroups", e))?;
-                let rg = out.replication_groups().first().ok_or_else(|| {
-                    not_found(
-                        "ReplicationGroupNotFoundFault",
-                        format!("replication group {id} not found"),
-                    )
-                })?;
-                let members = self
-                    .member_groups(rg.member_clusters())
-                    .await?
-                    .into_iter()
-                    .map(|(m, g, _)| (m, g))
-                    .collect();
-                Ok(ClusterGroups {
-                    status: rg.status().unwrap_or_default().to_string(),
-                    members,
-                })
-            }
+            ClusterRef::ReplicationGroup(id) => self.replication_group_groups(id).await,
             ClusterRef::CacheCluster(id) => {
                 let cc = self.describe_cache_cluster(id, false).await?;
                 Ok(ClusterGroups {
@@ -344,6 +320,63 @@ impl Aws {
                 })
             }
         }
+    }
+
+    /// DescribeReplicationGroups of one group.
+    async fn replication_group(
+        &self,
+        id: &str,
+    ) -> Result<aws_sdk_elasticache::types::ReplicationGroup, CloudError> {
+        debug!(operation = "DescribeReplicationGroups", replication_group_id = %id, "AWS call");
+        let out = self
+            .elasticache
+            .describe_replication_groups()
+            .replication_group_id(id)
+            .send()
+            .await
+            .map_err(|e| cloud_error("DescribeReplicationGroups", e))?;
+        out.replication_groups().first().cloned().ok_or_else(|| {
+            not_found(
+                "ReplicationGroupNotFoundFault",
+                format!("replication group {id} not found"),
+            )
+        })
+    }
+
+    fn known_members(&self, id: &str) -> Option<Vec<String>> {
+        let m = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(id).cloned()
+    }
+
+    fn remember_members(&self, id: &str, members: &[String]) {
+        let mut m = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        m.insert(id.to_string(), members.to_vec());
+    }
+
+    /// A replication group's status and its members' groups. The members this process saw last are
+    /// read beside the replication group (one round trip, not two); when the replication group
+    /// names other members, those are read after it.
+    async fn replication_group_groups(&self, id: &str) -> Result<ClusterGroups, CloudError> {
+        let known = self.known_members(id).unwrap_or_default();
+        let (rg, early) = tokio::join!(self.replication_group(id), async {
+            if known.is_empty() {
+                Ok(Vec::new())
+            } else {
+                self.member_groups(&known).await
+            }
+        });
+        let rg = rg?;
+        let members = rg.member_clusters();
+        let groups = if !known.is_empty() && members == known.as_slice() {
+            early?
+        } else {
+            self.remember_members(id, members);
+            self.member_groups(members).await?
+        };
+        Ok(ClusterGroups {
+            status: rg.status().unwrap_or_default().to_string(),
+            members: groups.into_iter().map(|(m, g, _)| (m, g)).collect(),
+        })
     }
 
     /// The clusters of the Region that use `group_id` (every page of DescribeCacheClusters, and of

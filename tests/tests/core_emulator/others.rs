@@ -289,7 +289,10 @@ async fn deleting_an_access_whose_groups_are_already_gone_succeeds() {
     // revoke or delete
     let mut calls = emu.actions().expect("calls");
     calls.sort();
-    assert_eq!(calls, ["DescribeSecurityGroupRules", "DescribeSecurityGroups"]);
+    assert_eq!(
+        calls,
+        ["DescribeSecurityGroupRules", "DescribeSecurityGroups"]
+    );
     assert!(e.read(&st).await.expect("read").is_none());
 }
 

@@ -24,7 +24,7 @@ impl Engine {
         let deadline = Instant::now() + prior.inputs.timeout(Op::Delete);
         let fail = |d: Diagnostic| Failed::new(d, Some(prior.clone()));
         let w = self
-            .read_world(prior, false)
+            .read_world_for_delete(prior)
             .await
             .map_err(|e| fail(cloud_diag("read the access", &e)))?;
         let Some(mut w) = w else {

@@ -21,6 +21,24 @@ impl Engine {
         prior: &AccessState,
         membership: bool,
     ) -> Result<Option<World>, CloudError> {
+        self.read_world_with(prior, membership, true).await
+    }
+
+    /// [`Engine::read_world`] for a delete: the cluster is not described (its endpoint does not
+    /// matter; the detach reads the cluster's groups itself, right before it changes them).
+    pub(crate) async fn read_world_for_delete(
+        &self,
+        prior: &AccessState,
+    ) -> Result<Option<World>, CloudError> {
+        self.read_world_with(prior, false, false).await
+    }
+
+    async fn read_world_with(
+        &self,
+        prior: &AccessState,
+        membership: bool,
+        endpoint: bool,
+    ) -> Result<Option<World>, CloudError> {
         let cluster_sg = prior.id().to_string();
         if cluster_sg.is_empty() {
             return Ok(None);
@@ -31,7 +49,7 @@ impl Engine {
         // three one after the other (the cluster's describe is this process's one, see
         // `Engine::describe_cluster`; a failed one is not kept, and is made again below).
         let prefetch = async {
-            if let Some(c) = known(&prior.inputs.cluster) {
+            if let Some(c) = known(&prior.inputs.cluster).filter(|_| endpoint) {
                 let _ = self.describe_cluster(c).await;
             }
         };
@@ -82,7 +100,9 @@ impl Engine {
         if membership {
             self.read_membership(&mut w).await?;
         }
-        self.refresh_endpoint(&mut w).await;
+        if endpoint {
+            self.refresh_endpoint(&mut w).await;
+        }
         Ok(Some(w))
     }
 
