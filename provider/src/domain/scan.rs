@@ -29,7 +29,7 @@ use crate::domain::engine::bookkeeping as bk;
 pub const SCAN_AFTER: usize = 8;
 
 /// Rule calls of a scan in flight at once.
-pub const SCAN_CONCURRENCY: usize = 4;
+pub const SCAN_CONCURRENCY: usize = 8;
 
 type Chunk = OnceCell<Option<Arc<BTreeMap<String, Vec<Rule>>>>>;
 
