@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "emulator"), str(ROOT / "tests" / "common"), str(ROOT / "bench")]
 
 import proxy  # noqa: E402  (bench/proxy.py)
+import speed  # noqa: E402  (bench/speed.py)
 from fault_proxy import FaultProxy, documented_ec2_buckets  # noqa: E402  (tests/common/fault_proxy.py)
 import seed  # noqa: E402  (tests/emulator/seed.py)
 from harness import start_emulator  # noqa: E402  (tests/emulator/harness.py)
@@ -304,6 +305,11 @@ def main() -> None:
     ap.add_argument("--provider-dir", type=Path, default=ROOT / "target" / "debug")
     ap.add_argument("--terraform", default=shutil.which("terraform") or "terraform")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--rt-delay-ms", type=float, default=500.0, help="delay added to every AWS answer for the serial round trips (0: not measured)")
+    ap.add_argument("--rt-repeats", type=int, default=2, help="runs of each delay for the round trips (the fastest is kept)")
+    ap.add_argument("--merge-n", type=int, default=10, help="accesses attached to one cluster in one apply under the modification window (0: not measured)")
+    ap.add_argument("--merge-window", type=float, default=3.0, help="the emulator's modify_window for --merge-n, seconds")
+    ap.add_argument("--only", choices=["all", "speed"], default="all", help="speed: only the round trips and the merged attach")
     args = ap.parse_args()
     version = subprocess.run([args.terraform, "version"], capture_output=True, text=True).stdout.splitlines()[0]
     figures = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
@@ -312,14 +318,21 @@ def main() -> None:
     try:
         world = seed.seed(emu.url, REGION)
         with tempfile.TemporaryDirectory() as d:
-            (Path(d) / "plan").mkdir()
-            (Path(d) / "apply").mkdir()
-            figures.update(measure(args, Path(d) / "plan", emu.url, world))
-            figures.update(throttled_apply(args, Path(d) / "apply", emu.url, world))
-            figures.update(spawns(args.provider_dir, args.spawns, Path(d)))
+            for sub in ("plan", "apply", "rt", "merge"):
+                (Path(d) / sub).mkdir()
+            if args.only == "all":
+                figures.update(measure(args, Path(d) / "plan", emu.url, world))
+                figures.update(throttled_apply(args, Path(d) / "apply", emu.url, world))
+            if args.rt_delay_ms > 0:
+                figures.update(speed.round_trips(sys.modules[__name__], args, Path(d) / "rt", emu.url, world))
+            if args.merge_n > 0:
+                figures.update(speed.merged_attach(sys.modules[__name__], args, Path(d) / "merge", emu.url, world))
+            if args.only == "all":
+                figures.update(spawns(args.provider_dir, args.spawns, Path(d)))
     finally:
         emu.stop()
-    figures.update(release_sizes(args.provider_dir))
+    if args.only == "all":
+        figures.update(release_sizes(args.provider_dir))
     text = json.dumps(figures, indent=2)
     print(text)
     if args.json:

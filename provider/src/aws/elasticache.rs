@@ -155,6 +155,7 @@ impl Aws {
                 .and_then(|ng| ng.primary_endpoint())
         });
         let mut engine = rg.engine().map(str::to_string);
+        self.remember_members(id, rg.member_clusters());
         let member_groups = self.member_groups(rg.member_clusters()).await?;
         let security_group_ids = member_groups
             .first()
@@ -200,21 +201,22 @@ impl Aws {
         })
     }
 
-    /// DescribeCacheClusters of each member by id (never a page through the Region): its security
-    /// groups. A member being removed from its group (not found) is left out.
+    /// DescribeCacheClusters of each member by id (never a page through the Region), all at once
+    /// (one round trip, not one per member): its security groups, in the members' order. A member
+    /// being removed from its group (not found) is left out.
     async fn member_groups(
         &self,
         members: &[String],
     ) -> Result<Vec<(String, Vec<String>, CacheCluster)>, CloudError> {
-        let mut out = Vec::new();
-        for m in members {
+        let reads = members.iter().map(|m| async move {
             match self.describe_cache_cluster(m, false).await {
-                Ok(cc) => out.push((m.clone(), cache_cluster_groups(&cc), cc)),
-                Err(CloudError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
+                Ok(cc) => Ok(Some((m.clone(), cache_cluster_groups(&cc), cc))),
+                Err(CloudError::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
             }
-        }
-        Ok(out)
+        });
+        let found = futures_util::future::try_join_all(reads).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn describe_single_cache_cluster(&self, id: &str) -> Result<ClusterInfo, CloudError> {
@@ -348,32 +350,7 @@ impl Aws {
         cluster: &ClusterRef,
     ) -> Result<ClusterGroups, CloudError> {
         match cluster {
-            ClusterRef::ReplicationGroup(id) => {
-                debug!(operation = "DescribeReplicationGroups", replication_group_id = %id, "AWS call");
-                let out = self
-                    .elasticache
-                    .describe_replication_groups()
-                    .replication_group_id(id)
-                    .send()
-                    .await
-                    .map_err(|e| cloud_error("DescribeReplicationGroups", e))?;
-                let rg = out.replication_groups().first().ok_or_else(|| {
-                    not_found(
-                        "ReplicationGroupNotFoundFault",
-                        format!("replication group {id} not found"),
-                    )
-                })?;
-                let members = self
-                    .member_groups(rg.member_clusters())
-                    .await?
-                    .into_iter()
-                    .map(|(m, g, _)| (m, g))
-                    .collect();
-                Ok(ClusterGroups {
-                    status: rg.status().unwrap_or_default().to_string(),
-                    members,
-                })
-            }
+            ClusterRef::ReplicationGroup(id) => self.replication_group_groups(id).await,
             ClusterRef::CacheCluster(id) => {
                 let cc = self.describe_cache_cluster(id, false).await?;
                 Ok(ClusterGroups {
@@ -389,6 +366,63 @@ impl Aws {
                 })
             }
         }
+    }
+
+    /// DescribeReplicationGroups of one group.
+    async fn replication_group(
+        &self,
+        id: &str,
+    ) -> Result<aws_sdk_elasticache::types::ReplicationGroup, CloudError> {
+        debug!(operation = "DescribeReplicationGroups", replication_group_id = %id, "AWS call");
+        let out = self
+            .elasticache
+            .describe_replication_groups()
+            .replication_group_id(id)
+            .send()
+            .await
+            .map_err(|e| cloud_error("DescribeReplicationGroups", e))?;
+        out.replication_groups().first().cloned().ok_or_else(|| {
+            not_found(
+                "ReplicationGroupNotFoundFault",
+                format!("replication group {id} not found"),
+            )
+        })
+    }
+
+    fn known_members(&self, id: &str) -> Option<Vec<String>> {
+        let m = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(id).cloned()
+    }
+
+    fn remember_members(&self, id: &str, members: &[String]) {
+        let mut m = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        m.insert(id.to_string(), members.to_vec());
+    }
+
+    /// A replication group's status and its members' groups. The members this process saw last are
+    /// read beside the replication group (one round trip, not two); when the replication group
+    /// names other members, those are read after it.
+    async fn replication_group_groups(&self, id: &str) -> Result<ClusterGroups, CloudError> {
+        let known = self.known_members(id).unwrap_or_default();
+        let (rg, early) = tokio::join!(self.replication_group(id), async {
+            if known.is_empty() {
+                Ok(Vec::new())
+            } else {
+                self.member_groups(&known).await
+            }
+        });
+        let rg = rg?;
+        let members = rg.member_clusters();
+        let groups = if !known.is_empty() && members == known.as_slice() {
+            early?
+        } else {
+            self.remember_members(id, members);
+            self.member_groups(members).await?
+        };
+        Ok(ClusterGroups {
+            status: rg.status().unwrap_or_default().to_string(),
+            members: groups.into_iter().map(|(m, g, _)| (m, g)).collect(),
+        })
     }
 
     /// The clusters of the Region that use `group_id` (every page of DescribeCacheClusters, and of

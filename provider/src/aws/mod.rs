@@ -56,6 +56,9 @@ pub struct Aws {
     /// AWS's clock, from the `Date` of the answers (fed by the clients built here).
     clock: clock::AwsClock,
     pub(crate) signing: TokenSigning,
+    /// The members of each replication group as last described by this process: a look at the
+    /// cluster's groups reads them beside the replication group (see `ec_cluster_groups`).
+    pub(crate) members: Arc<std::sync::Mutex<BTreeMap<String, Vec<String>>>>,
 }
 
 impl Aws {
@@ -68,6 +71,7 @@ impl Aws {
             elasticache,
             clock: clock::AwsClock::default(),
             signing: TokenSigning::new(None, region),
+            members: Default::default(),
         }
     }
 

@@ -13,7 +13,8 @@
 //! ([`crate::domain::scan`], on for the provider: a process that has read more than a handful of
 //! accesses without writing reads the rest from one scan of its tagged groups). Writes go straight
 //! to the inner cloud. When a batched call fails, each of its requests makes its own call, so errors
-//! are exactly those of one-by-one reads.
+//! are exactly those of one-by-one reads; but when it was throttled, its requests wait and go again
+//! as one batch (a few times), never as one call each.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -122,52 +123,101 @@ impl Coalesced {
     }
 
     async fn batched_groups(&self, ids: &[String]) -> Result<Vec<Group>, CloudError> {
-        let b = self.groups.join(ids);
-        let answer = b
-            .answer
-            .get_or_init(|| async {
-                tokio::time::sleep(self.groups.window).await;
-                let all = self.groups.close(&b);
-                let mut out = Vec::new();
-                for chunk in all.chunks(MAX_IDS) {
-                    out.extend(self.inner.describe_security_groups(chunk).await?);
+        let mut throttled = 0;
+        loop {
+            let b = self.groups.join(ids);
+            let answer = b
+                .answer
+                .get_or_init(|| async {
+                    tokio::time::sleep(self.groups.window).await;
+                    let all = self.groups.close(&b);
+                    let mut out = Vec::new();
+                    for chunk in all.chunks(MAX_IDS) {
+                        out.extend(self.inner.describe_security_groups(chunk).await?);
+                    }
+                    Ok(Arc::new(out))
+                })
+                .await;
+            match answer {
+                Ok(all) => {
+                    return Ok(all
+                        .iter()
+                        .filter(|g| ids.contains(&g.id))
+                        .cloned()
+                        .collect())
                 }
-                Ok(Arc::new(out))
-            })
-            .await;
-        match answer {
-            Ok(all) => Ok(all
-                .iter()
-                .filter(|g| ids.contains(&g.id))
-                .cloned()
-                .collect()),
-            Err(_) => self.inner.describe_security_groups(ids).await,
+                Err(e) => match again_after_throttling(e, &mut throttled).await {
+                    Again::Batch => continue,
+                    Again::Fail(e) => return Err(e),
+                    Again::Alone => return self.inner.describe_security_groups(ids).await,
+                },
+            }
         }
     }
 
     async fn batched_rules(&self, ids: &[String]) -> Result<Vec<Rule>, CloudError> {
-        let b = self.rules.join(ids);
-        let answer = b
-            .answer
-            .get_or_init(|| async {
-                tokio::time::sleep(self.rules.window).await;
-                let all = self.rules.close(&b);
-                let mut out = Vec::new();
-                for chunk in all.chunks(MAX_IDS) {
-                    out.extend(self.inner.describe_rules(chunk).await?);
+        let mut throttled = 0;
+        loop {
+            let b = self.rules.join(ids);
+            let answer = b
+                .answer
+                .get_or_init(|| async {
+                    tokio::time::sleep(self.rules.window).await;
+                    let all = self.rules.close(&b);
+                    let mut out = Vec::new();
+                    for chunk in all.chunks(MAX_IDS) {
+                        out.extend(self.inner.describe_rules(chunk).await?);
+                    }
+                    Ok(Arc::new(out))
+                })
+                .await;
+            match answer {
+                Ok(all) => {
+                    return Ok(all
+                        .iter()
+                        .filter(|r| ids.contains(&r.group_id))
+                        .cloned()
+                        .collect())
                 }
-                Ok(Arc::new(out))
-            })
-            .await;
-        match answer {
-            Ok(all) => Ok(all
-                .iter()
-                .filter(|r| ids.contains(&r.group_id))
-                .cloned()
-                .collect()),
-            Err(_) => self.inner.describe_rules(ids).await,
+                Err(e) => match again_after_throttling(e, &mut throttled).await {
+                    Again::Batch => continue,
+                    Again::Fail(e) => return Err(e),
+                    Again::Alone => return self.inner.describe_rules(ids).await,
+                },
+            }
         }
     }
+}
+
+/// Times a throttled batch is sent again (as a batch) before its requests fail with the throttling.
+pub const THROTTLED_BATCH_RETRIES: u32 = 3;
+
+/// The first wait before a throttled batch is sent again; it doubles each time. The same for every
+/// request of the batch (no jitter), so that they join one new batch.
+const THROTTLED_WAIT: Duration = Duration::from_millis(200);
+
+enum Again {
+    /// Join a new batch (after the wait).
+    Batch,
+    Fail(CloudError),
+    /// Make the request's own call.
+    Alone,
+}
+
+/// What a request of a failed batch does. Throttled (the SDK's retries ran out already): never one
+/// call per request, which would multiply the calls AWS is refusing; the requests wait and join a
+/// new batch, then fail with the throttling. Any other failure: each request makes its own call,
+/// so its error is exactly that of a one-by-one read.
+async fn again_after_throttling(e: &CloudError, throttled: &mut u32) -> Again {
+    if !matches!(e, CloudError::Throttled { .. }) {
+        return Again::Alone;
+    }
+    if *throttled >= THROTTLED_BATCH_RETRIES {
+        return Again::Fail(e.clone());
+    }
+    tokio::time::sleep(THROTTLED_WAIT * 2u32.pow(*throttled)).await;
+    *throttled += 1;
+    Again::Batch
 }
 
 #[async_trait]
@@ -214,12 +264,13 @@ impl Cloud for Coalesced {
             return self.inner.describe_rules(group_ids).await;
         }
         if let Some(s) = &self.scan {
-            if let Some(r) = s
-                .for_rules(&*self.inner)
-                .await
-                .and_then(|r| r.rules(group_ids))
-            {
-                return Ok(r);
+            if let Some(region) = s.for_rules(&*self.inner).await {
+                if let Some(r) = region.rules(&*self.inner, group_ids).await {
+                    // a write made while the chunk was read: its answer may predate the write
+                    if !s.stale() {
+                        return Ok(r);
+                    }
+                }
             }
         }
         self.batched_rules(group_ids).await

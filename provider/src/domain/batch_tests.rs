@@ -130,10 +130,31 @@ async fn a_write_between_two_reads_is_seen_by_the_second() {
 }
 
 #[tokio::test]
-async fn a_failed_batch_gives_each_request_its_own_answer() {
+async fn a_throttled_batch_is_sent_again_as_one_batch() {
     let fake = FakeCloud::new();
     let sets = pairs(&fake, 3);
     fake.fail("DescribeSecurityGroups", "RequestLimitExceeded", 1);
+    let cloud = Arc::new(Coalesced::new(Arc::new(fake.clone())));
+    let tasks: Vec<_> = sets
+        .iter()
+        .cloned()
+        .map(|ids| {
+            let c = cloud.clone();
+            tokio::spawn(async move { c.describe_security_groups(&ids).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap().len(), 2);
+    }
+    // the batched call was throttled; the requests went again together, never one call each
+    assert_eq!(fake.count("DescribeSecurityGroups"), 2);
+}
+
+#[tokio::test]
+async fn a_failed_batch_gives_each_request_its_own_answer() {
+    let fake = FakeCloud::new();
+    let sets = pairs(&fake, 3);
+    fake.fail("DescribeSecurityGroups", "InternalError", 1);
     let cloud = Arc::new(Coalesced::new(Arc::new(fake.clone())));
     let tasks: Vec<_> = sets
         .iter()

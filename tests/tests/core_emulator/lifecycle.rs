@@ -129,9 +129,10 @@ async fn a_read_makes_two_ec2_calls_and_finds_nothing_changed() -> Result<()> {
     let l = life().await?;
     l.emu.reset_calls()?;
     let read = l.read(&l.st).await?;
+    // the two describes are made at once: in either order
     assert_eq!(
-        l.emu.actions()?,
-        ["DescribeSecurityGroups", "DescribeSecurityGroupRules"]
+        read_first(l.emu.actions()?),
+        ["DescribeSecurityGroupRules", "DescribeSecurityGroups"]
     );
     assert_eq!(read, l.st);
     let p = l.e.plan(Some(&read), &l.config(None, "app tier")).await;
@@ -295,10 +296,10 @@ async fn a_delete_reads_once_then_leaves_nothing_of_the_access() -> Result<()> {
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     assert_eq!(
-        l.emu.actions()?,
+        read_first(l.emu.actions()?),
         [
-            "DescribeSecurityGroups",
             "DescribeSecurityGroupRules",
+            "DescribeSecurityGroups",
             "RevokeSecurityGroupIngress",
             "DeleteSecurityGroup",
             "DeleteSecurityGroup"
@@ -309,4 +310,12 @@ async fn a_delete_reads_once_then_leaves_nothing_of_the_access() -> Result<()> {
     let gone = l.e.read(&l.st).await.map_err(|d| anyhow::anyhow!("{d}"))?;
     assert!(gone.is_none(), "{gone:?}");
     Ok(())
+}
+
+/// `actions` with its first two (a read's describes of the groups and of their rules, made at
+/// once) in name order.
+fn read_first(mut actions: Vec<String>) -> Vec<String> {
+    let n = actions.len().min(2);
+    actions[..n].sort();
+    actions
 }

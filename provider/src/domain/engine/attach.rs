@@ -20,8 +20,11 @@ use crate::domain::cloud::{CloudError, ClusterGroups, ClusterRef};
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::{cloud_diag, Engine};
 
+/// How long a change of a cluster's groups waits for the run's other changes to join it.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The longest wait between two looks at a cluster that is being modified.
-const CLUSTER_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+const CLUSTER_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What a change of the cluster's groups should reach.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -117,6 +120,12 @@ impl Engine {
     ) -> Result<(), Diagnostic> {
         let slot = self.cluster_slot(c);
         let _wish = Wish::new(&slot, group, goal);
+        // The other accesses of this run reach their attach or detach within moments of each
+        // other: a short wait lets their wishes join the first write, so that one modification
+        // window serves them all (a window lasts minutes on AWS).
+        self.sleep(GATHER)
+            .await
+            .map_err(|e| cloud_diag("wait for the cluster", &e))?;
         let _turn = slot.turn.lock().await;
         let what = match goal {
             Goal::Attached => format!("attach {group} to the {c}"),

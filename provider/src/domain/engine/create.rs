@@ -246,7 +246,43 @@ impl Engine {
         }
     }
 
+    /// The client group, the rules and the attach. The attach touches only the cluster and the
+    /// cluster group's id, so it runs beside the client group's create and the rules (its reads,
+    /// write and wait overlap theirs); each checks the lease before it writes. An attach that
+    /// succeeded is recorded even when the rules failed (the state then shows it, and a destroy
+    /// detaches it).
     async fn finish_create(
+        &self,
+        w: &mut World,
+        t: &Target,
+        fresh: Vec<String>,
+        h: &Holder,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
+        let cg = w.cluster_group.id.clone();
+        let attach = async {
+            match (&t.cluster, t.inputs.attach()) {
+                (Some(c), Known::Known(true)) => {
+                    self.check_lease(h, &cg).await?;
+                    self.attach(c, &cg, deadline).await.map(|()| true)
+                }
+                _ => Ok(false),
+            }
+        };
+        let (attached, rules) =
+            tokio::join!(attach, self.client_and_rules(w, t, fresh, h, deadline));
+        if attached? {
+            w.attached = Some(Attachment::Yes);
+        }
+        rules?;
+        if w.cluster_group.owner_id.is_empty() {
+            self.learn_owner(w, deadline).await?;
+        }
+        self.check_lease(h, &cg).await?;
+        self.converge_own_tags(w, t).await
+    }
+
+    async fn client_and_rules(
         &self,
         w: &mut World,
         t: &Target,
@@ -261,17 +297,7 @@ impl Engine {
         }
         self.check_lease(h, &cg).await?;
         self.converge_user_tags(w, t).await?;
-        self.converge_rules(w, t, &fresh, deadline).await?;
-        if let (Some(c), Known::Known(true)) = (&t.cluster, t.inputs.attach()) {
-            self.check_lease(h, &cg).await?;
-            self.attach(c, &cg, deadline).await?;
-            w.attached = Some(Attachment::Yes);
-        }
-        if w.cluster_group.owner_id.is_empty() {
-            self.learn_owner(w, deadline).await?;
-        }
-        self.check_lease(h, &cg).await?;
-        self.converge_own_tags(w, t).await
+        self.converge_rules(w, t, &fresh, deadline).await
     }
 
     /// Creates `<name>-clients` (under the create's lease `h`, when a create makes it), or takes

@@ -24,7 +24,7 @@ impl Engine {
         let deadline = Instant::now() + prior.inputs.timeout(Op::Delete);
         let fail = |d: Diagnostic| Failed::new(d, Some(prior.clone()));
         let w = self
-            .read_world(prior, false)
+            .read_world_for_delete(prior)
             .await
             .map_err(|e| fail(cloud_diag("read the access", &e)))?;
         let Some(mut w) = w else {
@@ -56,21 +56,40 @@ impl Engine {
         }
     }
 
+    /// The detach from the cluster and the client group's end (its naming rules revoked, then the
+    /// group deleted) touch different things, so they run at once; the cluster group goes last.
     async fn delete_steps(&self, w: &mut World, deadline: Instant) -> Result<(), Diagnostic> {
         let cg = w.cluster_group.id.clone();
-        if let Some(c) = w.cluster.clone() {
-            self.detach(&c, &cg, deadline).await?;
+        let cluster = w.cluster.clone();
+        let detach = async {
+            match &cluster {
+                Some(c) => self.detach(c, &cg, deadline).await.map(|()| true),
+                None => Ok(false),
+            }
+        };
+        let (detached, client) = tokio::join!(detach, self.delete_client_group(w, deadline));
+        if detached? {
             w.attached = Some(Attachment::No);
         }
-        if let Some(client) = w.client_group.clone() {
-            self.release_client_group(w, &client.id).await?;
-            self.delete_group(&client.id, &client.vpc_id, deadline, Op::Delete)
-                .await?;
-            w.rules.retain(|r| r.group_id != client.id);
-            w.client_group = None;
-        }
+        client?;
         let vpc = w.cluster_group.vpc_id.clone();
         self.delete_group(&cg, &vpc, deadline, Op::Delete).await
+    }
+
+    async fn delete_client_group(
+        &self,
+        w: &mut World,
+        deadline: Instant,
+    ) -> Result<(), Diagnostic> {
+        let Some(client) = w.client_group.clone() else {
+            return Ok(());
+        };
+        self.release_client_group(w, &client.id).await?;
+        self.delete_group(&client.id, &client.vpc_id, deadline, Op::Delete)
+            .await?;
+        w.rules.retain(|r| r.group_id != client.id);
+        w.client_group = None;
+        Ok(())
     }
 
     /// Deletes a security group, retrying while it is in use until `deadline` (the timeout of `op`).

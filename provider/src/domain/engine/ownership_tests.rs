@@ -395,7 +395,8 @@ async fn a_retried_modification_reads_the_groups_again() {
     });
     // Between the failed try and the next, another state attaches its group.
     let sneak = tokio::spawn(async move {
-        for _ in 0..200 {
+        // (the attach waits engine::attach::GATHER, 500 ms, for other changes to join it)
+        for _ in 0..2000 {
             if fake.count("ModifyCluster") >= 1 {
                 for m in fake
                     .st()

@@ -1,6 +1,6 @@
 //! Reading an access: one describe of its groups, one of their rules, and the cluster only when
 //! needed (described once per provider process: its endpoint, and its members' groups when the
-//! access is attached).
+//! access is attached), all three at once.
 
 use std::collections::BTreeSet;
 
@@ -21,13 +21,44 @@ impl Engine {
         prior: &AccessState,
         membership: bool,
     ) -> Result<Option<World>, CloudError> {
+        self.read_world_with(prior, membership, true).await
+    }
+
+    /// [`Engine::read_world`] for a delete: the cluster is not described (its endpoint does not
+    /// matter; the detach reads the cluster's groups itself, right before it changes them).
+    pub(crate) async fn read_world_for_delete(
+        &self,
+        prior: &AccessState,
+    ) -> Result<Option<World>, CloudError> {
+        self.read_world_with(prior, false, false).await
+    }
+
+    async fn read_world_with(
+        &self,
+        prior: &AccessState,
+        membership: bool,
+        endpoint: bool,
+    ) -> Result<Option<World>, CloudError> {
         let cluster_sg = prior.id().to_string();
         if cluster_sg.is_empty() {
             return Ok(None);
         }
         let mut ids = vec![cluster_sg.clone()];
         ids.extend(prior.outputs.client_security_group_id.clone());
-        let groups = self.cloud.describe_security_groups(&ids).await?;
+        // The groups, their rules and the recorded cluster are read at once: one round trip, not
+        // three one after the other (the cluster's describe is this process's one, see
+        // `Engine::describe_cluster`; a failed one is not kept, and is made again below).
+        let prefetch = async {
+            if let Some(c) = known(&prior.inputs.cluster).filter(|_| endpoint) {
+                let _ = self.describe_cluster(c).await;
+            }
+        };
+        let (groups, rules, ()) = tokio::join!(
+            self.cloud.describe_security_groups(&ids),
+            self.cloud.describe_rules(&ids),
+            prefetch
+        );
+        let groups = groups?;
         let Some(cg) = groups.iter().find(|g| g.id == cluster_sg).cloned() else {
             tracing::info!(group = %cluster_sg, "cluster security group is gone");
             return Ok(None);
@@ -41,7 +72,10 @@ impl Engine {
         let present: Vec<String> = std::iter::once(cg.id.clone())
             .chain(client.as_ref().map(|c| c.id.clone()))
             .collect();
-        let rules = self.cloud.describe_rules(&present).await?;
+        let rules: Vec<_> = rules?
+            .into_iter()
+            .filter(|r| present.contains(&r.group_id))
+            .collect();
         let managed: BTreeSet<String> = prior
             .outputs
             .ingress_rule_ids
@@ -66,7 +100,9 @@ impl Engine {
         if membership {
             self.read_membership(&mut w).await?;
         }
-        self.refresh_endpoint(&mut w).await;
+        if endpoint {
+            self.refresh_endpoint(&mut w).await;
+        }
         Ok(Some(w))
     }
 
