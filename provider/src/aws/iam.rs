@@ -8,10 +8,12 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ec2:CreateTags",
     "ec2:DeleteSecurityGroup",
     "ec2:DeleteTags",
+    "ec2:DescribeManagedPrefixLists",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSecurityGroupRules",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
+    "ec2:DescribeVpcPeeringConnections",
     "ec2:RevokeSecurityGroupIngress",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
     "elasticache:DescribeCacheClusters",
@@ -21,6 +23,7 @@ pub const IAM_ACTIONS: &[&str] = &[
     "elasticache:ModifyCacheCluster",
     "elasticache:ModifyReplicationGroup",
     "elasticache:ModifyServerlessCache",
+    "servicequotas:GetServiceQuota",
 ];
 
 #[cfg(test)]
@@ -35,6 +38,7 @@ mod tests {
             include_str!("elasticache.rs"),
             include_str!("mod.rs"),
             include_str!("connect.rs"),
+            include_str!("quotas.rs"),
         ];
         let verbs = [
             "describe_",
@@ -44,6 +48,7 @@ mod tests {
             "authorize_",
             "revoke_",
             "update_",
+            "get_service_",
         ];
         let mut called = BTreeSet::new();
         for src in sources {

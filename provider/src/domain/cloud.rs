@@ -11,6 +11,7 @@ use std::fmt;
 use async_trait::async_trait;
 use ipnet::IpNet;
 
+pub use crate::domain::holders::Holders;
 pub use crate::domain::types::ClusterRef;
 
 /// The source of an ingress rule.
@@ -37,6 +38,22 @@ impl Source {
     /// a CIDR block, or `pl-…`.
     pub fn key(&self) -> String {
         self.to_string()
+    }
+
+    /// The source a key of `ingress_rule_ids` (or a rule's source text) names; None for text that
+    /// names none of the three kinds.
+    pub fn from_key(key: &str) -> Option<Source> {
+        if key.starts_with("pl-") {
+            return Some(Source::PrefixList(key.to_string()));
+        }
+        if let Ok(net) = key.parse::<IpNet>() {
+            return Some(Source::Cidr(net.trunc()));
+        }
+        match key.split_once('/') {
+            Some((owner, id)) if id.starts_with("sg-") => Some(Source::group(id, Some(owner))),
+            None if key.starts_with("sg-") => Some(Source::group(key, None)),
+            _ => None,
+        }
     }
 
     /// The source as AWS reports it on a group owned by `own_account`: a group of that same account
@@ -253,46 +270,29 @@ pub struct GroupFilter {
     pub tags: Vec<(String, Option<String>)>,
 }
 
-/// What still holds a security group that cannot be deleted.
+/// A managed prefix list, as a rule that references it costs: its maximum number of entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefixList {
+    pub id: String,
+    pub max_entries: u32,
+    /// `IPv4` or `IPv6`.
+    pub address_family: String,
+}
+
+/// An active VPC peering connection, seen from one of its VPCs: the other side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub connection_id: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+}
+
+/// The clusters found that use a group, and the kinds of cluster that could not be listed (each
+/// with AWS's answer), so that the caller can go on without them and say so.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Holders {
-    pub network_interfaces: Vec<String>,
-    pub clusters: Vec<String>,
-    pub referencing_groups: Vec<String>,
-}
-
-impl Holders {
-    pub fn is_empty(&self) -> bool {
-        self.network_interfaces.is_empty()
-            && self.clusters.is_empty()
-            && self.referencing_groups.is_empty()
-    }
-}
-
-impl fmt::Display for Holders {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts = Vec::new();
-        if !self.network_interfaces.is_empty() {
-            parts.push(format!(
-                "network interfaces {}",
-                self.network_interfaces.join(", ")
-            ));
-        }
-        if !self.clusters.is_empty() {
-            parts.push(format!("ElastiCache clusters {}", self.clusters.join(", ")));
-        }
-        if !self.referencing_groups.is_empty() {
-            parts.push(format!(
-                "rules in security groups {}",
-                self.referencing_groups.join(", ")
-            ));
-        }
-        if parts.is_empty() {
-            write!(f, "nothing this provider can see")
-        } else {
-            write!(f, "{}", parts.join("; "))
-        }
-    }
+pub struct ClustersUsing {
+    pub clusters: Vec<ClusterRef>,
+    pub skipped: Vec<String>,
 }
 
 /// An AWS failure, classified by its error code.
@@ -459,41 +459,22 @@ pub trait Cloud: Send + Sync {
     ) -> Result<(), CloudError>;
 
     /// The clusters of the Region that use `group_id` (pages through the Region's clusters: only for
-    /// importing an access built by hand).
-    async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError>;
+    /// importing an access built by hand). A kind of cluster the caller may not list, or the Region
+    /// does not offer (serverless), is skipped and named in [`ClustersUsing::skipped`].
+    async fn clusters_using(&self, group_id: &str) -> Result<ClustersUsing, CloudError>;
+
+    /// Service Quotas GetServiceQuota of the Amazon VPC quota `quota_code` (`L-0EA8095F`,
+    /// `L-2AFB9258`): the account's value.
+    async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError>;
+
+    /// DescribeManagedPrefixLists by `prefix-list-id`: the lists that exist (missing ones are
+    /// absent, never an error).
+    async fn prefix_lists(&self, ids: &[String]) -> Result<Vec<PrefixList>, CloudError>;
+
+    /// DescribeVpcPeeringConnections: the active connections of `vpc_id`, as their other side.
+    async fn active_peers(&self, vpc_id: &str) -> Result<Vec<Peer>, CloudError>;
 }
 
 #[cfg(test)]
-mod tests {
-    use super::Source;
-
-    fn group(id: &str, owner: Option<&str>) -> Source {
-        Source::Group {
-            id: id.to_string(),
-            owner: owner.map(str::to_string),
-        }
-    }
-
-    #[test]
-    fn a_group_of_the_own_account_is_seen_without_its_account() {
-        let own = "123456789012";
-        let g = group("sg-0123456789abcdef0", Some(own));
-        assert_eq!(g.as_seen_from(own).key(), "sg-0123456789abcdef0");
-        // another account's group keeps its account; an unknown owner changes nothing
-        let peer = group("sg-0123456789abcdef0", Some("222222222222"));
-        assert_eq!(peer.as_seen_from(own), peer);
-        assert_eq!(g.as_seen_from(""), g);
-        let cidr = Source::Cidr("10.0.0.0/8".parse().unwrap());
-        assert_eq!(cidr.as_seen_from(own), cidr);
-    }
-
-    #[test]
-    fn groups_are_the_same_source_with_or_without_their_account() {
-        let plain = group("sg-0123456789abcdef0", None);
-        assert!(plain.same_as(&group("sg-0123456789abcdef0", Some("123456789012"))));
-        assert!(!plain.same_as(&group("sg-0123456789abcdef1", None)));
-        assert!(!plain.same_as(&Source::PrefixList("pl-0123abcd".to_string())));
-        let cidr = Source::Cidr("10.0.0.0/8".parse().unwrap());
-        assert!(cidr.same_as(&cidr.clone()));
-    }
-}
+#[path = "cloud_tests.rs"]
+mod tests;

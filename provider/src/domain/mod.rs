@@ -1,5 +1,7 @@
 //! The protocol- and SDK-free core: the resource's declaration, its inputs parsed once, the plan,
-//! the state codec, the engine, and the service both protocol adapters call.
+//! the state codec, the engine, and the service both protocol adapters call. [`quota`] counts
+//! what AWS's Amazon VPC quotas allow an access (the plan's checks); [`holders`] says what still
+//! holds a group that cannot be deleted.
 
 pub mod auth_token;
 pub mod batch;
@@ -8,12 +10,14 @@ pub mod cloud;
 pub mod desired;
 pub mod diag;
 pub mod engine;
+pub mod holders;
 pub mod identity;
 pub mod listing;
 pub mod model;
 pub mod moved;
 pub mod parse;
 pub mod plan;
+pub mod quota;
 pub mod scan;
 pub mod schema;
 pub mod service;

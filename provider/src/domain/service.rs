@@ -208,6 +208,13 @@ impl Service {
         };
         let mut p = plan::plan(prior.as_ref(), config, &d, &facts);
         p.diagnostics.extend(diagnostics);
+        let engine = self.engine().filter(|_| !has_errors(&p.diagnostics));
+        if let Some(e) = engine.filter(|_| prior.is_none() || !p.changes.is_empty()) {
+            let found = e
+                .preflight(prior.as_ref(), &d, config, &p, &facts.cluster)
+                .await;
+            p.diagnostics.extend(found);
+        }
         p
     }
 
@@ -285,11 +292,19 @@ impl Service {
 
     /// Imports the access whose cluster group is `id`.
     pub async fn import(&self, id: &str) -> Result<Value, Vec<Diagnostic>> {
+        self.import_noting(id).await.map(|(v, _)| v)
+    }
+
+    /// [`Service::import`], with its warnings (kinds of cluster it could not search).
+    pub async fn import_noting(
+        &self,
+        id: &str,
+    ) -> Result<(Value, Vec<Diagnostic>), Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         engine
-            .import(id.trim())
+            .import_noting(id.trim())
             .await
-            .map(|s| s.to_value())
+            .map(|(s, notes)| (s.to_value(), notes))
             .map_err(|e| vec![e])
     }
 

@@ -365,6 +365,7 @@ impl Engine {
                 ssh: false,
                 tags: &rule_tags,
                 fresh,
+                revoke_first: t.inputs.revoke_first() == Known::Known(true),
             },
             deadline,
         )
@@ -379,6 +380,7 @@ impl Engine {
                     ssh: true,
                     tags: &rule_tags,
                     fresh,
+                    revoke_first: false,
                 },
                 deadline,
             )

@@ -13,6 +13,8 @@
 //! - [`update`]: tags, client group, new rules before old ones are revoked (no access gap),
 //!   attachment, bookkeeping tags last.
 //! - [`delete`]: detach, revoke every rule that names the client group, delete both groups.
+//! - [`preflight`]: the plan's checks of what AWS would refuse at apply (quotas, sources that do
+//!   not exist, peering), each fact read once per process.
 //! - [`read`] and [`import`]: one describe of the groups, one of their rules, the cluster when needed;
 //!   a setup this provider did not make is adopted by the rules of [`setup`] (import, and the first
 //!   read of an access moved in from terraform-provider-aws's `aws_security_group`).
@@ -28,6 +30,7 @@ pub mod lease;
 pub mod list;
 pub mod observe;
 mod ownership;
+pub mod preflight;
 mod read;
 mod rules;
 pub mod setup;
@@ -108,6 +111,8 @@ pub struct Engine {
     clusters: Mutex<BTreeMap<ClusterRef, Arc<tokio::sync::OnceCell<ClusterInfo>>>>,
     /// Per cluster: the turn of this process's writers, and what its accesses want changed.
     locks: Mutex<BTreeMap<String, Arc<attach::ClusterSlot>>>,
+    /// What the plan's checks read, once per process.
+    preflight: preflight::Facts,
 }
 
 /// A diagnostic for a failed AWS call, with what to do about it.
@@ -143,6 +148,7 @@ impl Engine {
             cancel: CancellationToken::new(),
             clusters: Mutex::new(BTreeMap::new()),
             locks: Mutex::new(BTreeMap::new()),
+            preflight: preflight::Facts::default(),
         }
     }
 
