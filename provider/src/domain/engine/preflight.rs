@@ -88,10 +88,15 @@ impl Engine {
         if changed(&RULE_INPUTS) {
             let prior = prior.filter(|_| !fresh);
             let vpc = plan.planned.get("vpc_id").as_str().map(str::to_string);
-            out.extend(self.sources_exist(prior, d, config, vpc.as_deref()).await);
             let same_port =
                 prior.is_some_and(|p| p.to_value().get("port") == plan.planned.get("port"));
-            out.extend(self.rules_fit(prior, d, config, same_port).await);
+            // concurrent: one round trip for the lists, the groups and (when needed) the quota
+            let (exist, fit) = tokio::join!(
+                self.sources_exist(prior, d, config, vpc.as_deref()),
+                self.rules_fit(prior, d, config, same_port)
+            );
+            out.extend(exist);
+            out.extend(fit);
         }
         if let (true, Known::Known(true), ClusterFacts::Known(info)) = (
             changed(&["attach_to_cluster", "cluster"]),
@@ -131,10 +136,6 @@ impl Engine {
                     .collect()
             })
             .unwrap_or_default();
-        match self.lists(&new_lists).await {
-            Ok(found) => out.extend(new_lists.iter().filter(|p| !found.contains_key(*p)).map(|p| Diagnostic::error(element(config, "allowed_prefix_list_ids", p), "Prefix list not found", format!("There is no managed prefix list {p} in this account and Region: AWS would refuse its rule (InvalidPrefixListId.NotFound) after the groups were made. Check the id and the provider's region.")))),
-            Err(e) => out.push(unchecked("allowed_prefix_list_ids", "the prefix lists", &e)),
-        }
         let own = prior.map(|p| p.outputs.owner_id.as_str()).unwrap_or("");
         let new_groups: Vec<&GroupRef> = known(&d.client_security_group_ids)
             .map(|g| {
@@ -144,7 +145,16 @@ impl Engine {
             })
             .unwrap_or_default();
         let ids: Vec<String> = new_groups.iter().map(|g| g.id().to_string()).collect();
-        let seen = match self.groups_seen(&ids).await {
+        // every configured list (the count needs them all), concurrently with the groups
+        let all_lists: Vec<String> = known(&d.allowed_prefix_list_ids)
+            .map(|l| l.iter().map(|p| p.as_str().to_string()).collect())
+            .unwrap_or_default();
+        let (lists, seen) = tokio::join!(self.lists(&all_lists), self.groups_seen(&ids));
+        match lists {
+            Ok(found) => out.extend(new_lists.iter().filter(|p| !found.contains_key(*p)).map(|p| Diagnostic::error(element(config, "allowed_prefix_list_ids", p), "Prefix list not found", format!("There is no managed prefix list {p} in this account and Region: AWS would refuse its rule (InvalidPrefixListId.NotFound) after the groups were made. Check the id and the provider's region.")))),
+            Err(e) => out.push(unchecked("allowed_prefix_list_ids", "the prefix lists", &e)),
+        }
+        let seen = match seen {
             Ok(s) => s,
             Err(e) => {
                 out.push(unchecked(
