@@ -10,7 +10,7 @@
 //!   (and `elasticache:Connect` for tokens) and the examples of `examples/terraform/` and
 //!   `examples/pulumi/` embedded verbatim.
 //!
-//! [`documents`] returns every file's exact bytes; [`write`] writes them, [`drifted`] lists what
+//! [`documents`] returns every file's exact bytes; [`write()`] writes them, [`drifted`] lists what
 //! differs on disk. `terraform-provider-elasticache generate [--check] [--root DIR]` runs them
 //! ([`main_from_args`]); a unit test fails when the checked-in files drift.
 
@@ -18,20 +18,13 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value as Json;
-
-use crate::docs::{access_md, iam_auth_token_md, index_md};
+use crate::docs::{access_md, iam_auth_token_md, index_md, pretty};
 use crate::domain::model::{AccessArgs, AccessOutputs, ProviderConfig};
 use crate::domain::schema;
 use crate::terraform::schema_json::terraform_schema_json;
 
-/// The provider's source address, as Terraform prints it.
-pub const TF_PROVIDER_ADDRESS: &str = "registry.terraform.io/elasticache-access/elasticache";
-/// The provider's source in `required_providers`.
-pub const TF_PROVIDER_SOURCE: &str = "elasticache-access/elasticache";
-
 /// Directories whose every file is generated: a file there that [`documents`] does not produce is
-/// drift (and [`write`] removes it).
+/// drift (and [`write()`] removes it).
 pub const GENERATED_DIRS: &[&str] = &["docs", "sdk-schemas"];
 
 /// Hand-written files in [`GENERATED_DIRS`]: neither drift nor removed.
@@ -247,18 +240,14 @@ pub fn main_from_args(args: &[String]) -> Option<i32> {
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-pub fn pretty(v: &Json) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::docs::{iam_policy, EXAMPLES, PULUMI_EXAMPLE};
     use crate::domain::model;
+    use crate::domain::model::TF_PROVIDER_ADDRESS;
     use serde_json::json;
+    use serde_json::Value as Json;
 
     fn repo_root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))

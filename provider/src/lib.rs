@@ -4,31 +4,17 @@
 //! (plugin protocol 6) and to Pulumi (resource provider protocol) from one protocol-neutral core.
 //!
 //! # Layout
-//! - [`domain`]: the core, with no gRPC, msgpack, protobuf Struct or AWS SDK type in it:
-//!   - [`domain::model`]: the resource declared once (inputs, outputs, provider configuration);
-//!     [`domain::behaviour`]: its behaviour table and the table of which outputs follow which inputs;
-//!   - [`domain::schema`]: the protocol-neutral schema derived from the declaration;
-//!   - [`domain::types`], [`domain::desired`] (with [`domain::parse`]), [`domain::settings`]: inputs
-//!     and provider settings parsed once into typed values ([`domain::types::Known`] for values unknown at plan time), every
-//!     diagnostic with its attribute path ([`domain::diag`]); [`domain::typecheck`] checks shapes;
-//!   - [`domain::value`]: the dynamic value both adapters decode into;
-//!   - [`domain::plan`]: one plan pipeline; [`domain::state`]: the state and its codec;
-//!   - [`domain::cloud`]: the port to AWS; [`domain::engine`]: create, read, import, update, delete,
-//!     rules, attach, tags, bookkeeping and sweep, over a world of what AWS holds (tests: a fake
-//!     cloud and a rig that drives the service as Terraform does); calls in flight end on a cancel;
-//!   - [`domain::batch`], [`domain::scan`]: concurrent reads share batched describes, and a run
-//!     that has read many accesses is answered by one scan of the Region's tagged groups;
-//!   - [`domain::service`]: the one service both adapters call;
-//!   - [`domain::auth_token`]: the IAM auth token declared once, its arguments checked with their
-//!     paths, the [`domain::auth_token::TokenSigner`] port, open and renew.
-//! - [`aws`]: the only code that talks to AWS: connect, errors (the code table), ec2, elasticache,
-//!   iam (the action list), iam_token (tokens presigned with `aws-sigv4` and the same credentials).
-//! - [`terraform`]: go-plugin handshake and AutoMTLS, its controller and stdio services, debug
-//!   (reattach) mode, msgpack, conversions per RPC (the ephemeral resource's in `ephemeral`), the
-//!   schema JSON.
+//! - [`domain`]: the core, with no gRPC, msgpack, protobuf Struct or AWS SDK type in it (its own
+//!   Layout lists its modules: declaration, parsed inputs, plan and state, the cloud port and the
+//!   services over it, the engine, the service both adapters call).
+//! - [`aws`]: the only code that talks to AWS (its Layout lists connect, clock, errors, ec2,
+//!   elasticache, iam and iam_token).
+//! - [`terraform`]: plugin protocol 6: handshake and AutoMTLS, go-plugin's services, debug mode,
+//!   msgpack, the RPCs by subject (resource, identity, list, ephemeral), the schema JSON.
 //! - [`pulumi`]: the port line, the Struct codec (unknowns, secrets), the provider's state and
 //!   conversions per RPC (Invoke of the token function), the schema.
-//! - `lifecycle_tests` (tests only): one lifecycle table driven through both adapters.
+//! - `lifecycle_tests` (tests only): one lifecycle table driven through both adapters;
+//!   `layout_tests` (tests only): these maps, and the README's, name every module and only paths that exist.
 //! - [`docs`]: the generated pages (the token's in `docs::iam_token`); [`generate`]: writes (or checks) `docs/` and `sdk-schemas/`;
 //!   [`sweep`]: the `sweep` command (groups of creates that never finished).
 //! - `bin/`: the two binaries.
@@ -41,5 +27,7 @@ pub mod pulumi;
 pub mod sweep;
 pub mod terraform;
 
+#[cfg(test)]
+mod layout_tests;
 #[cfg(test)]
 mod lifecycle_tests;

@@ -70,3 +70,31 @@ def test_readme_names_the_workspace_version():
     named = re.findall(r'(?:elasticache[_/ -]v?|version += "(?:~> )?|VERSION `|tagged `v)(\d+\.\d+\.\d+)(?!\d)',
                        readme)
     assert len(named) >= 10 and set(named) == {v}, f"README.md names {set(named)}; the workspace version is {v}"
+
+
+def test_release_looks_for_the_binaries_where_cargo_puts_them(monkeypatch, tmp_path):
+    """With CARGO_TARGET_DIR set (as CI caches often do), the release takes the binaries from that
+    directory, as cargo itself reports it, not from ./target (the build itself is not run here)."""
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("release_script", str(rh.ROOT / "scripts" / "release"))
+    spec = importlib.util.spec_from_loader("release_script", loader)
+    release = importlib.util.module_from_spec(spec)
+    loader.exec_module(release)
+    builds = []
+    real_run = subprocess.run
+
+    def fake_build(cmd, **kw):
+        if cmd[:2] == ["cargo", "build"]:
+            builds.append(cmd)
+            return subprocess.CompletedProcess(cmd, 0)
+        return real_run(cmd, **kw)
+
+    monkeypatch.setattr(release.subprocess, "run", fake_build)
+    monkeypatch.setenv("CARGO_TARGET_DIR", str(tmp_path / "elsewhere"))
+    host = release.host_platform()
+    assert release.cargo_build(host, host) == tmp_path / "elsewhere" / "release"
+    assert builds and builds[0][:3] == ["cargo", "build", "--release"]
+    monkeypatch.delenv("CARGO_TARGET_DIR")
+    assert release.cargo_build(host, host) == rh.ROOT / "target" / "release"

@@ -123,7 +123,7 @@ pub fn presign(
 
 /// The token signer of one provider: its credentials provider (None: none could be set up) and
 /// Region, and the credentials last found (used again while they outlive a token by
-/// [`CREDENTIALS_SPARE`], so that `assume_role` does not call STS for every token).
+/// `CREDENTIALS_SPARE`, so that `assume_role` does not call STS for every token).
 #[derive(Clone, Debug, Default)]
 pub struct TokenSigning {
     credentials: Option<SharedCredentialsProvider>,

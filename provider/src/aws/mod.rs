@@ -3,6 +3,7 @@
 //! from the provider's settings.
 //!
 //! - [`connect`]: the clients from the settings and the standard AWS chain;
+//! - [`clock`]: AWS's clock, from the `Date` header of its answers (for the creation leases);
 //! - [`errors`]: AWS's error codes classified in one table;
 //! - [`ec2`], [`elasticache`]: the calls, each logged at debug level with its operation name and
 //!   resource ids (never credentials);

@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
 
+use super::pretty;
 use super::{finish, front_matter, prose, Page, GENERATED_NOTE};
 use crate::domain::auth_token::{
     self, CacheKind, CONNECT_ACTION, PULUMI_FUNCTION_TOKEN, TF_EPHEMERAL_TYPE,
 };
-use crate::generate::pretty;
 
 /// The Terraform example embedded in the page.
 pub const TOKEN_EXAMPLE: &str = include_str!("../../../examples/terraform/iam-auth-token/main.tf");

@@ -1,6 +1,7 @@
 //! The documentation pages, generated from the resource's declaration: `docs/index.md` (provider
 //! configuration, authentication, the IAM policy) and `docs/resources/access.md` (every argument and
-//! attribute, examples, import, and what the plan checks: `checks`); [`iam_token`]:
+//! attribute, examples, import, with `import`: `moved` and identity; what the plan checks:
+//! `checks`); `iam_token`:
 //! `docs/ephemeral-resources/iam_auth_token.md`.
 
 mod checks;
@@ -14,9 +15,9 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
 
+use crate::domain::model::TF_PROVIDER_SOURCE;
 use crate::domain::model::{self, Mode, Nesting};
 use crate::domain::schema::{self, Attribute, Type};
-use crate::generate::{pretty, TF_PROVIDER_SOURCE};
 
 /// The Terraform examples embedded in the docs: (directory under `examples/terraform/`, title,
 /// what it shows, its `main.tf`).
@@ -501,6 +502,13 @@ fn finish(mut s: String) -> String {
     while s.ends_with('\n') {
         s.pop();
     }
+    s.push('\n');
+    s
+}
+
+/// A JSON document as the generated files hold it: pretty-printed, with a final newline.
+pub fn pretty(v: &Json) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s
 }

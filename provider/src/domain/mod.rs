@@ -1,7 +1,24 @@
 //! The protocol- and SDK-free core: the resource's declaration, its inputs parsed once, the plan,
-//! the state codec, the engine, and the service both protocol adapters call. [`quota`] counts
-//! what AWS's Amazon VPC quotas allow an access (the plan's checks); [`holders`] says what still
-//! holds a group that cannot be deleted.
+//! the state codec, the engine, and the service both protocol adapters call.
+//!
+//! # Layout
+//! - Declaration: [`model`] (the resource declared once: inputs, outputs, provider configuration),
+//!   [`behaviour`] (its behaviour table and which outputs follow which inputs), [`schema`] (the
+//!   protocol-neutral schema derived from it), [`auth_token`] (the IAM auth token's declaration, its
+//!   arguments checked with their paths, the signer port).
+//! - Parsed inputs: [`value`] (the dynamic value both adapters decode into), [`typecheck`] (shapes),
+//!   [`types`] (typed values; `Known` for what a plan does not know yet), [`desired`] with [`parse`]
+//!   (the inputs parsed once), [`settings`] (the provider configuration), [`diag`] (diagnostics with
+//!   their attribute paths).
+//! - Plan and state: [`plan`] (one plan pipeline), [`state`] (the state and its codec),
+//!   [`identity`] (the resource identity), [`moved`] (`moved` from `aws_security_group`),
+//!   [`quota`] (what AWS's Amazon VPC quotas allow an access: the plan's checks count with it).
+//! - The cloud port and what sits on it: [`cloud`] (the port to AWS), [`holders`] (what still holds
+//!   a group that cannot be deleted), [`batch`] (concurrent reads share batched describes), [`scan`]
+//!   (a run that read many accesses is answered by one scan of the Region's tagged groups).
+//! - [`engine`]: create, read, import, update, delete, attach, sweep over a world of what AWS holds.
+//! - The service: [`service`] (the one service both adapters call), [`listing`] (identity imports
+//!   and `terraform query`'s list resource).
 
 pub mod auth_token;
 pub mod batch;

@@ -318,6 +318,10 @@ pub use crate::domain::behaviour::{
     behaviour, derived_from, Behaviour, Derivation, Mode, Nesting, BEHAVIOUR, DERIVED,
 };
 
+/// The provider's source address, as Terraform prints it.
+pub const TF_PROVIDER_ADDRESS: &str = "registry.terraform.io/elasticache-access/elasticache";
+/// The provider's source in `required_providers`.
+pub const TF_PROVIDER_SOURCE: &str = "elasticache-access/elasticache";
 /// The resource type name in Terraform.
 pub const TF_RESOURCE_TYPE: &str = "elasticache_access";
 /// The resource token in Pulumi.

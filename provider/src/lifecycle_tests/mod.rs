@@ -3,6 +3,9 @@
 //! re-applies, imports or destroys it, speaking Terraform's msgpack through `tfplugin6.Provider` and
 //! Pulumi's protobuf Struct through `pulumirpc.ResourceProvider`. Both must plan the same changes,
 //! end in the same state, and leave the fake cloud holding exactly what the state says.
+//!
+//! [`cases`]: the table and its runner; [`terraform`] and [`pulumi`]: each adapter driven as its
+//! engine drives it.
 
 mod cases;
 mod pulumi;

@@ -6,8 +6,10 @@
 //!   schema, unknown sentinels, secrets, output values).
 //! - [`inputs`]: what Check adds: auto-naming, normalization, secrets of derived outputs.
 //! - [`schema`]: the Pulumi package schema, derived from [`crate::domain::schema`].
-//! - [`server`]: the RPCs, each converting in, calling [`crate::domain::engine`], converting out;
-//!   `invoke`: the function `elasticache:index:getIamAuthToken` (its token a secret).
+//! - [`server`]: the RPCs, each converting in, calling the core's service, converting out, with
+//!   `provider` (the provider's state and the conversions the RPCs share) and [`convert`] (Pulumi's
+//!   wire forms: requests, diagnostics, failures, the diff answer); `invoke`: the function
+//!   `elasticache:index:getIamAuthToken` (its token a secret).
 //! - [`logging`]: a `tracing` layer that forwards to the engine's `Log` RPC.
 //! - [`redact`]: secret inputs kept out of diagnostics, failures and logs.
 //!

@@ -1,5 +1,5 @@
 //! The `pulumirpc.ResourceProvider` service: every RPC converts in (Struct → [`Value`]), calls the
-//! shared [`Service`], and converts out ([`super::convert`]).
+//! shared [`Service`](crate::domain::service::Service), and converts out ([`super::convert`]).
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;

@@ -7,7 +7,7 @@ use elasticache_proto::tfplugin6 as tf;
 use crate::domain::listing::{self, Listed};
 use crate::domain::service::Service;
 
-use super::server::{encode_state, resource_attrs};
+use super::wire::{encode_state, resource_attrs};
 use super::{convert, identity};
 
 fn list_attrs() -> &'static [crate::domain::schema::Attribute] {

@@ -7,10 +7,13 @@
 //!   client certificate Terraform passed in `PLUGIN_CLIENT_CERT`.
 //! - [`msgpack`]: cty's msgpack encoding of values (unknowns, every attribute present), driven by the
 //!   schema.
-//! - [`convert`]: core schema, paths, diagnostics and values to tfplugin6's, and back.
-//! - [`server`]: the `tfplugin6.Provider` service (convert in, call the core, convert out) plus
-//!   go-plugin's controller and stdio services; [`ephemeral`]: the ephemeral resource
-//!   `elasticache_iam_auth_token` (Open, Renew, Close).
+//! - [`convert`]: core schema, paths, diagnostics and values to tfplugin6's, and back; [`wire`]: the
+//!   resource's attributes, configuration inputs and state on the wire, shared by the RPCs.
+//! - [`server`]: the `tfplugin6.Provider` service: provider-level RPCs, and the others handed to
+//!   [`resource`] (read, plan, apply, import, move), [`identity`] (identity schemas and data),
+//!   [`list`] (`terraform query`) and [`ephemeral`] (the ephemeral resource
+//!   `elasticache_iam_auth_token`: Open, Renew, Close); [`go_plugin`]: go-plugin's controller and
+//!   stdio services; [`schema_json`]: the document `terraform providers schema -json` prints.
 //! - [`log`]: hclog JSON lines on stderr at the level of `TF_LOG_PROVIDER` / `TF_LOG`.
 //! - [`debug`]: debug mode (`--debug`): the `TF_REATTACH_PROVIDERS` line instead of the handshake,
 //!   no AutoMTLS, stderr lines forwarded on go-plugin's stdio stream.
@@ -31,6 +34,7 @@ pub mod resource;
 pub mod schema_json;
 pub mod server;
 pub mod tls;
+pub mod wire;
 
 use std::pin::Pin;
 use std::process::ExitCode;

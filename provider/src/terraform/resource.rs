@@ -11,7 +11,7 @@ use crate::domain::service::{Apply, Service};
 use crate::domain::state;
 use crate::domain::value::Value;
 
-use super::server::{config_inputs, decode, diags, encode_state, resource_attrs};
+use super::wire::{config_inputs, decode, diags, encode_state, resource_attrs};
 use super::{convert, identity};
 
 /// The identity to answer for `state` (None: the object is gone), given the one Terraform sent.

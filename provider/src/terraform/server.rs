@@ -10,12 +10,12 @@ use tonic::{Request, Response, Status};
 
 use crate::aws::AwsConnector;
 use crate::domain::auth_token::TF_EPHEMERAL_TYPE;
-use crate::domain::diag::Diagnostic;
-use crate::domain::model::{Mode, TF_RESOURCE_TYPE};
+use crate::domain::model::TF_RESOURCE_TYPE;
 use crate::domain::schema::{self, Attribute};
 use crate::domain::service::Service;
 use crate::domain::value::Value;
 
+use super::wire::{config_inputs, diags, encode_state, resource_attrs};
 use super::{convert, ephemeral, identity, list, resource};
 
 type Rpc<T> = Result<Response<T>, Status>;
@@ -36,10 +36,6 @@ impl Default for ProviderService {
     }
 }
 
-pub(super) fn resource_attrs() -> &'static [Attribute] {
-    &schema::resource().attributes
-}
-
 fn provider_attrs() -> &'static [Attribute] {
     &schema::provider().attributes
 }
@@ -52,37 +48,6 @@ fn check_type(type_name: &str) -> Result<(), Status> {
             "unknown resource type {type_name:?}; this provider has only {TF_RESOURCE_TYPE}"
         )))
     }
-}
-
-pub(super) fn diags(ds: &[Diagnostic]) -> Vec<tf::Diagnostic> {
-    convert::diagnostics(ds, resource_attrs())
-}
-
-/// The inputs of a Terraform configuration object. Terraform's config carries every schema attribute,
-/// computed ones included (always null there); the core validates and plans from inputs only.
-pub(super) fn config_inputs(config: Value) -> Value {
-    match config {
-        Value::Map(mut m) => {
-            m.retain(|k, _| {
-                schema::resource()
-                    .attribute(k)
-                    .is_none_or(|a| a.mode != Mode::Computed)
-            });
-            Value::Map(m)
-        }
-        other => other,
-    }
-}
-
-pub(super) fn encode_state(v: Option<&Value>) -> tf::DynamicValue {
-    convert::encode(v.unwrap_or(&Value::Null), resource_attrs())
-}
-
-pub(super) fn decode(
-    v: Option<&tf::DynamicValue>,
-    what: &str,
-) -> Result<Option<Value>, tf::Diagnostic> {
-    convert::decode(v, resource_attrs(), what).map(|v| (!v.is_null()).then_some(v))
 }
 
 impl ProviderService {

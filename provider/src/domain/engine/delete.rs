@@ -18,7 +18,7 @@ use crate::domain::types::Known;
 
 impl Engine {
     /// Deletes the access. What is already gone counts as deleted. The recorded client group is
-    /// deleted only when it is the access's own (see [`super::ownership`]); any other is left in
+    /// deleted only when it is the access's own (see `super::ownership`); any other is left in
     /// place, with a warning. Returns the warnings.
     pub async fn delete(&self, prior: &AccessState) -> Result<Vec<Diagnostic>, Failed> {
         let deadline = Instant::now() + prior.inputs.timeout(Op::Delete);

@@ -17,7 +17,7 @@
 //! create of the same name) or swept only when its lease expired by AWS's clock, with
 //! [`LeaseTiming::grace`] to spare for AWS's eventual consistency: the create that held it is
 //! provably gone. A create whose own lease may have lapsed checks, before its next write, that
-//! nobody took it over (see [`Holder`]).
+//! nobody took it over (see `Holder`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

@@ -7,17 +7,22 @@
 //! next plan retries it. Every write is safe to repeat: an existing group or rule that an earlier,
 //! interrupted attempt made is found and adopted.
 //!
-//! - [`create`]: cluster group, client group (both under a creation lease, [`lease`]), rules,
+//! - `create`: cluster group, client group (both under a creation lease, [`lease`]), rules,
 //!   attach, lease ended; what an abandoned create made is taken over only with proof
-//!   ([`adopt`], [`ownership`]), or swept ([`sweep`]).
-//! - [`update`]: tags, client group, new rules before old ones are revoked (no access gap),
+//!   (`adopt`, `ownership`), or swept ([`sweep`]).
+//! - `update`: tags, client group, new rules before old ones are revoked (no access gap),
 //!   attachment, bookkeeping tags last.
-//! - [`delete`]: detach, revoke every rule that names the client group, delete both groups.
+//! - `delete`: detach, revoke every rule that names the client group, delete both groups.
 //! - [`preflight`]: the plan's checks of what AWS would refuse at apply (quotas, sources that do
 //!   not exist, peering), each fact read once per process.
-//! - [`read`] and [`import`]: one describe of the groups, one of their rules, the cluster when needed;
+//! - `read` and `import`: one describe of the groups, one of their rules, the cluster when needed;
 //!   a setup this provider did not make is adopted by the rules of [`setup`] (import, and the first
 //!   read of an access moved in from terraform-provider-aws's `aws_security_group`).
+//! - Shared by them: `target` (what an apply works towards), [`observe`] (the world read from AWS
+//!   and the state derived from it), `rules` (authorize before revoke), `attach` (the cluster's
+//!   group list, writes merged per cluster), `tags` and [`bookkeeping`] (the user's tags and the
+//!   provider's own), [`cancellable`] (a cancel reaches calls in flight), [`list`] (every access in
+//!   the Region, for `terraform query`).
 
 mod adopt;
 mod attach;
@@ -282,16 +287,16 @@ impl Engine {
 #[cfg(test)]
 pub mod fake;
 #[cfg(test)]
-mod later_tests;
+mod lifecycle_and_failed_steps_tests;
 #[cfg(test)]
 mod moved_tests;
 #[cfg(test)]
 mod ownership_tests;
 #[cfg(test)]
-mod ported_tests;
+mod plans_imports_and_lost_answers_tests;
 #[cfg(test)]
 pub mod rig;
 #[cfg(test)]
 mod sweep_tests;
 #[cfg(test)]
-mod tests;
+mod vpc_and_client_group_tests;

@@ -1,7 +1,7 @@
-//! What AWS holds for one access ([`World`]) and the state derived from it ([`derive`]).
+//! What AWS holds for one access ([`World`]) and the state derived from it ([`derive()`]).
 //!
 //! A world is read from AWS at the start of an operation and then changed only by writes AWS
-//! confirmed, so deriving the state from it after a failure still tells the truth. [`derive`] keeps
+//! confirmed, so deriving the state from it after a failure still tells the truth. [`derive()`] keeps
 //! the recorded inputs' spelling wherever AWS agrees with them, and takes AWS's side where it does not.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,6 @@
 //! Groups left behind by creates that never finished (the provider killed, the run cancelled, an
 //! answer lost), swept by the next create with a generated name in the VPC and by the `sweep`
-//! command of both binaries. A group is swept only with the full proof (see [`super::ownership`]
+//! command of both binaries. A group is swept only with the full proof (see `super::ownership`
 //! and [`super::lease`]): made by this provider (name, description, tags, creation token), under a
 //! lease that expired by AWS's clock past its grace; a client group only when its cluster group is
 //! gone or swept with it. The `sweep` command also deletes client groups whose access is gone (their

@@ -3,6 +3,9 @@
 //! cluster `modifying` for a while after a change, one group name per VPC), a log of every call, and
 //! faults: an error returned instead of a call, or after the call took effect (an answer lost on the
 //! way back).
+//!
+//! [`cloud`]: the `Cloud` answers, each logged and subject to its faults; [`signer`]: a fake token
+//! signer.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};

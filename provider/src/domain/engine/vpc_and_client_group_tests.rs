@@ -1,5 +1,4 @@
-//! Engine tests carried over from the core before the rebuild (commit f342fb5's engine tests) that
-//! the issue-9 tests do not cover: a VPC that disagrees with the cluster's, the client group
+//! The engine against the fake cloud: a VPC that disagrees with the cluster's, the client group
 //! turned off and on in place, and a source group that does not exist.
 
 use std::time::{Duration, Instant};

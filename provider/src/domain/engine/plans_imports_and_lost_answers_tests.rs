@@ -1,5 +1,5 @@
-//! The engine through the service, against the fake cloud, part 2: issue 9's list from 8 on (plans
-//! before a cluster exists, rule ids, throttled reads, import, validation, reads) and lost answers.
+//! The engine through the service, against the fake cloud: plans before a cluster exists, rule ids,
+//! throttled reads, imports, validation, reads, and answers lost on the way back.
 
 use serde_json::json;
 

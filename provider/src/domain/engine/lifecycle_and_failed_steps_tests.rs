@@ -1,5 +1,6 @@
-//! The engine through the service, against the fake cloud, part 1: the lifecycle, and each way a failed
-//! step used to leave a state that claimed what AWS did not hold (issue 9's list, by number).
+//! The engine through the service, against the fake cloud: the lifecycle, and each way a failed
+//! step used to leave a state that claimed what AWS did not hold (detach, revoke, cluster moves,
+//! concurrent attaches).
 
 use serde_json::json;
 
