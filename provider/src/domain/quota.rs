@@ -117,6 +117,21 @@ impl Rules {
         }
     }
 
+    /// The prefix lists the rules name (their weights are needed), each once.
+    pub fn prefix_lists(&self) -> Vec<String> {
+        let ids: std::collections::BTreeSet<String> = self
+            .after
+            .iter()
+            .chain(&self.leaving)
+            .chain(&self.outside)
+            .filter_map(|s| match s {
+                Source::PrefixList(id) if !id.is_empty() => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        ids.into_iter().collect()
+    }
+
     /// What the rules after the change are made of, for a message.
     pub fn breakdown(&self, lists: &BTreeMap<String, PrefixList>) -> String {
         let count = |f: fn(&Source) -> bool| self.after.iter().filter(|s| f(s)).count();

@@ -211,54 +211,10 @@ impl Engine {
         config: &Value,
         same_port: bool,
     ) -> Vec<Diagnostic> {
-        let own = prior.map(|p| p.outputs.owner_id.as_str()).unwrap_or("");
-        let client = match (d.create_client(), prior) {
-            (Known::Known(true), Some(p)) => p.outputs.client_security_group_id.clone(),
-            (Known::Known(true), None) => None,
-            _ => None,
-        }
-        .or_else(|| (d.create_client() == Known::Known(true)).then(|| NEW_CLIENT.to_string()));
-        let Known::Known(after) = d.cluster_sources(client.as_deref(), own) else {
+        let Some(rules) = rules_around(prior, d, same_port) else {
             return Vec::new();
         };
-        let rules = Rules {
-            leaving: prior
-                .map(|p| {
-                    p.outputs
-                        .ingress_rule_ids
-                        .keys()
-                        .filter(|k| !same_port || !after.contains_key(*k))
-                        .filter_map(|k| Source::from_key(k))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            outside: prior
-                .map(|p| {
-                    p.outputs
-                        .unmanaged_ingress
-                        .iter()
-                        .map(|r| {
-                            Source::from_key(&r.source).unwrap_or(Source::PrefixList(String::new()))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            after: after.into_values().collect(),
-            exclusive: d.exclusive() == Known::Known(true),
-        };
-        let ids: Vec<String> = rules
-            .after
-            .iter()
-            .chain(&rules.leaving)
-            .chain(&rules.outside)
-            .filter_map(|s| match s {
-                Source::PrefixList(id) if !id.is_empty() => Some(id.clone()),
-                _ => None,
-            })
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let lists = self.lists(&ids).await.unwrap_or_default();
+        let lists = self.lists(&rules.prefix_lists()).await.unwrap_or_default();
         let t = rules.tally(&lists);
         let path = [
             "allowed_prefix_list_ids",
@@ -366,6 +322,47 @@ impl Engine {
             .await
             .cloned()
     }
+}
+
+/// The cluster group's rules around the change: the access's after it, its old ones still there
+/// while new ones are authorized (all of them when the port changes), and those made outside it.
+/// None while a source is unknown.
+fn rules_around(prior: Option<&AccessState>, d: &Desired, same_port: bool) -> Option<Rules> {
+    let own = prior.map(|p| p.outputs.owner_id.as_str()).unwrap_or("");
+    // the client group the access has, or the one a create makes (only its kind counts)
+    let client = (d.create_client() == Known::Known(true)).then(|| {
+        prior
+            .and_then(|p| p.outputs.client_security_group_id.clone())
+            .unwrap_or_else(|| NEW_CLIENT.to_string())
+    });
+    let Known::Known(after) = d.cluster_sources(client.as_deref(), own) else {
+        return None;
+    };
+    Some(Rules {
+        leaving: prior
+            .map(|p| {
+                p.outputs
+                    .ingress_rule_ids
+                    .keys()
+                    .filter(|k| !same_port || !after.contains_key(*k))
+                    .filter_map(|k| Source::from_key(k))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        outside: prior
+            .map(|p| {
+                p.outputs
+                    .unmanaged_ingress
+                    .iter()
+                    .map(|r| {
+                        Source::from_key(&r.source).unwrap_or(Source::PrefixList(String::new()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        after: after.into_values().collect(),
+        exclusive: d.exclusive() == Known::Known(true),
+    })
 }
 
 /// A check that could not be made: a warning, so that a caller without the permission still plans.
