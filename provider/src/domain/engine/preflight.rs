@@ -3,7 +3,7 @@
 //! group's quota (at once, or while an update holds old and new rules together), and more security
 //! groups on a cluster's nodes than their quota.
 //!
-//! Each fact is read at most once per process ([`Facts`]), and only when the plan changes what it
+//! Each fact is read at most once per process (`Facts`), and only when the plan changes what it
 //! bears on: a plan whose inputs did not change makes no call here. A quota is read only when the
 //! count exceeds AWS's default (no account has less), so most plans never ask Service Quotas.
 
