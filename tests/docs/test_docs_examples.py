@@ -5,6 +5,9 @@ and, as docs/resources/access.md says, only the egress rule AWS gives a new grou
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 from docs_harness import EXAMPLES, workdir
 
 
@@ -132,6 +135,11 @@ def test_existing_cluster_example(version, terraform, world, plugin_built, tmp_p
 
 def test_cross_vpc_example(version, terraform, world, plugin_built, tmp_path):
     seed = world.seed
+    # AWS (and the plan's check) accept another account's group only across an active peering
+    # connection with that account's VPC: the example's premise, registered in the emulator.
+    peering = {"vpc_id": seed["vpc_id"], "peer_account_id": "111122223333", "peer_group_ids": ["sg-0123456789abcdef0"]}
+    urllib.request.urlopen(urllib.request.Request(world.url + "/_emulator/peering", method="POST",
+                                                  data=json.dumps(peering).encode()), timeout=30).read()
     wd = workdir(tmp_path, terraform, world.url, source=EXAMPLES / "cross-vpc")
     args = ("-var", f"vpc_id={seed['vpc_id']}")
     out = apply_and_replan(wd, *args)

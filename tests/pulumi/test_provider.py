@@ -179,10 +179,10 @@ def test_check_auto_names_stably_and_normalizes(stub, emulator):
 
 def test_check_warnings_reach_the_engine_log(stub, fake_engine, emulator):
     name = unique("many")
-    cidrs = [f"10.{i}.0.0/16" for i in range(61)]
-    resp = check(stub, name, {"vpcId": emulator.seed["vpc_id"], "allowedCidrBlocks": cidrs})
+    # a block with host bits set: a warning of validation (the rule quota is the plan's, issue 23)
+    resp = check(stub, name, {"vpcId": emulator.seed["vpc_id"], "allowedCidrBlocks": ["10.1.2.3/16"]})
     assert not resp.failures
-    hits = fake_engine.wait_for(lambda e: e.urn == urn(name) and e.severity == 2 and "quota" in e.message)
+    hits = fake_engine.wait_for(lambda e: e.urn == urn(name) and e.severity == 2 and "canonical" in e.message)
     assert hits, [(e.severity, e.urn, e.message) for e in fake_engine.logs][-10:]
 
 
@@ -449,10 +449,9 @@ def test_engine_address_given_only_as_the_argument_receives_the_logs(emulator, f
     try:
         configure(p.stub, emulator)
         name = unique("argonly")
-        cidrs = [f"10.{i}.0.0/16" for i in range(61)]
-        resp = check(p.stub, name, {"vpcId": emulator.seed["vpc_id"], "allowedCidrBlocks": cidrs})
+        resp = check(p.stub, name, {"vpcId": emulator.seed["vpc_id"], "allowedCidrBlocks": ["10.1.2.3/16"]})
         assert not resp.failures
-        hits = fake_engine.wait_for(lambda e: e.urn == urn(name) and e.severity == 2 and "quota" in e.message)
+        hits = fake_engine.wait_for(lambda e: e.urn == urn(name) and e.severity == 2 and "canonical" in e.message)
         assert hits, [(e.severity, e.urn, e.message) for e in fake_engine.logs][-10:]
     finally:
         assert p.stop() == 0

@@ -112,6 +112,15 @@ impl Emulator {
         Ok(())
     }
 
+    /// An active VPC peering connection between `vpc_id` and a VPC of `peer_account` holding the
+    /// groups `peer_groups` (`POST /_emulator/peering`).
+    pub fn peering(&self, vpc_id: &str, peer_account: &str, peer_groups: &[&str]) -> Result<()> {
+        ureq::post(format!("{}/_emulator/peering", self.url)).send_json(serde_json::json!({
+            "vpc_id": vpc_id, "peer_account_id": peer_account, "peer_group_ids": peer_groups,
+        }))?;
+        Ok(())
+    }
+
     pub async fn sdk_config(&self) -> aws_types::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_types::region::Region::new("us-east-1"))

@@ -13,7 +13,7 @@ from tf_harness import PROVIDER_ADDR
 RESOURCE_INPUTS = [
     "vpc_id", "port", "name", "name_prefix", "description", "create_client_security_group",
     "client_security_group_ids", "allowed_cidr_blocks", "allowed_prefix_list_ids", "allow_public_cidrs",
-    "client_ssh_cidr_blocks", "attach_to_cluster", "exclusive_ingress", "tags",
+    "client_ssh_cidr_blocks", "attach_to_cluster", "exclusive_ingress", "revoke_before_authorize", "tags",
 ]
 RESOURCE_OUTPUTS = [
     "id", "cluster_security_group_id", "client_security_group_id", "ingress_rule_ids", "client_ssh_rule_ids",

@@ -275,6 +275,8 @@ def workspace_factory(terraform, emulator, provider_binary, tmp_path):
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
+        # The plan's quota checks read Service Quotas (only when a count passes AWS's default).
+        "AWS_ENDPOINT_URL_SERVICE_QUOTAS": emulator.url,
     })
     count = [0]
 

@@ -137,6 +137,7 @@ impl Aws {
             &sdk,
             s.endpoints.ec2.as_deref(),
             s.endpoints.elasticache.as_deref(),
+            s.endpoints.servicequotas.as_deref(),
         ))
     }
 }

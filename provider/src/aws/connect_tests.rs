@@ -22,6 +22,7 @@ fn settings(ec2: Option<String>, elasticache: Option<&str>, max_attempts: u32) -
             ec2,
             elasticache: elasticache.map(str::to_string),
             sts: None,
+            servicequotas: None,
         },
         max_attempts,
         ..AwsSettings::default()

@@ -475,6 +475,7 @@ impl Aws {
         holders.clusters = self
             .clusters_using_group(group_id)
             .await?
+            .clusters
             .iter()
             .map(|c| c.id().to_string())
             .collect();

@@ -4,10 +4,10 @@
 use aws_sdk_elasticache::types::CacheCluster;
 use tracing::debug;
 
-use crate::aws::errors::{cloud_error, not_found};
+use crate::aws::errors::{cloud_error, is_denied_or_not_offered, not_found};
 use crate::aws::Aws;
 use crate::domain::cloud::{
-    CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, Posture,
+    CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, ClustersUsing, Posture,
 };
 use crate::domain::model::{DEFAULT_PORT, MEMCACHED_PORT};
 use crate::domain::reach::authentication;
@@ -430,24 +430,39 @@ impl Aws {
     pub(crate) async fn clusters_using_group(
         &self,
         group_id: &str,
-    ) -> Result<Vec<ClusterRef>, CloudError> {
+    ) -> Result<ClustersUsing, CloudError> {
+        let mut found = ClustersUsing::default();
         let mut out: Vec<ClusterRef> = Vec::new();
-        self.all_cache_clusters(|c| {
-            if c.security_groups()
-                .iter()
-                .any(|m| m.security_group_id() == Some(group_id))
-            {
-                let r = match (c.replication_group_id(), c.cache_cluster_id()) {
-                    (Some(rg), _) => Some(ClusterRef::ReplicationGroup(rg.to_string())),
-                    (None, Some(id)) => Some(ClusterRef::CacheCluster(id.to_string())),
-                    _ => None,
-                };
-                if let Some(r) = r.filter(|r| !out.contains(r)) {
-                    out.push(r);
+        let listed = self
+            .all_cache_clusters(|c| {
+                if c.security_groups()
+                    .iter()
+                    .any(|m| m.security_group_id() == Some(group_id))
+                {
+                    let r = match (c.replication_group_id(), c.cache_cluster_id()) {
+                        (Some(rg), _) => Some(ClusterRef::ReplicationGroup(rg.to_string())),
+                        (None, Some(id)) => Some(ClusterRef::CacheCluster(id.to_string())),
+                        _ => None,
+                    };
+                    if let Some(r) = r.filter(|r| !out.contains(r)) {
+                        out.push(r);
+                    }
                 }
-            }
-        })
-        .await?;
+            })
+            .await;
+        skip_unlisted(listed, "cache clusters and replication groups", &mut found)?;
+        found.clusters = out;
+        let serverless = self.serverless_using(group_id).await;
+        match serverless {
+            Ok(s) => found.clusters.extend(s),
+            Err(e) => skip_unlisted(Err(e), "serverless caches", &mut found)?,
+        }
+        Ok(found)
+    }
+
+    /// DescribeServerlessCaches, every page: the serverless caches that use `group_id`.
+    async fn serverless_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
+        let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
             debug!(
@@ -472,10 +487,9 @@ impl Aws {
             }
             match page.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
+                _ => return Ok(out),
             }
         }
-        Ok(out)
     }
 
     /// Writes the cluster's security groups in one attempt: the SDK never resends the list, which
@@ -535,4 +549,22 @@ impl Aws {
 fn once() -> aws_sdk_elasticache::config::Builder {
     aws_sdk_elasticache::config::Builder::default()
         .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+}
+
+/// A kind of cluster the caller may not list, or the Region does not offer, is skipped and named;
+/// any other failure stops the search.
+fn skip_unlisted(
+    listed: Result<(), CloudError>,
+    kind: &str,
+    found: &mut ClustersUsing,
+) -> Result<(), CloudError> {
+    match listed {
+        Ok(()) => Ok(()),
+        Err(e) if is_denied_or_not_offered(&e) => {
+            debug!(kind, code = e.code(), "cluster kind skipped");
+            found.skipped.push(format!("{kind} ({e})"));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }

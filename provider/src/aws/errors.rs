@@ -46,6 +46,24 @@ const REFUSAL_CODES: &[&str] = &[
     "Blocked",
 ];
 
+/// Codes of a call the caller may not make, or that the Region or endpoint does not offer (a Region
+/// without ElastiCache Serverless, an older endpoint): the kind of object it lists can be skipped.
+const DENIED_OR_NOT_OFFERED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "InvalidAction",
+    "UnknownOperation",
+    "UnknownOperationException",
+    "UnsupportedOperation",
+    "OptInRequired",
+];
+
+/// True for an answer that says this caller may not make the call, or that it is not offered here.
+pub fn is_denied_or_not_offered(e: &CloudError) -> bool {
+    DENIED_OR_NOT_OFFERED_CODES.contains(&e.code())
+}
+
 /// Classifies an AWS error code into the kind the engine acts on.
 pub fn classify(code: &str, message: impl Into<String>) -> CloudError {
     let (code, message) = (code.to_string(), message.into());

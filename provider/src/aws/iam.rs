@@ -9,6 +9,7 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ec2:DeleteSecurityGroup",
     "ec2:DeleteTags",
     "ec2:DescribeNetworkAcls",
+    "ec2:DescribeManagedPrefixLists",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSecurityGroupRules",
     "ec2:DescribeSecurityGroups",
@@ -25,6 +26,7 @@ pub const IAM_ACTIONS: &[&str] = &[
     "elasticache:ModifyCacheCluster",
     "elasticache:ModifyReplicationGroup",
     "elasticache:ModifyServerlessCache",
+    "servicequotas:GetServiceQuota",
 ];
 
 #[cfg(test)]
@@ -40,6 +42,7 @@ mod tests {
             include_str!("mod.rs"),
             include_str!("connect.rs"),
             include_str!("network.rs"),
+            include_str!("quotas.rs"),
         ];
         let verbs = [
             "describe_",
@@ -50,6 +53,7 @@ mod tests {
             "revoke_",
             "update_",
             "get_managed_",
+            "get_service_",
         ];
         let mut called = BTreeSet::new();
         for src in sources {

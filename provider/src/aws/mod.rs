@@ -10,7 +10,8 @@
 //! - [`network`]: the EC2 reads `reachability` needs (network interfaces, VPC CIDRs and peering,
 //!   prefix-list entries, network ACLs);
 //! - [`iam`]: the IAM actions those calls need;
-//! - [`iam_token`]: IAM auth tokens, presigned with the same credentials (no AWS call).
+//! - [`iam_token`]: IAM auth tokens, presigned with the same credentials (no AWS call);
+//! - [`quotas`]: what the plan's checks read: Service Quotas, managed prefix lists, VPC peering.
 //!
 //! Throttling and transient failures are retried by the SDK's adaptive retry mode (up to
 //! `max_retries` attempts, jittered exponential backoff), whose client-side rate limiter is one per
@@ -26,6 +27,7 @@ pub mod errors;
 pub mod iam;
 pub mod iam_token;
 pub mod network;
+pub mod quotas;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,8 +38,8 @@ use aws_types::SdkConfig;
 
 use crate::domain::auth_token::{Signed, TokenRequest, TokenSigner};
 use crate::domain::cloud::{
-    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, CreatedGroup, Group, GroupFilter,
-    Holders, Rule, RuleSpec,
+    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, ClustersUsing, CreatedGroup, Group,
+    GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec,
 };
 use crate::domain::diag::Diagnostic;
 use crate::domain::service::{Connected, Connector};
@@ -53,6 +55,8 @@ pub use iam_token::TokenSigning;
 pub struct Aws {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) elasticache: aws_sdk_elasticache::Client,
+    /// Service Quotas (the plan's quota checks); None for clients built without one.
+    pub(crate) servicequotas: Option<aws_sdk_servicequotas::Client>,
     /// AWS's clock, from the `Date` of the answers (fed by the clients built here).
     clock: clock::AwsClock,
     pub(crate) signing: TokenSigning,
@@ -69,6 +73,7 @@ impl Aws {
         Aws {
             ec2,
             elasticache,
+            servicequotas: None,
             clock: clock::AwsClock::default(),
             signing: TokenSigning::new(None, region),
             members: Default::default(),
@@ -77,11 +82,13 @@ impl Aws {
 
     /// Builds the clients from a loaded SDK configuration, with optional per-service endpoint
     /// overrides. Without an override each SDK applies AWS_ENDPOINT_URL_EC2 /
-    /// AWS_ENDPOINT_URL_ELASTICACHE, then AWS_ENDPOINT_URL (and the profile's `endpoint_url`), itself.
+    /// AWS_ENDPOINT_URL_ELASTICACHE / AWS_ENDPOINT_URL_SERVICE_QUOTAS, then AWS_ENDPOINT_URL (and
+    /// the profile's `endpoint_url`), itself.
     pub fn from_sdk_config(
         sdk: &SdkConfig,
         ec2_endpoint: Option<&str>,
         elasticache_endpoint: Option<&str>,
+        servicequotas_endpoint: Option<&str>,
     ) -> Aws {
         let clock = clock::AwsClock::default();
         let mut ec2 = aws_sdk_ec2::config::Builder::from(sdk).interceptor(clock.interceptor());
@@ -97,6 +104,11 @@ impl Aws {
             aws_sdk_ec2::Client::from_conf(ec2.build()),
             aws_sdk_elasticache::Client::from_conf(elasticache.build()),
         );
+        let mut sq = aws_sdk_servicequotas::config::Builder::from(sdk);
+        if let Some(url) = servicequotas_endpoint {
+            sq = sq.endpoint_url(url);
+        }
+        aws.servicequotas = Some(aws_sdk_servicequotas::Client::from_conf(sq.build()));
         aws.clock = clock;
         aws.signing = TokenSigning::new(
             sdk.credentials_provider(),
@@ -212,7 +224,7 @@ impl Cloud for Aws {
         self.ec_set_cluster_security_groups(cluster, group_ids)
             .await
     }
-    async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
+    async fn clusters_using(&self, group_id: &str) -> Result<ClustersUsing, CloudError> {
         self.clusters_using_group(group_id).await
     }
     async fn network_interfaces_in(
@@ -236,6 +248,15 @@ impl Cloud for Aws {
     ) -> Result<Vec<crate::domain::network::NetworkAcl>, CloudError> {
         self.ec2_network_acls(subnet_ids).await
     }
+    async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError> {
+        self.sq_vpc_quota(quota_code).await
+    }
+    async fn prefix_lists(&self, ids: &[String]) -> Result<Vec<PrefixList>, CloudError> {
+        self.ec2_prefix_lists(ids).await
+    }
+    async fn active_peers(&self, vpc_id: &str) -> Result<Vec<Peer>, CloudError> {
+        self.ec2_active_peers(vpc_id).await
+    }
 }
 
 #[cfg(test)]
@@ -244,5 +265,7 @@ mod cluster_tests;
 mod connect_tests;
 #[cfg(test)]
 mod mock_tests;
+#[cfg(test)]
+mod quota_tests;
 #[cfg(test)]
 mod tests;

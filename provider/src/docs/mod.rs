@@ -1,9 +1,10 @@
 //! The documentation pages, generated from the resource's declaration: `docs/index.md` (provider
 //! configuration, authentication, the IAM policy) and `docs/resources/access.md` (every argument and
-//! attribute, examples, import, with `import`: `moved` and identity); `iam_token`:
-//! `docs/ephemeral-resources/iam_auth_token.md`; `reach`: the `reachability` section and
-//! `docs/data-sources/reachability.md`.
+//! attribute, examples, import, with `import`: `moved` and identity; what the plan checks:
+//! `checks`); `iam_token`: `docs/ephemeral-resources/iam_auth_token.md`; `reach`: the
+//! `reachability` section and `docs/data-sources/reachability.md`.
 
+mod checks;
 mod iam_token;
 mod import;
 mod reach;
@@ -296,9 +297,10 @@ pub fn index_md() -> String {
     );
     out.push_str("### Custom endpoints\n\n");
     out.push_str(
-        "`endpoints.ec2` and `endpoints.elasticache` send the calls to another endpoint, such as a \
-         local emulator. Without them each service uses `AWS_ENDPOINT_URL_EC2` / \
-         `AWS_ENDPOINT_URL_ELASTICACHE`, else `AWS_ENDPOINT_URL`, else the profile's \
+        "`endpoints.ec2`, `endpoints.elasticache` and `endpoints.servicequotas` send the calls to \
+         another endpoint, such as a local emulator. Without them each service uses \
+         `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL_ELASTICACHE` / \
+         `AWS_ENDPOINT_URL_SERVICE_QUOTAS`, else `AWS_ENDPOINT_URL`, else the profile's \
          `endpoint_url`, else the Region's public endpoint:\n\n\
          ```shell\n\
          export AWS_ENDPOINT_URL=http://127.0.0.1:5000   # both services\n\
@@ -464,6 +466,7 @@ pub fn access_md() -> String {
     page.nested_schemas();
     let mut out = page.out;
     reach::reachability_section(&mut out);
+    out.push_str(&checks::section());
     out.push_str("## Import\n\n");
     let _ = writeln!(
         out,

@@ -24,8 +24,8 @@ use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
 use crate::domain::cloud::{
-    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, CreatedGroup, Group, GroupFilter,
-    Holders, Rule, RuleSpec,
+    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, ClustersUsing, CreatedGroup, Group,
+    GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec,
 };
 use crate::domain::scan::Scanner;
 
@@ -346,7 +346,7 @@ impl Cloud for Coalesced {
             .await
     }
 
-    async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
+    async fn clusters_using(&self, group_id: &str) -> Result<ClustersUsing, CloudError> {
         self.inner.clusters_using(group_id).await
     }
     async fn network_interfaces_in(
@@ -372,6 +372,18 @@ impl Cloud for Coalesced {
         subnet_ids: &[String],
     ) -> Result<Vec<crate::domain::network::NetworkAcl>, CloudError> {
         (self.inner.network_acls(subnet_ids)).await
+    }
+
+    async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError> {
+        self.inner.vpc_quota(quota_code).await
+    }
+
+    async fn prefix_lists(&self, ids: &[String]) -> Result<Vec<PrefixList>, CloudError> {
+        self.inner.prefix_lists(ids).await
+    }
+
+    async fn active_peers(&self, vpc_id: &str) -> Result<Vec<Peer>, CloudError> {
+        self.inner.active_peers(vpc_id).await
     }
 }
 

@@ -78,6 +78,12 @@ pub const BEHAVIOUR: &[Behaviour] = &[
     b("client_ssh_cidr_blocks", Mode::Optional, false, None),
     b("attach_to_cluster", Mode::Optional, false, Some("false")),
     b("exclusive_ingress", Mode::Optional, false, Some("false")),
+    b(
+        "revoke_before_authorize",
+        Mode::Optional,
+        false,
+        Some("false"),
+    ),
     b("tags", Mode::Optional, false, None),
     Behaviour {
         name: "timeouts",

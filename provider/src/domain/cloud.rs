@@ -11,6 +11,7 @@ use std::fmt;
 use async_trait::async_trait;
 use ipnet::IpNet;
 
+pub use crate::domain::holders::Holders;
 pub use crate::domain::network::{Eni, NetworkAcl, VpcLinks};
 pub use crate::domain::types::ClusterRef;
 
@@ -38,6 +39,22 @@ impl Source {
     /// a CIDR block, or `pl-…`.
     pub fn key(&self) -> String {
         self.to_string()
+    }
+
+    /// The source a key of `ingress_rule_ids` (or a rule's source text) names; None for text that
+    /// names none of the three kinds.
+    pub fn from_key(key: &str) -> Option<Source> {
+        if key.starts_with("pl-") {
+            return Some(Source::PrefixList(key.to_string()));
+        }
+        if let Ok(net) = key.parse::<IpNet>() {
+            return Some(Source::Cidr(net.trunc()));
+        }
+        match key.split_once('/') {
+            Some((owner, id)) if id.starts_with("sg-") => Some(Source::group(id, Some(owner))),
+            None if key.starts_with("sg-") => Some(Source::group(key, None)),
+            _ => None,
+        }
     }
 
     /// The source as AWS reports it on a group owned by `own_account`: a group of that same account
@@ -268,46 +285,29 @@ pub struct GroupFilter {
     pub tags: Vec<(String, Option<String>)>,
 }
 
-/// What still holds a security group that cannot be deleted.
+/// A managed prefix list, as a rule that references it costs: its maximum number of entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefixList {
+    pub id: String,
+    pub max_entries: u32,
+    /// `IPv4` or `IPv6`.
+    pub address_family: String,
+}
+
+/// An active VPC peering connection, seen from one of its VPCs: the other side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub connection_id: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+}
+
+/// The clusters found that use a group, and the kinds of cluster that could not be listed (each
+/// with AWS's answer), so that the caller can go on without them and say so.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Holders {
-    pub network_interfaces: Vec<String>,
-    pub clusters: Vec<String>,
-    pub referencing_groups: Vec<String>,
-}
-
-impl Holders {
-    pub fn is_empty(&self) -> bool {
-        self.network_interfaces.is_empty()
-            && self.clusters.is_empty()
-            && self.referencing_groups.is_empty()
-    }
-}
-
-impl fmt::Display for Holders {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts = Vec::new();
-        if !self.network_interfaces.is_empty() {
-            parts.push(format!(
-                "network interfaces {}",
-                self.network_interfaces.join(", ")
-            ));
-        }
-        if !self.clusters.is_empty() {
-            parts.push(format!("ElastiCache clusters {}", self.clusters.join(", ")));
-        }
-        if !self.referencing_groups.is_empty() {
-            parts.push(format!(
-                "rules in security groups {}",
-                self.referencing_groups.join(", ")
-            ));
-        }
-        if parts.is_empty() {
-            write!(f, "nothing this provider can see")
-        } else {
-            write!(f, "{}", parts.join("; "))
-        }
-    }
+pub struct ClustersUsing {
+    pub clusters: Vec<ClusterRef>,
+    pub skipped: Vec<String>,
 }
 
 /// An AWS failure, classified by its error code.
@@ -474,8 +474,20 @@ pub trait Cloud: Send + Sync {
     ) -> Result<(), CloudError>;
 
     /// The clusters of the Region that use `group_id` (pages through the Region's clusters: only for
-    /// importing an access built by hand).
-    async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError>;
+    /// importing an access built by hand). A kind of cluster the caller may not list, or the Region
+    /// does not offer (serverless), is skipped and named in [`ClustersUsing::skipped`].
+    async fn clusters_using(&self, group_id: &str) -> Result<ClustersUsing, CloudError>;
+
+    /// Service Quotas GetServiceQuota of the Amazon VPC quota `quota_code` (`L-0EA8095F`,
+    /// `L-2AFB9258`): the account's value.
+    async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError>;
+
+    /// DescribeManagedPrefixLists by `prefix-list-id`: the lists that exist (missing ones are
+    /// absent, never an error).
+    async fn prefix_lists(&self, ids: &[String]) -> Result<Vec<PrefixList>, CloudError>;
+
+    /// DescribeVpcPeeringConnections: the active connections of `vpc_id`, as their other side.
+    async fn active_peers(&self, vpc_id: &str) -> Result<Vec<Peer>, CloudError>;
 
     /// DescribeNetworkInterfaces of a VPC (every page). The default (fakes): none.
     async fn network_interfaces_in(&self, _vpc_id: &str) -> Result<Vec<Eni>, CloudError> {

@@ -21,8 +21,6 @@ use crate::domain::value::Value;
 pub const MAX_NAME_LEN: usize = 255 - "-clients".len();
 /// Length of the unique suffix added to `name_prefix`.
 pub const GENERATED_SUFFIX_LEN: usize = 26;
-/// AWS's default quota of inbound rules per security group (separately for IPv4 and IPv6).
-pub const DEFAULT_RULES_QUOTA: usize = 60;
 /// Tag keys under this prefix are the provider's own bookkeeping.
 pub const RESERVED_TAG_PREFIX: &str = "elasticache-access:";
 /// AWS allows 50 tags per resource; the provider keeps at most this many of its own on a group.
@@ -99,6 +97,7 @@ pub struct Desired {
     pub client_ssh_cidr_blocks: Input<Vec<Cidr>>,
     pub attach_to_cluster: Input<bool>,
     pub exclusive_ingress: Input<bool>,
+    pub revoke_before_authorize: Input<bool>,
     pub tags: Input<BTreeMap<String, String>>,
     pub timeouts: Input<Timeouts>,
     /// The timeout of this one operation when the engine gives one (Pulumi's `customTimeouts`): it
@@ -132,6 +131,11 @@ impl Desired {
 
     pub fn exclusive(&self) -> Known<bool> {
         flag(&self.exclusive_ingress, false)
+    }
+
+    /// Whether an update may revoke old rules before it authorizes new ones (default false).
+    pub fn revoke_first(&self) -> Known<bool> {
+        flag(&self.revoke_before_authorize, false)
     }
 
     pub fn allow_public(&self) -> Known<bool> {
@@ -242,6 +246,7 @@ impl Desired {
         );
         v.set("attach_to_cluster", b(&self.attach_to_cluster));
         v.set("exclusive_ingress", b(&self.exclusive_ingress));
+        v.set("revoke_before_authorize", b(&self.revoke_before_authorize));
         v.set(
             "tags",
             input_value(&self.tags, |t| {

@@ -11,10 +11,11 @@
 //!   (the inputs parsed once), [`settings`] (the provider configuration), [`diag`] (diagnostics with
 //!   their attribute paths).
 //! - Plan and state: [`plan`] (one plan pipeline), [`state`] (the state and its codec),
-//!   [`identity`] (the resource identity), [`moved`] (`moved` from `aws_security_group`).
-//! - The cloud port and what sits on it: [`cloud`] (the port to AWS), [`batch`] (concurrent reads
-//!   share batched describes), [`scan`] (a run that read many accesses is answered by one scan of the
-//!   Region's tagged groups).
+//!   [`identity`] (the resource identity), [`moved`] (`moved` from `aws_security_group`),
+//!   [`quota`] (what AWS's Amazon VPC quotas allow an access: the plan's checks count with it).
+//! - The cloud port and what sits on it: [`cloud`] (the port to AWS), [`holders`] (what still holds
+//!   a group that cannot be deleted), [`batch`] (concurrent reads share batched describes), [`scan`]
+//!   (a run that read many accesses is answered by one scan of the Region's tagged groups).
 //! - Who can reach the cache: [`reach`] (the `reachability` object declared once, its findings
 //!   table), [`reach_plan`] (what a plan knows of it), [`reach_query`] (the data source and the
 //!   Pulumi invoke), [`network`] (network interfaces, VPCs, peering, prefix lists, network ACLs).
@@ -29,6 +30,7 @@ pub mod cloud;
 pub mod desired;
 pub mod diag;
 pub mod engine;
+pub mod holders;
 pub mod identity;
 pub mod listing;
 pub mod model;
@@ -36,6 +38,7 @@ pub mod moved;
 pub mod network;
 pub mod parse;
 pub mod plan;
+pub mod quota;
 pub mod reach;
 pub mod reach_plan;
 pub mod reach_query;

@@ -26,7 +26,8 @@ pub const DEFAULT_DELETE_TIMEOUT: &str = "15m";
 /// guide: a security group for the cluster, a security group for its clients, and an ingress rule on
 /// the cluster group that names the client group as its source on the cluster's port. Existing client
 /// groups (also in peered accounts), CIDR blocks and prefix lists can be allowed too. New rules are
-/// authorized before old ones are revoked, so a change never opens an access gap.
+/// authorized before old ones are revoked, so a change never opens an access gap (unless
+/// `revoke_before_authorize` allows it when the rule quota has no room for both).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "elasticache_access")]
@@ -116,6 +117,15 @@ pub struct AccessArgs {
     /// Defaults to false: such rules are then only reported in `unmanaged_ingress`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclusive_ingress: Option<bool>,
+
+    /// Let an update revoke the rules it removes before it authorizes the rules it adds. Defaults
+    /// to false: new rules are authorized first, so access never lapses, which needs room for both
+    /// old and new rules under the account's quota of inbound rules per security group (Service
+    /// Quotas `L-0EA8095F`); a plan whose update has no such room fails and says so. Set it to true
+    /// to accept a short gap (seconds) in the access of the sources that change instead; the plan
+    /// then warns of the gap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke_before_authorize: Option<bool>,
 
     /// Tags for both security groups and every rule, merged over the provider's `default_tags`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,6 +287,10 @@ pub struct Endpoints {
     /// STS endpoint URL (used by `assume_role`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sts: Option<String>,
+    /// Service Quotas endpoint URL (the plan reads the account's security group quotas there).
+    /// Falls back to `AWS_ENDPOINT_URL_SERVICE_QUOTAS` and `AWS_ENDPOINT_URL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servicequotas: Option<String>,
 }
 
 /// Tags for every security group and rule.

@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::domain::desired::{
-    Checked, Desired, Op, Timeouts, BOOKKEEPING_TAGS_MAX, DEFAULT_RULES_QUOTA,
-    GENERATED_SUFFIX_LEN, MAX_NAME_LEN, MAX_TIMEOUT, MAX_USER_TAGS, MIN_TIMEOUT,
-    RESERVED_TAG_PREFIX,
+    Checked, Desired, Op, Timeouts, BOOKKEEPING_TAGS_MAX, GENERATED_SUFFIX_LEN, MAX_NAME_LEN,
+    MAX_TIMEOUT, MAX_USER_TAGS, MIN_TIMEOUT, RESERVED_TAG_PREFIX,
 };
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::schema;
@@ -204,6 +203,7 @@ fn parse_with(config: &Value, rules: bool) -> Result<Checked<Desired>, Vec<Diagn
         client_ssh_cidr_blocks: p.set::<Cidr>(config, "client_ssh_cidr_blocks"),
         attach_to_cluster: read::boolean(config.get("attach_to_cluster")),
         exclusive_ingress: read::boolean(config.get("exclusive_ingress")),
+        revoke_before_authorize: read::boolean(config.get("revoke_before_authorize")),
         tags: parse_tags(&mut p, config.get("tags"), "tags"),
         timeouts: parse_timeouts(&mut p, config.get("timeouts")),
         op_timeout: None,
@@ -400,7 +400,6 @@ fn cross_rules(p: &mut Parser, d: &Desired, config: &Value) -> Vec<Diagnostic> {
             "Set cluster to the cluster to attach the group to, or set attach_to_cluster = false.",
         );
     }
-    quota_warning(d, &mut warnings);
     timeout_rules(p, d);
     warnings
 }
@@ -455,19 +454,5 @@ fn cidr_rules(p: &mut Parser, d: &Desired, config: &Value, warnings: &mut Vec<Di
                 );
             }
         }
-    }
-}
-
-fn quota_warning(d: &Desired, warnings: &mut Vec<Diagnostic>) {
-    let both = known(&d.client_security_group_ids).map_or(0, Vec::len)
-        + known(&d.allowed_prefix_list_ids).map_or(0, Vec::len)
-        + usize::from(d.create_client() != Known::Known(false));
-    let cidrs = known(&d.allowed_cidr_blocks)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    let ipv6 = cidrs.iter().filter(|c| c.is_ipv6()).count();
-    let (v4, v6) = (cidrs.len() - ipv6 + both, ipv6 + both);
-    if v4.max(v6) > DEFAULT_RULES_QUOTA {
-        warnings.push(Diagnostic::warning(AttrPath::attr("allowed_cidr_blocks"), "More rules than AWS's default quota", format!("This access needs {v4} IPv4 and {v6} IPv6 inbound rules; AWS allows {DEFAULT_RULES_QUOTA} of each per security group unless the quota was raised. Split the access, use a prefix list, or raise the quota before applying.")));
     }
 }

@@ -208,6 +208,13 @@ impl Service {
         };
         let mut p = plan::plan(prior.as_ref(), config, &d, &facts);
         p.diagnostics.extend(diagnostics);
+        let engine = self.engine().filter(|_| !has_errors(&p.diagnostics));
+        if let Some(e) = engine.filter(|_| prior.is_none() || !p.changes.is_empty()) {
+            let found = e
+                .preflight(prior.as_ref(), &d, config, &p, &facts.cluster)
+                .await;
+            p.diagnostics.extend(found);
+        }
         p
     }
 
@@ -288,9 +295,17 @@ impl Service {
 
     /// Imports the access whose cluster group is `id`.
     pub async fn import(&self, id: &str) -> Result<Value, Vec<Diagnostic>> {
+        self.import_noting(id).await.map(|(v, _)| v)
+    }
+
+    /// [`Service::import`], with its warnings (kinds of cluster it could not search).
+    pub async fn import_noting(
+        &self,
+        id: &str,
+    ) -> Result<(Value, Vec<Diagnostic>), Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
-        let st = engine.import(id.trim()).await.map_err(|e| vec![e])?;
-        Ok(with_reach(&engine, st.to_value(), None).await)
+        let (st, notes) = engine.import_noting(id.trim()).await.map_err(|e| vec![e])?;
+        Ok((with_reach(&engine, st.to_value(), None).await, notes))
     }
 
     /// The access another provider's resource becomes (Terraform's `moved` across resource types),

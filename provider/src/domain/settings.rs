@@ -46,6 +46,7 @@ pub struct EndpointSettings {
     pub ec2: Option<String>,
     pub elasticache: Option<String>,
     pub sts: Option<String>,
+    pub servicequotas: Option<String>,
 }
 
 /// Tags the provider leaves alone.
@@ -323,6 +324,7 @@ fn parse_aws(p: &mut Parser, config: &Value) -> AwsSettings {
             ec2: ep(p, "ec2"),
             elasticache: ep(p, "elasticache"),
             sts: ep(p, "sts"),
+            servicequotas: ep(p, "servicequotas"),
         },
         max_attempts: parse_max_retries(p, config.get("max_retries")),
     }

@@ -41,7 +41,7 @@ fn a_good_configuration_is_typed() {
     let s = parse(&cfg(serde_json::json!({
         "region": "eu-west-1", "max_retries": 3,
         "assume_role": {"role_arn": "arn:aws:iam::123456789012:role/deployer", "duration": "1h"},
-        "endpoints": {"ec2": "http://127.0.0.1:5000"},
+        "endpoints": {"ec2": "http://127.0.0.1:5000", "servicequotas": "http://127.0.0.1:5001"},
         "default_tags": {"tags": {"env": "prod"}},
         "ignore_tags": {"key_prefixes": ["kubernetes.io/"]},
     })));
@@ -51,6 +51,10 @@ fn a_good_configuration_is_typed() {
         .and_then(|s| s.aws.known().cloned())
         .unwrap_or_default();
     assert_eq!(aws.max_attempts, 3);
+    assert_eq!(
+        aws.endpoints.servicequotas.as_deref(),
+        Some("http://127.0.0.1:5001")
+    );
     assert_eq!(
         aws.assume_role.map(|r| (r.session_name, r.duration)),
         Some((

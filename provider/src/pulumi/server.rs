@@ -309,11 +309,12 @@ impl ResourceProvider for Provider {
             let empty = |s: &Option<Struct>| s.as_ref().is_none_or(|s| s.fields.is_empty());
             if empty(&req.properties) && empty(&req.inputs) {
                 // `pulumi import`: the inputs returned, given back as the program's, diff to nothing.
-                let st = self.svc.import(&req.id).await.map_err(|d| {
+                let (st, notes) = self.svc.import_noting(&req.id).await.map_err(|d| {
                     let none = BTreeSet::new();
                     Status::new(Code::NotFound, errors_text(&d, &self.shown(&none)))
                 })?;
                 let none = BTreeSet::new();
+                convert::warn_all(&notes, &req.urn, &self.shown(&none));
                 return Ok(Response::new(rpc::ReadResponse {
                     id: st.get("id").as_str().unwrap_or(&req.id).to_string(),
                     properties: Some(self.encode_state(&st, &none)),

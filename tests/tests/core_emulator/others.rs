@@ -156,6 +156,8 @@ async fn a_description_change_keeps_a_peered_accounts_group_rule() -> Result<()>
     let seed = emu.seed()?;
     let vpc = seed["vpc_id"].as_str().unwrap_or_default().to_string();
     let peer = "111122223333/sg-0123456789abcdef0";
+    // AWS accepts another account's group only across a peering connection (the plan checks it)
+    emu.peering(&vpc, "111122223333", &["sg-0123456789abcdef0"])?;
     let ec2 = aws_sdk_ec2::Client::new(&emu.sdk_config().await);
     let e = engine(&emu).await?;
     let c1 = cfg(

@@ -41,11 +41,12 @@ pub const ROLE_CLIENTS: &str = "clients";
 pub const ROLE_RULE: &str = "rule";
 
 /// The flags kept in [`OPTIONS`], in order.
-const FLAGS: [&str; 4] = [
+const FLAGS: [&str; 5] = [
     "create_client_security_group",
     "allow_public_cidrs",
     "attach_to_cluster",
     "exclusive_ingress",
+    "revoke_before_authorize",
 ];
 /// The sets whose emptiness (`[]` rather than not set) is kept in [`OPTIONS`].
 const SETS: [&str; 5] = [
@@ -137,6 +138,7 @@ pub fn options_words(d: &Desired) -> String {
         &d.allow_public_cidrs,
         &d.attach_to_cluster,
         &d.exclusive_ingress,
+        &d.revoke_before_authorize,
     ];
     let mut words: Vec<String> = FLAGS
         .iter()

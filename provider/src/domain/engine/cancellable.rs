@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::cloud::{
-    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, CreatedGroup, Group, GroupFilter,
-    Holders, Rule, RuleSpec,
+    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, ClustersUsing, CreatedGroup, Group,
+    GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec,
 };
 
 /// A cloud whose calls end with [`CloudError::cancelled`] once `cancel` fires.
@@ -143,7 +143,7 @@ impl Cloud for Cancellable {
             .await
     }
 
-    async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
+    async fn clusters_using(&self, group_id: &str) -> Result<ClustersUsing, CloudError> {
         self.race(self.inner.clusters_using(group_id)).await
     }
     async fn network_interfaces_in(
@@ -169,6 +169,18 @@ impl Cloud for Cancellable {
         subnet_ids: &[String],
     ) -> Result<Vec<crate::domain::network::NetworkAcl>, CloudError> {
         self.race(self.inner.network_acls(subnet_ids)).await
+    }
+
+    async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError> {
+        self.race(self.inner.vpc_quota(quota_code)).await
+    }
+
+    async fn prefix_lists(&self, ids: &[String]) -> Result<Vec<PrefixList>, CloudError> {
+        self.race(self.inner.prefix_lists(ids)).await
+    }
+
+    async fn active_peers(&self, vpc_id: &str) -> Result<Vec<Peer>, CloudError> {
+        self.race(self.inner.active_peers(vpc_id)).await
     }
 }
 
@@ -255,7 +267,16 @@ mod tests {
         ) -> Result<(), CloudError> {
             std::future::pending().await
         }
-        async fn clusters_using(&self, _: &str) -> Result<Vec<ClusterRef>, CloudError> {
+        async fn clusters_using(&self, _: &str) -> Result<ClustersUsing, CloudError> {
+            std::future::pending().await
+        }
+        async fn vpc_quota(&self, _: &str) -> Result<u32, CloudError> {
+            std::future::pending().await
+        }
+        async fn prefix_lists(&self, _: &[String]) -> Result<Vec<PrefixList>, CloudError> {
+            std::future::pending().await
+        }
+        async fn active_peers(&self, _: &str) -> Result<Vec<Peer>, CloudError> {
             std::future::pending().await
         }
     }

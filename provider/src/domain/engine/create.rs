@@ -391,6 +391,7 @@ impl Engine {
                 ssh: false,
                 tags: &rule_tags,
                 fresh,
+                revoke_first: t.inputs.revoke_first() == Known::Known(true),
             },
             deadline,
         )
@@ -405,6 +406,7 @@ impl Engine {
                     ssh: true,
                     tags: &rule_tags,
                     fresh,
+                    revoke_first: false,
                 },
                 deadline,
             )

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::cloud::{ClusterRef, Group};
 use crate::domain::desired::Desired;
-use crate::domain::diag::Diagnostic;
+use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::bookkeeping::{self as bk, is_reserved};
 use crate::domain::engine::lease::Creation;
 use crate::domain::engine::observe::{derive, World};
@@ -64,6 +64,7 @@ fn recorded_inputs(cg: &Group, observed_tags: &BTreeMap<String, String>) -> Desi
         allow_public_cidrs: flag("allow_public_cidrs"),
         attach_to_cluster: flag("attach_to_cluster"),
         exclusive_ingress: flag("exclusive_ingress"),
+        revoke_before_authorize: flag("revoke_before_authorize"),
         client_security_group_ids: empty("client_security_group_ids"),
         allowed_cidr_blocks: empty("allowed_cidr_blocks").map(|_| Known::Known(Vec::new())),
         allowed_prefix_list_ids: empty("allowed_prefix_list_ids").map(|_| Known::Known(Vec::new())),
@@ -80,6 +81,15 @@ impl Engine {
     /// access built by hand and makes `<client-sg>` the access's own client group (deleted with
     /// it); without it, the group a hand-made setup allows is an existing client group.
     pub async fn import(&self, id: &str) -> Result<AccessState, Diagnostic> {
+        self.import_noting(id).await.map(|(s, _)| s)
+    }
+
+    /// [`Engine::import`], with the warnings of what it could not search.
+    pub async fn import_noting(
+        &self,
+        id: &str,
+    ) -> Result<(AccessState, Vec<Diagnostic>), Diagnostic> {
+        let mut notes = Vec::new();
         let (id, claimed) = match id.split_once(',') {
             Some((a, b)) => (a.trim(), Some(b.trim())),
             None => (id, None),
@@ -124,13 +134,13 @@ impl Engine {
             }
             (true, None) => self.import_own(&mut w).await?,
             (false, claimed) => {
-                self.import_hand_built(&mut w, &mut reference, claimed)
+                self.import_hand_built(&mut w, &mut reference, claimed, &mut notes)
                     .await?
             }
         }
         w.cluster = reference.cluster.as_ref().and_then(Known::known).cloned();
         self.finish_import(&mut w, &mut reference).await?;
-        Ok(derive(&w, &reference, &self.tags))
+        Ok((derive(&w, &reference, &self.tags), notes))
     }
 
     /// The client group and rules of an access this provider made.
@@ -163,6 +173,7 @@ impl Engine {
         w: &mut World,
         reference: &mut Desired,
         claimed: Option<&str>,
+        notes: &mut Vec<Diagnostic>,
     ) -> Result<(), Diagnostic> {
         let cg = w.cluster_group.id.clone();
         w.rules = self
@@ -171,12 +182,15 @@ impl Engine {
             .await
             .map_err(|e| cloud_diag("read the security group rules", &e))?;
         self.adopt_setup(w, reference, claimed).await?;
-        let clusters = self
+        let found = self
             .cloud
             .clusters_using(&cg)
             .await
             .map_err(|e| cloud_diag("find the clusters that use the group", &e))?;
-        if let Some(c) = clusters.into_iter().min() {
+        for skipped in &found.skipped {
+            notes.push(Diagnostic::warning(AttrPath::attr("cluster"), "Some clusters were not searched", format!("Could not list {skipped}, so the import did not look for {cg} among them. If the access is for such a cluster, set cluster (and attach_to_cluster) in the configuration; the next apply records it.")));
+        }
+        if let Some(c) = found.clusters.into_iter().min() {
             reference.cluster = Some(Known::Known(c));
             reference.attach_to_cluster = Some(Known::Known(true));
         }

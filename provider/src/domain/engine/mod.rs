@@ -13,6 +13,8 @@
 //! - `update`: tags, client group, new rules before old ones are revoked (no access gap),
 //!   attachment, bookkeeping tags last.
 //! - `delete`: detach, revoke every rule that names the client group, delete both groups.
+//! - [`preflight`]: the plan's checks of what AWS would refuse at apply (quotas, sources that do
+//!   not exist, peering), each fact read once per process.
 //! - `read` and `import`: one describe of the groups, one of their rules, the cluster when needed;
 //!   a setup this provider did not make is adopted by the rules of [`setup`] (import, and the first
 //!   read of an access moved in from terraform-provider-aws's `aws_security_group`).
@@ -33,6 +35,7 @@ pub mod lease;
 pub mod list;
 pub mod observe;
 mod ownership;
+pub mod preflight;
 pub mod reach;
 mod read;
 mod rules;
@@ -116,6 +119,8 @@ pub struct Engine {
     locks: Mutex<BTreeMap<String, Arc<attach::ClusterSlot>>>,
     /// Network facts of `reachability`, read once per process.
     net: reach::NetCache,
+    /// What the plan's checks read, once per process.
+    preflight: preflight::Facts,
 }
 
 /// A diagnostic for a failed AWS call, with what to do about it.
@@ -152,6 +157,7 @@ impl Engine {
             clusters: Mutex::new(BTreeMap::new()),
             locks: Mutex::new(BTreeMap::new()),
             net: reach::NetCache::default(),
+            preflight: preflight::Facts::default(),
         }
     }
 

@@ -232,6 +232,8 @@ async fn read_refreshes_the_endpoint_with_one_describe() {
 #[tokio::test]
 async fn concurrent_reads_describe_a_cluster_once_and_an_attach_invalidates() {
     let rig = Rig::new().await;
+    // the cluster's default group and five accesses' groups: six per node
+    rig.fake.st().quotas.insert("L-2AFB9258".into(), 16);
     let mut states = Vec::new();
     for i in 0..5 {
         let cfg = rig.cfg(json!({"name": format!("share-{i}"), "attach_to_cluster": true}));

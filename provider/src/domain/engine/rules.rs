@@ -23,6 +23,9 @@ pub(crate) struct Want<'a> {
     pub tags: &'a BTreeMap<String, String>,
     /// Groups made by this operation: AWS may not show them yet.
     pub fresh: &'a [String],
+    /// Revoke the old rules before authorizing the new ones (`revoke_before_authorize`: the
+    /// group's rule quota has no room for both).
+    pub revoke_first: bool,
 }
 
 fn matches(r: &Rule, spec: &RuleSpec) -> bool {
@@ -71,6 +74,14 @@ impl Engine {
         self.adopt(w, &adopt, want.tags)
             .await
             .map_err(|e| cloud_diag("tag the adopted rules", &e))?;
+        let revoke: Vec<String> = existing
+            .iter()
+            .filter(|r| !used.contains(&r.id) && (want.exclusive || w.is_managed(r)))
+            .map(|r| r.id.clone())
+            .collect();
+        if want.revoke_first {
+            self.revoke_old(w, want.group, &revoke).await?;
+        }
         self.authorize(w, want.group, &add, want.tags, deadline, want.fresh)
             .await
             .map_err(|e| {
@@ -88,17 +99,21 @@ impl Engine {
                 w.set_description(id, &spec.description);
             }
         }
-        let revoke: Vec<String> = existing
-            .iter()
-            .filter(|r| !used.contains(&r.id) && (want.exclusive || w.is_managed(r)))
-            .map(|r| r.id.clone())
-            .collect();
-        self.revoke(w, want.group, &revoke).await.map_err(|e| {
-            cloud_diag(
-                &format!("revoke the old ingress rules of {}", want.group),
-                &e,
-            )
-        })
+        if want.revoke_first {
+            return Ok(());
+        }
+        self.revoke_old(w, want.group, &revoke).await
+    }
+
+    async fn revoke_old(
+        &self,
+        w: &mut World,
+        group: &str,
+        revoke: &[String],
+    ) -> Result<(), Diagnostic> {
+        self.revoke(w, group, revoke)
+            .await
+            .map_err(|e| cloud_diag(&format!("revoke the old ingress rules of {group}"), &e))
     }
 
     /// Tags rules found identical to wanted ones, making them this access's.

@@ -62,10 +62,30 @@ async fn a_missing_source_group_fails_at_once_instead_of_waiting() {
     let missing = "sg-0aaaaaaaaaaaaaaa1";
     let cfg =
         rig.cfg(json!({"client_security_group_ids": [missing], "timeouts": {"create": "10m"}}));
+    // the plan already refuses it (preflight); a group deleted after the plan fails the apply
+    let refused = rig.plan(None, &cfg).await;
+    assert!(
+        crate::domain::service::Service::refused(&refused),
+        "{:?}",
+        refused.diagnostics
+    );
+    let mut there = rig.fake.group(&rig.app).expect("the app group");
+    there.id = missing.into();
+    rig.fake.st().groups.insert(missing.into(), there);
+    let planned = rig.second_process().await.plan(None, &cfg).await;
+    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    rig.fake.st().groups.remove(missing);
     let started = Instant::now();
-    let (st, why) = tokio::time::timeout(Duration::from_secs(20), rig.failing(None, &cfg))
+    let apply = rig.svc.apply(crate::domain::service::Apply {
+        prior: None,
+        planned: Some(planned.planned),
+        timeout: None,
+    });
+    let a = tokio::time::timeout(Duration::from_secs(20), apply)
         .await
         .expect("the create waited for a group that does not exist");
+    let why: String = a.diagnostics.iter().map(ToString::to_string).collect();
+    let st = a.state;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",

@@ -341,11 +341,49 @@ impl Cloud for FakeCloud {
         Self::done(late, ())
     }
 
-    async fn clusters_using(&self, group_id: &str) -> Result<Vec<ClusterRef>, CloudError> {
+    async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError> {
+        self.pause("GetServiceQuota").await;
+        self.call("GetServiceQuota")?;
+        let default = if quota_code == "L-2AFB9258" { 5 } else { 60 };
+        Ok(self.st().quotas.get(quota_code).copied().unwrap_or(default))
+    }
+
+    async fn prefix_lists(&self, ids: &[String]) -> Result<Vec<PrefixList>, CloudError> {
+        self.pause("DescribeManagedPrefixLists").await;
+        self.call("DescribeManagedPrefixLists")?;
+        let s = self.st();
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                s.prefix_lists.get(id).map(|m| PrefixList {
+                    id: id.clone(),
+                    max_entries: *m,
+                    address_family: "IPv4".into(),
+                })
+            })
+            .collect())
+    }
+
+    async fn active_peers(&self, vpc_id: &str) -> Result<Vec<Peer>, CloudError> {
+        self.pause("DescribeVpcPeeringConnections").await;
+        self.call("DescribeVpcPeeringConnections")?;
+        let s = self.st();
+        let mut out = s.peers.get(vpc_id).cloned().unwrap_or_default();
+        // a group of `peered` is reachable: its account has a connection
+        out.extend(s.peered.values().map(|acct| Peer {
+            connection_id: format!("pcx-{acct}"),
+            vpc_id: format!("vpc-of-{acct}"),
+            owner_id: acct.clone(),
+        }));
+        Ok(out)
+    }
+
+    async fn clusters_using(&self, group_id: &str) -> Result<ClustersUsing, CloudError> {
         self.pause("DescribeAllClusters").await;
         self.call("DescribeAllClusters")?;
         let s = self.st();
-        Ok(s.clusters
+        let clusters = s
+            .clusters
             .iter()
             .filter(|(_, c)| {
                 c.members
@@ -357,6 +395,10 @@ impl Cloud for FakeCloud {
                 ClusterKind::CacheCluster => ClusterRef::CacheCluster(id.clone()),
                 ClusterKind::Serverless => ClusterRef::Serverless(id.clone()),
             })
-            .collect())
+            .collect();
+        Ok(ClustersUsing {
+            clusters,
+            skipped: Vec::new(),
+        })
     }
 }

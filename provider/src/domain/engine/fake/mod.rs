@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::domain::cloud::{
-    AwsTime, Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, CreatedGroup,
-    Group, GroupFilter, Holders, Rule, RuleSpec, Source,
+    AwsTime, Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, ClustersUsing,
+    CreatedGroup, Group, GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec, Source,
 };
 
 pub const ACCOUNT: &str = "123456789012";
@@ -64,6 +64,12 @@ pub struct State {
     pub invisible_reads: u32,
     /// Groups of peered VPCs in other accounts: id to account.
     pub peered: BTreeMap<String, String>,
+    /// Service Quotas values by quota code (absent: AWS's default, 60 rules, 5 groups).
+    pub quotas: BTreeMap<String, u32>,
+    /// Managed prefix lists: id to `MaxEntries`.
+    pub prefix_lists: BTreeMap<String, u32>,
+    /// Active peering connections: own VPC to the other side.
+    pub peers: BTreeMap<String, Vec<Peer>>,
     /// Calls that take this long (tokio's clock) before they answer.
     pub slow: BTreeMap<String, std::time::Duration>,
     /// Seconds added to AWS's clock (a test moves AWS's time without waiting).
