@@ -3,6 +3,7 @@
 //! calls of each operation asserted from the emulator's own call log. Each step of the lifecycle is its
 //! own test, so that a failure names the step.
 
+mod consistency;
 mod lifecycle;
 mod others;
 mod scale;

@@ -63,7 +63,7 @@ impl Engine {
             w.attached = Some(Attachment::No);
         }
         if let Some(client) = w.client_group.clone() {
-            self.release_client_group(w, &client.id).await?;
+            self.release_client_group(w, &client.id, deadline).await?;
             self.delete_group(&client.id, &client.vpc_id, deadline, Op::Delete)
                 .await?;
             w.rules.retain(|r| r.group_id != client.id);

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::domain::cloud::{CloudError, ClusterRef};
+use tokio::time::Instant;
+
+use crate::domain::cloud::{CloudError, ClusterRef, Rule};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::lease::Creation;
@@ -41,7 +43,6 @@ impl Engine {
         let present: Vec<String> = std::iter::once(cg.id.clone())
             .chain(client.as_ref().map(|c| c.id.clone()))
             .collect();
-        let rules = self.cloud.describe_rules(&present).await?;
         let managed: BTreeSet<String> = prior
             .outputs
             .ingress_rule_ids
@@ -49,6 +50,20 @@ impl Engine {
             .chain(prior.outputs.client_ssh_rule_ids.values())
             .cloned()
             .collect();
+        let expected: BTreeSet<String> = prior
+            .outputs
+            .ingress_rule_ids
+            .values()
+            .chain(
+                client
+                    .as_ref()
+                    .map(|_| prior.outputs.client_ssh_rule_ids.values())
+                    .into_iter()
+                    .flatten(),
+            )
+            .cloned()
+            .collect();
+        let rules = self.describe_rules_expecting(&present, &expected).await?;
         let cluster = cg
             .tags
             .get(bk::CLUSTER)
@@ -68,6 +83,35 @@ impl Engine {
         }
         self.refresh_endpoint(&mut w).await;
         Ok(Some(w))
+    }
+
+    /// The rules of `groups`, read again while some of `expected` (the rule ids the state recorded)
+    /// are missing, until the consistency wait ends: a rule authorized moments before (by the run
+    /// before this one) may not show yet, and a state without it would be incomplete. What is
+    /// still missing then is gone.
+    async fn describe_rules_expecting(
+        &self,
+        groups: &[String],
+        expected: &BTreeSet<String>,
+    ) -> Result<Vec<Rule>, CloudError> {
+        let settled = Instant::now() + self.backoff.consistency;
+        let mut wait = self.backoff.initial;
+        loop {
+            let rules = self.cloud.describe_rules(groups).await?;
+            let missing: Vec<&String> = expected
+                .iter()
+                .filter(|id| !rules.iter().any(|r| &&r.id == id))
+                .collect();
+            if missing.is_empty() || Instant::now() + wait >= settled {
+                if !missing.is_empty() {
+                    tracing::info!(rules = ?missing, "recorded rules are gone");
+                }
+                return Ok(rules);
+            }
+            tracing::debug!(rules = ?missing, "recorded rules not shown yet: reading again");
+            self.sleep(self.jittered(wait)).await?;
+            wait = (wait * 2).min(self.backoff.max);
+        }
     }
 
     /// Whether the world's cluster uses its cluster group on every member, from the cluster's one

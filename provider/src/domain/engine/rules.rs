@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use tokio::time::Instant;
 
-use crate::domain::cloud::{CloudError, Rule, RuleSpec};
+use crate::domain::cloud::{CloudError, Rule, RuleSpec, Source};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::observe::SSH_PORT;
 use crate::domain::engine::{cloud_diag, Engine, World};
@@ -93,12 +93,14 @@ impl Engine {
             .filter(|r| !used.contains(&r.id) && (want.exclusive || w.is_managed(r)))
             .map(|r| r.id.clone())
             .collect();
-        self.revoke(w, want.group, &revoke).await.map_err(|e| {
-            cloud_diag(
-                &format!("revoke the old ingress rules of {}", want.group),
-                &e,
-            )
-        })
+        self.revoke(w, want.group, &revoke, deadline)
+            .await
+            .map_err(|e| {
+                cloud_diag(
+                    &format!("revoke the old ingress rules of {}", want.group),
+                    &e,
+                )
+            })
     }
 
     /// Tags rules found identical to wanted ones, making them this access's.
@@ -119,8 +121,10 @@ impl Engine {
     }
 
     /// Authorizes `specs` on `group` in one call, retrying "not found" for groups this operation made
-    /// (AWS may not show them yet) until `deadline`. Rules that exist already are adopted. When AWS's
-    /// answer lists fewer rules than were authorized, the group's rules are read back once.
+    /// (AWS may not show them yet) until `deadline`, and for the other groups it names (a client
+    /// group made moments before this access, by the same apply) during the consistency wait
+    /// ([`Engine::settling`]). Rules that exist already are adopted. When AWS's answer lists fewer
+    /// rules than were authorized, the group's rules are read back once.
     pub(crate) async fn authorize(
         &self,
         w: &mut World,
@@ -133,10 +137,18 @@ impl Engine {
         if specs.is_empty() {
             return Ok(());
         }
+        let settled = self.settling(deadline);
+        let named = |message: &str| {
+            message.contains(group)
+                || specs.iter().any(|s| {
+                    matches!(&s.source, Source::Group { id, .. } if message.contains(id.as_str()))
+                })
+        };
         let not_yet_visible = |e: &CloudError| match e {
             CloudError::NotFound { message, .. } => {
                 fresh.iter().any(|f| message.contains(f.as_str()))
                     || (!message.contains("sg-") && fresh.iter().any(|f| f == group))
+                    || (named(message) && Instant::now() < settled)
             }
             _ => false,
         };
@@ -226,37 +238,62 @@ impl Engine {
         Ok(())
     }
 
-    /// Revokes rules by id. AWS refuses the whole call when one of them is gone already: the rules
-    /// still there are then revoked in a second call.
+    /// Revokes rules by id. AWS refuses the whole call when one of them is not found: gone already
+    /// (revoked by someone else), or not visible yet (authorized moments before: AWS's eventual
+    /// consistency). The rules a describe lists are revoked at once; the others are tried again
+    /// until the consistency wait ends ([`Engine::settling`]), and only then counted as gone.
     pub(crate) async fn revoke(
         &self,
         w: &mut World,
         group: &str,
         ids: &[String],
+        deadline: Instant,
     ) -> Result<(), CloudError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        match self.cloud.revoke_ingress(group, ids).await {
-            Ok(()) => {
-                w.remove_rules(ids);
-                Ok(())
-            }
-            Err(CloudError::NotFound { .. }) => {
-                let rules = self.cloud.describe_rules(&[group.to_string()]).await?;
-                let still: Vec<String> = ids
-                    .iter()
-                    .filter(|id| rules.iter().any(|r| &&r.id == id))
-                    .cloned()
-                    .collect();
-                w.replace_rules_of(group, rules);
-                if !still.is_empty() {
-                    self.cloud.revoke_ingress(group, &still).await?;
-                    w.remove_rules(&still);
+        let settled = self.settling(deadline);
+        let mut pending = ids.to_vec();
+        let mut wait = self.backoff.initial;
+        while !pending.is_empty() {
+            let not_found = match self.cloud.revoke_ingress(group, &pending).await {
+                Ok(()) => {
+                    w.remove_rules(&pending);
+                    return Ok(());
                 }
-                Ok(())
+                Err(e @ CloudError::NotFound { .. }) => e,
+                Err(e) => return Err(e),
+            };
+            let groups = [group.to_string()];
+            let rules = self
+                .read_retrying("DescribeSecurityGroupRules", deadline, || {
+                    self.cloud.describe_rules(&groups)
+                })
+                .await?;
+            let listed: Vec<String> = pending
+                .iter()
+                .filter(|id| rules.iter().any(|r| &&r.id == id))
+                .cloned()
+                .collect();
+            if !listed.is_empty() && listed.len() < pending.len() {
+                match self.cloud.revoke_ingress(group, &listed).await {
+                    Ok(()) => {
+                        w.remove_rules(&listed);
+                        pending.retain(|id| !listed.contains(id));
+                    }
+                    Err(CloudError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
             }
-            Err(e) => Err(e),
+            if Instant::now() + wait >= settled {
+                if pending.iter().any(|id| listed.contains(id)) {
+                    return Err(not_found);
+                }
+                tracing::info!(rules = ?pending, "rules to revoke are gone already");
+                w.remove_rules(&pending);
+                return Ok(());
+            }
+            tracing::debug!(rules = ?pending, "rules to revoke not found yet: waiting");
+            self.sleep(self.jittered(wait)).await?;
+            wait = (wait * 2).min(self.backoff.max);
         }
+        Ok(())
     }
 }
