@@ -93,6 +93,10 @@ class Emulator:
     def modifications(self) -> dict:
         return emulator_fixture.modifications(self.url)
 
+    def settle(self) -> None:
+        """Ends the emulator's consistency windows now (what was made shows to every call)."""
+        emulator_fixture.settle(self.url)
+
     def calls(self) -> list[dict]:
         with urllib.request.urlopen(self.url + "/_emulator/calls", timeout=30) as r:
             return json.loads(r.read())["calls"]

@@ -219,3 +219,74 @@ async fn a_serverless_cache_is_never_left_on_the_default_group() -> Result<()> {
     );
     Ok(())
 }
+
+/// The seeded replication group's id, and an access attached to it named `name`.
+fn attached(seed: &serde_json::Value, name: &str) -> (String, Value) {
+    let rg = seed["replication_group_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let c = cfg(
+        serde_json::json!({"cluster": {"replication_group_id": rg}, "name": name,
+        "attach_to_cluster": true, "create_client_security_group": false,
+        "allowed_cidr_blocks": ["10.8.0.0/16"]}),
+    );
+    (rg, c)
+}
+
+/// Another process's modification is under way (the cluster is `modifying` for 3 s): the attach
+/// waits for the cluster to be available and writes once; AWS refuses no modification (before the
+/// wait, the write during the window was refused with InvalidReplicationGroupState).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attach_waits_while_another_process_modifies_the_cluster() -> Result<()> {
+    let emu = Emulator::start()?;
+    let seed = emu.seed()?;
+    // the cluster's window is what is shown: new groups show at once here
+    emu.configure(serde_json::json!({"modify_window": 3.0, "consistency_delay": 0}))?;
+    let (_, first) = attached(&seed, "first");
+    let (_, second) = attached(&seed, "second");
+    let (a, b) = (engine(&emu).await?, engine(&emu).await?);
+    apply(&a, None, &first).await?;
+    let started = std::time::Instant::now();
+    apply(&b, None, &second).await?;
+    let m = emu.modifications()?;
+    assert_eq!(m["accepted"], 2, "{m}");
+    assert_eq!(m["refused"], 0, "{m}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    Ok(())
+}
+
+/// A replication group in `snapshotting` refuses modifications: the attach waits until the
+/// snapshot ends, while a refresh of another access of the cluster answers at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attach_waits_while_the_cluster_snapshots_and_a_refresh_does_not() -> Result<()> {
+    let emu = Emulator::start()?;
+    let seed = emu.seed()?;
+    emu.configure(serde_json::json!({"modify_window": 0.2, "consistency_delay": 0}))?;
+    let (rg, first) = attached(&seed, "first");
+    let (_, second) = attached(&seed, "second");
+    let e = engine(&emu).await?;
+    let st = apply(&e, None, &first).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    emu.configure(serde_json::json!({"snapshotting": [rg]}))?;
+    let other = engine(&emu).await?;
+    let p = other.plan(None, &second).await;
+    let attaching = tokio::spawn(async move { other.create(&p.planned).await });
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(!attaching.is_finished(), "the attach did not wait");
+    let t = std::time::Instant::now();
+    let read = engine(&emu).await?.read(&st).await;
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(2),
+        "the refresh waited"
+    );
+    assert!(matches!(read, Ok(Some(_))), "{read:?}");
+    emu.configure(serde_json::json!({"snapshotting": []}))?;
+    attaching
+        .await?
+        .map_err(|err| anyhow::anyhow!("attach: {err}"))?;
+    let m = emu.modifications()?;
+    assert_eq!(m["accepted"], 2, "{m}");
+    assert_eq!(m["refused"], 0, "{m}");
+    Ok(())
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use tokio::time::Instant;
 
-use crate::domain::cloud::{CloudError, ClusterRef, Rule};
+use crate::domain::cloud::{CloudError, ClusterRef, Group, Rule};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::lease::Creation;
@@ -29,7 +29,7 @@ impl Engine {
         }
         let mut ids = vec![cluster_sg.clone()];
         ids.extend(prior.outputs.client_security_group_id.clone());
-        let groups = self.cloud.describe_security_groups(&ids).await?;
+        let groups = self.describe_groups_expecting(&ids).await?;
         let Some(cg) = groups.iter().find(|g| g.id == cluster_sg).cloned() else {
             tracing::info!(group = %cluster_sg, "cluster security group is gone");
             return Ok(None);
@@ -85,6 +85,24 @@ impl Engine {
         Ok(Some(w))
     }
 
+    /// The groups of `ids` (those a state records), read again while some are missing, until the
+    /// consistency wait ends: groups made moments before (a create that failed halfway, then a
+    /// destroy at once) may not show yet, and an access taken for gone would be left behind.
+    async fn describe_groups_expecting(&self, ids: &[String]) -> Result<Vec<Group>, CloudError> {
+        let settled = Instant::now() + self.backoff.consistency;
+        let mut wait = self.backoff.initial;
+        let mut groups = self.cloud.describe_security_groups(ids).await?;
+        while ids.iter().any(|id| !groups.iter().any(|g| &g.id == id))
+            && Instant::now() + wait < settled
+        {
+            tracing::debug!(groups = ?ids, "recorded groups not shown yet: reading again");
+            self.sleep(self.jittered(wait)).await?;
+            wait = (wait * 2).min(self.backoff.max);
+            groups = self.cloud.describe_security_groups_again(ids).await?;
+        }
+        Ok(groups)
+    }
+
     /// The rules of `groups`, read again while some of `expected` (the rule ids the state recorded)
     /// are missing, until the consistency wait ends: a rule authorized moments before (by the run
     /// before this one) may not show yet, and a state without it would be incomplete. What is
@@ -96,8 +114,15 @@ impl Engine {
     ) -> Result<Vec<Rule>, CloudError> {
         let settled = Instant::now() + self.backoff.consistency;
         let mut wait = self.backoff.initial;
+        let mut again = false;
         loop {
-            let rules = self.cloud.describe_rules(groups).await?;
+            // the first read may share a batched call or the Region scan; the next ones are fresh
+            let rules = if again {
+                self.cloud.describe_rules_again(groups).await?
+            } else {
+                self.cloud.describe_rules(groups).await?
+            };
+            again = true;
             let missing: Vec<&String> = expected
                 .iter()
                 .filter(|id| !rules.iter().any(|r| &&r.id == id))

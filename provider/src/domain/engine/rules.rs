@@ -264,7 +264,7 @@ impl Engine {
             let groups = [group.to_string()];
             let rules = self
                 .read_retrying("DescribeSecurityGroupRules", deadline, || {
-                    self.cloud.describe_rules(&groups)
+                    self.cloud.describe_rules_again(&groups)
                 })
                 .await?;
             let listed: Vec<String> = pending
