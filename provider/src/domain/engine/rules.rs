@@ -178,7 +178,9 @@ impl Engine {
     }
 
     /// Some rules exist already (added outside, or by an earlier attempt whose answer was lost):
-    /// adopt those, authorize the rest.
+    /// adopt those, authorize the rest. Rules an earlier run authorized moments before may not show
+    /// yet (AWS's eventual consistency): while AWS still answers Duplicate for the rest, read again
+    /// until the consistency wait ends.
     async fn authorize_after_duplicate(
         &self,
         w: &mut World,
@@ -188,30 +190,45 @@ impl Engine {
         deadline: Instant,
     ) -> Result<(), CloudError> {
         let ids = [group.to_string()];
-        let rules = self
-            .read_retrying("DescribeSecurityGroupRules", deadline, || {
-                self.cloud.describe_rules(&ids)
-            })
-            .await?;
-        w.replace_rules_of(group, rules);
-        let mut adopt = Vec::new();
-        let mut rest = Vec::new();
-        for s in specs {
-            match w.ingress(group).find(|r| matches(r, s)) {
-                Some(r) => adopt.push(r.id.clone()),
-                None => rest.push(s.clone()),
+        let settled = self.settling(deadline);
+        let mut wait = self.backoff.initial;
+        loop {
+            let rules = self
+                .read_retrying("DescribeSecurityGroupRules", deadline, || {
+                    self.cloud.describe_rules_again(&ids)
+                })
+                .await?;
+            w.replace_rules_of(group, rules);
+            let mut adopt = Vec::new();
+            let mut rest = Vec::new();
+            for s in specs {
+                match w.ingress(group).find(|r| matches(r, s)) {
+                    Some(r) if !w.is_managed(r) => adopt.push(r.id.clone()),
+                    Some(_) => {}
+                    None => rest.push(s.clone()),
+                }
+            }
+            self.adopt(w, &adopt, tags).await?;
+            if rest.is_empty() {
+                return Ok(());
+            }
+            match self.cloud.authorize_ingress(group, &rest, tags).await {
+                Ok(made) => {
+                    let complete = rest.iter().all(|s| made.iter().any(|r| matches(r, s)));
+                    w.add_rules(made);
+                    if !complete {
+                        self.read_back(w, group, &rest, deadline).await?;
+                    }
+                    return Ok(());
+                }
+                Err(CloudError::Duplicate { .. }) if Instant::now() + wait < settled => {
+                    tracing::debug!(group, "duplicate rules not shown yet: reading again");
+                    self.sleep(self.jittered(wait)).await?;
+                    wait = (wait * 2).min(self.backoff.max);
+                }
+                Err(e) => return Err(e),
             }
         }
-        self.adopt(w, &adopt, tags).await?;
-        if !rest.is_empty() {
-            let made = self.cloud.authorize_ingress(group, &rest, tags).await?;
-            let complete = rest.iter().all(|s| made.iter().any(|r| matches(r, s)));
-            w.add_rules(made);
-            if !complete {
-                self.read_back(w, group, &rest, deadline).await?;
-            }
-        }
-        Ok(())
     }
 
     /// Reads the group's rules again and marks the authorized ones as this access's.
