@@ -325,9 +325,16 @@ impl Engine {
             .map_err(|e| cloud_diag("read AWS's clock", &e))?;
         let created = BTreeMap::from([(bk::CREATED.to_string(), now.lower.to_string())]);
         let creating = [bk::CREATING.to_string()];
+        // groups made moments before may not show yet (AWS's eventual consistency)
+        let settled = tokio::time::Instant::now() + self.backoff.consistency;
+        let not_yet = |e: &CloudError| matches!(e, CloudError::NotFound { .. });
         let (a, b) = tokio::join!(
-            self.cloud.create_tags(ids, &created),
-            self.cloud.delete_tags(ids, &creating)
+            self.retry("CreateTags", settled, not_yet, || self
+                .cloud
+                .create_tags(ids, &created)),
+            self.retry("DeleteTags", settled, not_yet, || self
+                .cloud
+                .delete_tags(ids, &creating))
         );
         if a.is_ok() {
             w.tag(ids, &created);
