@@ -50,6 +50,24 @@ def configure(url: str, **settings) -> dict:
         return json.load(r)["config"]
 
 
+def settle(url: str) -> None:
+    """Ends the emulator's eventual-consistency windows now: what tests read straight from the
+    emulator (not through the provider) shows everything made so far."""
+    _post(url, "/_emulator/settle")
+
+
+def settled(client, url: str):
+    """``client`` (boto3), whose every call settles the emulator before and after it: what a test
+    makes or reads straight on the emulator stands as made long before (the provider under test
+    meets the AWS realism; the test's own look at AWS does not). Returns the client."""
+    def _settle(**_kwargs) -> None:
+        settle(url)
+
+    client.meta.events.register("before-call", _settle)
+    client.meta.events.register("after-call", _settle)
+    return client
+
+
 def modifications(url: str) -> dict:
     """Cluster modifications recorded since the last reset (see tests/emulator/realism_control.py)."""
     with urllib.request.urlopen(url + "/_emulator/modifications", timeout=30) as r:

@@ -33,8 +33,9 @@ def world(emulator_url) -> World:
     seed = emulator_fixture.reset_and_seed(emulator_url, REGION)
     kw = dict(endpoint_url=emulator_url, region_name=REGION, aws_access_key_id="testing",
               aws_secret_access_key="testing", config=Config(retries={"max_attempts": 2}))
-    return World(url=emulator_url, seed=seed, ec2=boto3.client("ec2", **kw),
-                 elasticache=boto3.client("elasticache", **kw))
+    settled = emulator_fixture.settled  # the test's own calls see a settled emulator
+    return World(url=emulator_url, seed=seed, ec2=settled(boto3.client("ec2", **kw), emulator_url),
+                 elasticache=settled(boto3.client("elasticache", **kw), emulator_url))
 
 
 @pytest.fixture(params=terraform_finder.terraform_params())

@@ -49,6 +49,10 @@ class Emulator:
     def config(self) -> dict:
         return self._control("GET", "/_emulator/config")["config"]
 
+    def settle(self) -> int:
+        """Ends every eventual-consistency window now (realism_control.py); the number of ids it ended."""
+        return self._control("POST", "/_emulator/settle", {})["settled"]
+
     def modifications(self) -> dict:
         """The cluster modifications so far: {"modifications": [...], "accepted", "refused", "windows"}."""
         return self._control("GET", "/_emulator/modifications")

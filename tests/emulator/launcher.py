@@ -6,19 +6,21 @@ endpoint, after patching moto in-process so that the behaviours our provider
 depends on match real AWS (see ``moto_patches.py``; every patch cites the AWS
 behaviour it mirrors).
 
-    python tests/emulator/launcher.py [--port N] [--host 127.0.0.1] [--vanilla] [--realistic]
+    python tests/emulator/launcher.py [--port N] [--host 127.0.0.1] [--vanilla] [--no-realism]
                                       [--config JSON]
 
 Prints exactly one line ``EMULATOR_URL=http://127.0.0.1:<port>`` on stdout
 (flushed) once the socket accepts connections, then serves until SIGTERM or
 SIGINT and exits 0.  ``--port 0`` (the default) picks a free port.
-``--vanilla`` skips the moto patches (the control endpoints stay); it exists so
+``--vanilla`` skips the moto patches and the AWS realism (the control endpoints stay); it exists so
 that one can show the tests fail against unpatched moto.
 
 The AWS realism of ``realism_config.py`` (eventual consistency, modification windows, quotas, ...) is
-off by default; ``--realistic`` turns all of it on, then the environment variable ``EMULATOR_CONFIG``
-(JSON such as ``{"modify_window": 3}``, or ``realistic``) and ``--config JSON`` change the defaults
-that ``POST /_emulator/reset`` restores. Tests change them at run time: ``/_emulator/config``.
+on by default (``realism_config.REALISTIC``: a new group or rule is invisible for 2 s, a modified
+cluster is ``modifying`` for 3 s); ``--no-realism`` turns all of it off, then the environment variable
+``EMULATOR_CONFIG`` (JSON such as ``{"modify_window": 1}``, or the word ``realistic`` or ``off``) and
+``--config`` (the same) change the defaults that ``POST /_emulator/reset`` restores. Tests change them
+at run time: ``/_emulator/config``. ``POST /_emulator/settle`` ends every consistency window at once.
 
 Control endpoints (handled before moto sees the request):
 
@@ -35,8 +37,8 @@ Control endpoints (handled before moto sees the request):
     DELETE /_emulator/fault         -> {"ok": true}
     POST   /_emulator/reset         -> resets moto's state, the call log, the faults, the realism
                                        settings (to the launcher's defaults) and the modification log
-    GET|POST|DELETE /_emulator/config, GET|DELETE /_emulator/modifications, POST /_emulator/peering
-                                    -> see realism_control.py
+    GET|POST|DELETE /_emulator/config, GET|DELETE /_emulator/modifications, POST /_emulator/peering,
+    POST /_emulator/settle          -> see realism_control.py
 
 A fault matches calls by service and action ("*" or omitted = any); it lets ``after``
 matching calls through, then fails the next ``count`` (default 1) matching calls with
@@ -80,7 +82,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 import realism_control  # noqa: E402  (tests/emulator)
 import realism_elasticache  # noqa: E402
-from realism_config import CONFIG, launcher_defaults  # noqa: E402
+from realism_config import CONFIG, OFF, launcher_defaults  # noqa: E402
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -337,15 +339,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="port to bind; 0 picks a free one (default)")
     parser.add_argument("--vanilla", action="store_true",
                         help="do not patch moto (control endpoints still work)")
+    parser.add_argument("--no-realism", action="store_true",
+                        help="turn every AWS realism behaviour off by default (realism_config.OFF)")
     parser.add_argument("--realistic", action="store_true",
-                        help="turn every AWS realism behaviour on by default (realism_config.REALISTIC)")
+                        help="every AWS realism behaviour on by default (realism_config.REALISTIC): the default")
     parser.add_argument("--config", default=None,
-                        help="JSON of realism settings for the defaults, applied after EMULATOR_CONFIG")
+                        help="JSON of realism settings (or 'realistic', 'off') for the defaults, "
+                             "applied after EMULATOR_CONFIG")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     args = parser.parse_args(argv)
 
     try:
-        CONFIG.set_defaults(launcher_defaults(args.realistic, os.environ.get("EMULATOR_CONFIG"), args.config))
+        if args.realistic and args.no_realism:
+            raise ValueError("--realistic and --no-realism contradict each other")
+        # Unpatched moto has none of the realism: its configuration says so.
+        CONFIG.set_defaults(OFF if args.vanilla else launcher_defaults(
+            args.no_realism, os.environ.get("EMULATOR_CONFIG"), args.config))
     except ValueError as exc:
         parser.error(str(exc))
     app = build_app(patched=not args.vanilla)

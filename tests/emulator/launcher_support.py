@@ -23,6 +23,7 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 import emulator_fixture  # noqa: E402  (tests/common)
+from realism_config import OFF  # noqa: E402  (tests/emulator)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -36,8 +37,11 @@ _cidr = itertools.count(100)
 @pytest.fixture
 def emulator(emulator_process):
     """The run's one emulator (tests/common/emulator_fixture.py, which checks that it exits 0),
-    reset before each test. The tests of starting and stopping start their own."""
+    reset before each test, with the AWS realism off: these tests show moto's behaviour and the
+    patches', and the realism tests switch on what each shows. The tests of starting and stopping
+    start their own."""
     emulator_fixture.reset(emulator_process.url)
+    emulator_fixture.configure(emulator_process.url, **OFF)
     return emulator_process
 
 

@@ -2,8 +2,8 @@
 
 Every behaviour can be switched at run time, per test (``POST /_emulator/config``), and the launcher's
 defaults come from its flags and the ``EMULATOR_CONFIG`` environment variable (``launcher.py``).
-``OFF`` is today's behaviour (moto plus the patches of ``moto_patches.py``); ``REALISTIC`` turns every
-behaviour on with windows short enough for tests.
+``REALISTIC``, the launcher's default, turns every behaviour on with windows short enough for tests;
+``OFF`` (``--no-realism``) is moto plus the patches of ``moto_patches.py`` alone.
 
     consistency_delay         seconds a new security group / rule stays invisible to other calls (0: off)
     modify_window             seconds a modified cluster stays ``modifying`` (0: changes apply at once)
@@ -94,15 +94,18 @@ def _quotas(current: dict[str, int], value: Any) -> dict[str, int]:
     return out
 
 
-def launcher_defaults(realistic: bool, env_value: str | None, flag_value: str | None) -> dict[str, Any]:
-    """OFF (or REALISTIC with ``--realistic``), then ``EMULATOR_CONFIG`` (JSON, or the word
-    ``realistic``), then ``--config`` JSON."""
-    out = copy.deepcopy(REALISTIC if realistic else OFF)
+NAMED = {"realistic": REALISTIC, "off": OFF}
+
+
+def launcher_defaults(off: bool, env_value: str | None, flag_value: str | None) -> dict[str, Any]:
+    """REALISTIC (or OFF with ``--no-realism``), then ``EMULATOR_CONFIG`` (JSON, or the word
+    ``realistic`` or ``off``), then ``--config`` (the same)."""
+    out = copy.deepcopy(OFF if off else REALISTIC)
     for source in (env_value, flag_value):
         if not source or not source.strip():
             continue
-        if source.strip() == "realistic":
-            out = copy.deepcopy(REALISTIC)
+        if source.strip() in NAMED:
+            out = copy.deepcopy(NAMED[source.strip()])
             continue
         try:
             changes = json.loads(source)

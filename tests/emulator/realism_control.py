@@ -9,6 +9,9 @@
     DELETE /_emulator/modifications   -> {"ok": true}
     POST   /_emulator/peering         body {"vpc_id", "peer_account_id", "peer_vpc_id"?, "peer_cidr"?,
                                       "peer_group_ids"?, "region"?} -> {"ok": true, "vpc_peering_connection_id", ...}
+    POST   /_emulator/settle          -> {"ok": true, "settled": N}: every group and rule made so far is
+                                      visible to every call now (the end of their consistency windows);
+                                      seed.py settles the world it makes, as one made long before
 
 The settings are those of ``realism_config.py``; ``POST /_emulator/reset`` restores the defaults too.
 """
@@ -22,7 +25,7 @@ import realism_ec2
 import realism_elasticache
 from realism_config import CONFIG
 
-PATHS = ("/_emulator/config", "/_emulator/modifications", "/_emulator/peering")
+PATHS = ("/_emulator/config", "/_emulator/modifications", "/_emulator/peering", "/_emulator/settle")
 
 
 def reset() -> None:
@@ -51,6 +54,8 @@ def handle(method: str, path: str, body: bytes, patched: bool) -> tuple[int, Any
             if method == "DELETE":
                 realism_elasticache.clear_modifications()
                 return 200, {"ok": True}
+        if path == "/_emulator/settle" and method == "POST":
+            return 200, {"ok": True, "settled": realism_ec2.settle()}
         if path == "/_emulator/peering" and method == "POST":
             return 200, dict(realism_ec2.register_peering(spec), ok=True)
     except ValueError as exc:

@@ -1,5 +1,5 @@
 """EC2 behaviours of AWS that moto does not have, each behind a switch of ``realism_config.CONFIG``
-(all off by default): eventual consistency of new groups and rules, the rules-per-group quota with
+(all on by default, ``realism_config.REALISTIC``): eventual consistency of new groups and rules, the rules-per-group quota with
 prefix-list weights, prefix-list existence, the 200-filter-value limit, peered group references and
 Service Quotas values. Applied by ``moto_patches.apply`` after the other patches, so it wraps them."""
 
@@ -48,9 +48,12 @@ class Young:
     def any(self) -> bool:
         return bool(self._until) and CONFIG["consistency_delay"] > 0
 
-    def clear(self) -> None:
+    def clear(self) -> int:
         with self._lock:
+            now = time.monotonic()
+            young = sum(1 for until in self._until.values() if until > now)
             self._until.clear()
+            return young
 
 
 YOUNG_GROUPS = Young()
@@ -60,6 +63,11 @@ YOUNG_RULES = Young()
 def reset() -> None:
     YOUNG_GROUPS.clear()
     YOUNG_RULES.clear()
+
+
+def settle() -> int:
+    """Ends every consistency window now (``POST /_emulator/settle``); the number of ids still young."""
+    return YOUNG_GROUPS.clear() + YOUNG_RULES.clear()
 
 
 def _not_found(ec2x: Any, group_id: str) -> Exception:

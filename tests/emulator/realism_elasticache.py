@@ -1,5 +1,5 @@
 """ElastiCache behaviours of AWS that the emulator lacked, each behind a switch of
-``realism_config.CONFIG`` (all off by default): modifications that take time (``modifying`` for a
+``realism_config.CONFIG`` (all on by default, ``realism_config.REALISTIC``): modifications that take time (``modifying`` for a
 window, groups reaching the nodes at its end, a second modification refused), clusters held in
 ``snapshotting``, the security-groups-per-network-interface quota, ModifyServerlessCache's one field
 per request and the default-group fallback. Every modification is recorded, accepted or refused

@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import sys
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -122,6 +123,15 @@ def ensure_memcached(ec) -> None:
                                 Tags=[{"Key": "Name", "Value": MEMCACHED}])
 
 
+def settle(endpoint: str) -> None:
+    """The demo world stands as one made long before: the emulator's eventual consistency windows
+    of what was just created end now (``POST /_emulator/settle``, realism_control.py)."""
+    req = urllib.request.Request(endpoint + "/_emulator/settle", data=b"{}", method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        resp.read()
+
+
 def seed(endpoint: str, region: str) -> dict:
     ec2, ec = clients(endpoint, region)
     vpc_id = ensure_vpc(ec2)
@@ -130,6 +140,7 @@ def seed(endpoint: str, region: str) -> dict:
     app_group = ensure_app_group(ec2, vpc_id)
     members = ensure_redis(ec)
     ensure_memcached(ec)
+    settle(endpoint)
     return {
         "vpc_id": vpc_id,
         "subnet_ids": subnet_ids,

@@ -1,7 +1,8 @@
 """Tests of the emulator's AWS realism, part 1: the configuration endpoint and the launcher's defaults,
 then the EC2 behaviours (realism_ec2.py), each shown on and off: eventual consistency, the rules quota
 per address family with prefix-list weights, prefix-list existence, the filter-value limit and peered
-group references. With the defaults (all off) the emulator answers as before."""
+group references. The launcher's defaults turn all of it on (``REALISTIC``); the ``emulator`` fixture
+turns it off, and each test switches on what it shows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import start_emulator
+from realism_config import OFF, REALISTIC
 from launcher_support import (  # noqa: F401  (fixtures: emulator, ec2, ec, net)
     PEER_ACCOUNT, client, control, ec, ec2, emulator, error_code, http, ingress_rules, net, pair,
 )
@@ -33,11 +35,13 @@ def prefix_rule(pl_id, port=6379):
 # ----------------------------------------------------------------------------------------
 # the configuration
 # ----------------------------------------------------------------------------------------
-def test_config_defaults_are_off_and_a_reset_restores_them(emulator):
+def test_config_defaults_are_realistic_and_a_reset_restores_them(emulator):
     got = control(emulator, "GET", "/_emulator/config")
-    assert got["patched"] is True and got["config"] == got["defaults"]
+    assert got["patched"] is True and got["defaults"] == REALISTIC
+    assert got["defaults"]["consistency_delay"] == 2.0 and got["defaults"]["modify_window"] == 3.0
+    assert all(v for k, v in got["defaults"].items() if isinstance(v, bool))
+    # the fixture turned it all off for this test
     assert got["config"]["consistency_delay"] == 0 and got["config"]["modify_window"] == 0
-    assert not any(v for k, v in got["config"].items() if isinstance(v, bool))
     changed = emulator.configure(modify_window=1.5, enforce_rule_quota=True, quotas={"L-2AFB9258": 8})
     assert changed["modify_window"] == 1.5 and changed["enforce_rule_quota"] is True
     assert changed["quotas"] == {"L-2AFB9258": 8, "L-0EA8095F": 60}
@@ -55,18 +59,23 @@ def test_config_rejects_what_it_does_not_know(emulator, body):
     assert control(emulator, "GET", "/_emulator/config")["config"]["modify_window"] == 0
 
 
-def test_launcher_defaults_from_flags_and_environment():
-    old = os.environ.get("EMULATOR_CONFIG")
-    os.environ["EMULATOR_CONFIG"] = json.dumps({"modify_window": 0.25})
+def _defaults_of(args, env=None):
+    old = os.environ.pop("EMULATOR_CONFIG", None)
+    if env is not None:
+        os.environ["EMULATOR_CONFIG"] = env
     try:
-        emu = start_emulator(["--realistic", "--config", json.dumps({"filter_limit": False})])
+        emu = start_emulator(args)
     finally:
-        if old is None:
-            os.environ.pop("EMULATOR_CONFIG")
-        else:
+        os.environ.pop("EMULATOR_CONFIG", None)
+        if old is not None:
             os.environ["EMULATOR_CONFIG"] = old
+    return emu, json.loads(http(emu, "GET", "/_emulator/config")[1])["defaults"]
+
+
+def test_launcher_defaults_from_flags_and_environment():
+    emu, defaults = _defaults_of(["--config", json.dumps({"filter_limit": False})],
+                                 env=json.dumps({"modify_window": 0.25}))
     try:
-        defaults = json.loads(http(emu, "GET", "/_emulator/config")[1])["defaults"]
         assert defaults["modify_window"] == 0.25 and defaults["consistency_delay"] == 2.0
         assert defaults["require_peering"] is True and defaults["filter_limit"] is False
         emu.configure(modify_window=0)
@@ -74,6 +83,27 @@ def test_launcher_defaults_from_flags_and_environment():
         assert emu.config() == defaults
     finally:
         assert emu.stop() == 0
+    for args, env in ((["--no-realism"], None), ([], "off"), (["--config", "off"], "realistic"), (["--vanilla"], None)):
+        emu, defaults = _defaults_of(args, env)
+        try:
+            assert defaults == OFF, (args, env)
+        finally:
+            assert emu.stop() == 0
+    emu, defaults = _defaults_of(["--no-realism"], env="realistic")
+    try:
+        assert defaults == REALISTIC
+    finally:
+        assert emu.stop() == 0
+
+
+def test_settle_ends_the_consistency_windows(emulator, ec2, net):
+    emulator.configure(consistency_delay=30)
+    new = ec2.create_security_group(GroupName=f"settled-{net['n']}", Description="s", VpcId=net["vpc"])["GroupId"]
+    with pytest.raises(ClientError) as exc:
+        ec2.describe_security_groups(GroupIds=[new])
+    assert error_code(exc) == "InvalidGroup.NotFound"
+    assert emulator.settle() == 1
+    assert ec2.describe_security_groups(GroupIds=[new])["SecurityGroups"][0]["GroupId"] == new
 
 
 # ----------------------------------------------------------------------------------------

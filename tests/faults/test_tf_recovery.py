@@ -102,6 +102,9 @@ def orphan_of_lost_create(pws: ProxiedWorkspace, lease: str) -> dict:
 
 
 def test_generated_name_orphan_is_swept_by_the_next_create(pws: ProxiedWorkspace):
+    # a create timeout of 2 s cannot outlast AWS's consistency window of new groups (the emulator's
+    # 2 s): shortened here, as this test is about the sweep, not the window
+    pws.emulator.configure(consistency_delay=0.3)
     orphan = orphan_of_lost_create(pws, "6s")
     time.sleep(12)  # the lease (6 s), its grace (1 s) and the clock bounds (whole seconds) are over
     r = pws.apply()

@@ -55,7 +55,9 @@ def run_both(states: list[ProxiedWorkspace], command: str) -> None:
 
 def test_two_states_attach_and_detach_together_round_after_round(pws: ProxiedWorkspace, workspace_factory):
     world, emu = pws.emulator.world, pws.emulator
-    emu.configure(modify_window=WINDOW)
+    # the two states' accesses give a node more than AWS's default 5 groups (quota L-2AFB9258):
+    # raised as an account would (up to 16); the check of the quota is not this test's subject
+    emu.configure(modify_window=WINDOW, quotas={"L-2AFB9258": 16})
     default = world["default_security_group_id"]
     b = ProxiedWorkspace.of(workspace_factory("state-b"), FaultProxy(emu.url).start())
     states = [pws, b]

@@ -22,7 +22,9 @@ def emulator(emulator_process) -> Emu:
     seed = emulator_fixture.reset_and_seed(url, REGION)
     kw = dict(endpoint_url=url, region_name=REGION, aws_access_key_id="testing",
               aws_secret_access_key="testing", config=Config(retries={"max_attempts": 2}))
-    return Emu(url=url, seed=seed, ec2=boto3.client("ec2", **kw), elasticache=boto3.client("elasticache", **kw))
+    settled = emulator_fixture.settled  # the test's own calls see a settled emulator
+    return Emu(url=url, seed=seed, ec2=settled(boto3.client("ec2", **kw), url),
+               elasticache=settled(boto3.client("elasticache", **kw), url))
 
 
 @pytest.fixture(scope="session")

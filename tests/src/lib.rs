@@ -112,13 +112,39 @@ impl Emulator {
         Ok(())
     }
 
-    /// An active VPC peering connection between `vpc_id` and a VPC of `peer_account` holding the
-    /// groups `peer_groups` (`POST /_emulator/peering`).
-    pub fn peering(&self, vpc_id: &str, peer_account: &str, peer_groups: &[&str]) -> Result<()> {
-        ureq::post(format!("{}/_emulator/peering", self.url)).send_json(serde_json::json!({
-            "vpc_id": vpc_id, "peer_account_id": peer_account, "peer_group_ids": peer_groups,
-        }))?;
+    /// Changes the emulator's AWS realism settings (tests/emulator/realism_config.py) until the
+    /// next reset, e.g. `json!({"consistency_delay": 3.0})`; returns the whole configuration.
+    pub fn configure(&self, settings: serde_json::Value) -> Result<serde_json::Value> {
+        let mut out: serde_json::Value = ureq::post(format!("{}/_emulator/config", self.url))
+            .send_json(settings)?
+            .body_mut()
+            .read_json()?;
+        Ok(out["config"].take())
+    }
+
+    /// Ends the emulator's eventual-consistency windows now, so that what a test reads straight
+    /// from the emulator shows everything made so far.
+    pub fn settle(&self) -> Result<()> {
+        ureq::post(format!("{}/_emulator/settle", self.url)).send_json(serde_json::json!({}))?;
         Ok(())
+    }
+
+    /// An active VPC peering connection from `vpc_id` to a VPC of another account holding the
+    /// groups named (`POST /_emulator/peering`): AWS accepts a rule naming another account's group
+    /// only across one.
+    pub fn peering(&self, spec: serde_json::Value) -> Result<serde_json::Value> {
+        Ok(ureq::post(format!("{}/_emulator/peering", self.url))
+            .send_json(spec)?
+            .body_mut()
+            .read_json()?)
+    }
+
+    /// The cluster modifications so far (`GET /_emulator/modifications`).
+    pub fn modifications(&self) -> Result<serde_json::Value> {
+        Ok(ureq::get(format!("{}/_emulator/modifications", self.url))
+            .call()?
+            .body_mut()
+            .read_json()?)
     }
 
     pub async fn sdk_config(&self) -> aws_types::SdkConfig {

@@ -66,8 +66,9 @@ class Emulator:
         self.url = url
         kw = dict(endpoint_url=url, region_name=REGION, aws_access_key_id="testing",
                   aws_secret_access_key="testing", config=Config(retries={"max_attempts": 2}))
-        self.ec2 = boto3.client("ec2", **kw)
-        self.elasticache = boto3.client("elasticache", **kw)
+        # the test's own calls see a settled emulator (emulator_fixture.settled)
+        self.ec2 = emulator_fixture.settled(boto3.client("ec2", **kw), url)
+        self.elasticache = emulator_fixture.settled(boto3.client("elasticache", **kw), url)
         self.world: dict = {}
 
     def reset(self) -> None:
@@ -91,6 +92,10 @@ class Emulator:
 
     def modifications(self) -> dict:
         return emulator_fixture.modifications(self.url)
+
+    def settle(self) -> None:
+        """Ends the emulator's consistency windows now (what was made shows to every call)."""
+        emulator_fixture.settle(self.url)
 
     def calls(self) -> list[dict]:
         with urllib.request.urlopen(self.url + "/_emulator/calls", timeout=30) as r:

@@ -67,6 +67,7 @@ fn engine(ec2: &[&MockRule], elasticache: &[&MockRule]) -> Engine {
     .with_backoff(Backoff {
         initial: Duration::from_millis(1),
         max: Duration::from_millis(4),
+        consistency: Duration::from_millis(30),
     })
 }
 

@@ -276,6 +276,17 @@ impl Cloud for Coalesced {
         self.batched_rules(group_ids).await
     }
 
+    async fn describe_security_groups_again(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<Group>, CloudError> {
+        self.inner.describe_security_groups_again(ids).await
+    }
+
+    async fn describe_rules_again(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError> {
+        self.inner.describe_rules_again(group_ids).await
+    }
+
     async fn authorize_ingress(
         &self,
         group_id: &str,

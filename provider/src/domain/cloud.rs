@@ -416,6 +416,21 @@ pub trait Cloud: Send + Sync {
     /// DescribeSecurityGroupRules by `group-id`: ingress and egress rules of these groups.
     async fn describe_rules(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError>;
 
+    /// [`Cloud::describe_security_groups`] from a call of its own, never an answer shared with
+    /// other reads or kept from before (see [`Cloud::describe_rules_again`]).
+    async fn describe_security_groups_again(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<Group>, CloudError> {
+        self.describe_security_groups(ids).await
+    }
+
+    /// [`Cloud::describe_rules`] from a call of its own, never an answer shared with other reads
+    /// or kept from before: a read again while AWS does not show yet what was made moments before.
+    async fn describe_rules_again(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError> {
+        self.describe_rules(group_ids).await
+    }
+
     /// AuthorizeSecurityGroupIngress of all `rules` in one call, each rule tagged at creation.
     /// Returns the rules AWS reports as created (AWS may list fewer than it made).
     async fn authorize_ingress(

@@ -4,6 +4,7 @@
 //! own test, so that a failure names the step.
 
 mod bounds;
+mod consistency;
 mod lifecycle;
 mod others;
 mod scale;

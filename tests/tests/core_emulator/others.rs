@@ -46,6 +46,7 @@ async fn attach_to_and_detach_from_a_replication_group() -> Result<()> {
     );
     assert_eq!(p.planned.get("port"), &Value::Number(6379.0));
     let st = apply(&e, None, &c).await?;
+    emu.settle()?; // a later look at AWS: what the apply made shows
     let id = s(st.get("id"));
     assert!(s(st.get("cluster_endpoint")).ends_with(":6379"));
     for (b, a) in before.iter().zip(groups_of_members().await?) {
@@ -99,6 +100,7 @@ async fn attach_to_and_detach_from_a_replication_group() -> Result<()> {
         serde_json::json!({"cluster": {"replication_group_id": rg}, "name": "att", "attach_to_cluster": false}),
     );
     let st2 = apply(&e, Some(&read), &c2).await?;
+    emu.settle()?; // a later look at AWS: what the apply made shows
     assert_eq!(groups_of_members().await?, before);
     e.delete(&st2)
         .await
@@ -132,6 +134,7 @@ async fn a_failure_halfway_through_create_leaves_a_partial_state_that_deletes_cl
         .state
         .clone()
         .ok_or_else(|| anyhow::anyhow!("no partial state"))?;
+    emu.settle()?; // the test's own look at AWS: the groups made moments ago show
     let names = group_names(&ec2, &vpc).await?;
     assert!(
         names.contains(&"half-cluster".to_string()) && names.contains(&"half-clients".to_string())
@@ -156,14 +159,18 @@ async fn a_description_change_keeps_a_peered_accounts_group_rule() -> Result<()>
     let seed = emu.seed()?;
     let vpc = seed["vpc_id"].as_str().unwrap_or_default().to_string();
     let peer = "111122223333/sg-0123456789abcdef0";
-    // AWS accepts another account's group only across a peering connection (the plan checks it)
-    emu.peering(&vpc, "111122223333", &["sg-0123456789abcdef0"])?;
+    // AWS accepts another account's group only across an active peering connection
+    emu.peering(
+        serde_json::json!({"vpc_id": vpc, "peer_account_id": "111122223333",
+        "peer_group_ids": ["sg-0123456789abcdef0"]}),
+    )?;
     let ec2 = aws_sdk_ec2::Client::new(&emu.sdk_config().await);
     let e = engine(&emu).await?;
     let c1 = cfg(
         serde_json::json!({"vpc_id": vpc, "name": "peer", "create_client_security_group": false, "client_security_group_ids": [peer], "description": "peered clients"}),
     );
     let st = apply(&e, None, &c1).await?;
+    emu.settle()?; // a later look at AWS: what the apply made shows
     let rule = s(st.get("ingress_rule_ids").get(peer));
     assert!(rule.starts_with("sgr-"), "{st:?}");
 
@@ -172,6 +179,7 @@ async fn a_description_change_keeps_a_peered_accounts_group_rule() -> Result<()>
     );
     emu.reset_calls()?;
     let st2 = apply(&e, Some(&st), &c2).await?;
+    emu.settle()?; // a later look at AWS: what the apply made shows
     assert!(emu
         .actions()?
         .contains(&"UpdateSecurityGroupRuleDescriptionsIngress".to_string()));
@@ -213,6 +221,7 @@ async fn a_group_of_the_own_account_written_with_its_account_gives_no_diff() -> 
         &cfg(serde_json::json!({"vpc_id": vpc, "name": "own", "create_client_security_group": false})),
     )
     .await?;
+    emu.settle()?; // a later look at AWS: what the apply made shows
     let own = s(st.get("owner_id"));
     assert_eq!(own.len(), 12);
     let spelled = format!("{own}/{app}");
@@ -220,6 +229,7 @@ async fn a_group_of_the_own_account_written_with_its_account_gives_no_diff() -> 
         serde_json::json!({"vpc_id": vpc, "name": "own", "create_client_security_group": false, "client_security_group_ids": [spelled]}),
     );
     let st1 = apply(&e, Some(&st), &c1).await?;
+    emu.settle()?; // a later look at AWS: what the apply made shows
     let read = e
         .read(&st1)
         .await
@@ -239,6 +249,7 @@ async fn a_group_of_the_own_account_written_with_its_account_gives_no_diff() -> 
         serde_json::json!({"vpc_id": vpc, "name": "own", "create_client_security_group": false, "client_security_group_ids": [spelled], "port": 6390}),
     );
     let st2 = apply(&e, Some(&read), &c2).await?;
+    emu.settle()?; // a later look at AWS: what the apply made shows
     let ec2 = aws_sdk_ec2::Client::new(&emu.sdk_config().await);
     let group = s(st2.get("id"));
     assert_eq!(ingress(&ec2, &group).await?, vec![(app.clone(), 6390)]);
@@ -268,6 +279,7 @@ async fn deleting_an_access_whose_groups_are_already_gone_succeeds() {
     )
     .await
     .expect("create");
+    emu.settle().expect("settle"); // a later look at AWS: what the apply made shows
     let cluster = s(st.get("id"));
     let client = s(st.get("client_security_group_id"));
     // Someone removed the whole access by hand: the rule that references the client group, then
@@ -289,13 +301,21 @@ async fn deleting_an_access_whose_groups_are_already_gone_succeeds() {
     emu.reset_calls().expect("reset");
     let r = e.delete(&st).await;
     assert!(r.is_ok(), "{:?}", r.err().map(|x| x.to_string()));
-    // one read (the groups and their rules asked at once) shows that nothing is left: nothing to
-    // revoke or delete
-    let mut calls = emu.actions().expect("calls");
-    calls.sort();
-    assert_eq!(
-        calls,
-        ["DescribeSecurityGroupRules", "DescribeSecurityGroups"]
+    // reads show that nothing is left: nothing to revoke or delete (the groups and their rules
+    // asked at once; the groups read again during the consistency wait, as groups made moments
+    // before may not show yet)
+    let actions = emu.actions().expect("calls");
+    assert!(
+        actions
+            .iter()
+            .filter(|a| *a == "DescribeSecurityGroupRules")
+            .count()
+            == 1
+            && actions.iter().any(|a| a == "DescribeSecurityGroups")
+            && actions
+                .iter()
+                .all(|a| a == "DescribeSecurityGroups" || a == "DescribeSecurityGroupRules"),
+        "{actions:?}"
     );
     assert!(e.read(&st).await.expect("read").is_none());
 }
@@ -324,6 +344,7 @@ async fn a_prefix_list_source_is_created_read_imported_and_deleted() {
         serde_json::json!({"vpc_id": vpc, "name": "office", "create_client_security_group": false, "allowed_prefix_list_ids": [pl]}),
     );
     let st = apply(&e, None, &c).await.expect("create");
+    emu.settle().expect("settle"); // a later look at AWS: what the apply made shows
     let cluster = s(st.get("id"));
     assert_eq!(
         ingress(&ec2, &cluster).await.expect("rules"),
@@ -371,6 +392,7 @@ async fn assume_role_signs_the_calls_with_the_roles_credentials() {
     )
     .await
     .expect("create");
+    emu.settle().expect("settle"); // a later look at AWS: what the apply made shows
     let calls = emu.calls().expect("calls");
     let assume: Vec<_> = calls.iter().filter(|c| c.action == "AssumeRole").collect();
     assert_eq!(assume.len(), 1, "{calls:?}");

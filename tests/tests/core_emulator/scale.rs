@@ -85,6 +85,7 @@ async fn a_single_access_is_refreshed_in_at_most_seven_calls() -> Result<()> {
         "allowed_cidr_blocks": ["10.9.0.0/16"], "client_security_group_ids": [text("app_security_group_id")]}),
     );
     let st = apply(&e, None, &c).await?;
+    emu.settle()?; // a later look at AWS: what the apply made shows
     let fresh = engine(&emu).await?;
     emu.reset_calls()?;
     let read = fresh.read(&st).await.map_err(|d| anyhow::anyhow!("{d}"))?;

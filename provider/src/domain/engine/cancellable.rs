@@ -78,6 +78,18 @@ impl Cloud for Cancellable {
         self.race(self.inner.describe_rules(group_ids)).await
     }
 
+    async fn describe_security_groups_again(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<Group>, CloudError> {
+        self.race(self.inner.describe_security_groups_again(ids))
+            .await
+    }
+
+    async fn describe_rules_again(&self, group_ids: &[String]) -> Result<Vec<Rule>, CloudError> {
+        self.race(self.inner.describe_rules_again(group_ids)).await
+    }
+
     async fn authorize_ingress(
         &self,
         group_id: &str,

@@ -84,7 +84,7 @@ impl Engine {
         let Some(client) = w.client_group.clone() else {
             return Ok(());
         };
-        self.release_client_group(w, &client.id).await?;
+        self.release_client_group(w, &client.id, deadline).await?;
         self.delete_group(&client.id, &client.vpc_id, deadline, Op::Delete)
             .await?;
         w.rules.retain(|r| r.group_id != client.id);

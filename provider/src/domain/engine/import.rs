@@ -126,6 +126,9 @@ impl Engine {
             attached: None,
             endpoint: None,
         };
+        if ours {
+            self.wait_for_recent_rules(&cg).await?;
+        }
         match (ours, claimed) {
             (true, Some(_)) => {
                 return Err(not_importable(format!(
@@ -141,6 +144,26 @@ impl Engine {
         w.cluster = reference.cluster.as_ref().and_then(Known::known).cloned();
         self.finish_import(&mut w, &mut reference).await?;
         Ok((derive(&w, &reference, &self.tags), notes))
+    }
+
+    /// An access this provider made moments before (its `created` mark, in AWS's clock, is younger
+    /// than the consistency wait): its rules may not show yet, and an import has no recorded rule
+    /// ids to wait for, so it waits out the rest of the consistency wait before it reads them.
+    async fn wait_for_recent_rules(&self, cg: &Group) -> Result<(), Diagnostic> {
+        let Some(created) = cg.tags.get(bk::CREATED).and_then(|t| t.parse::<i64>().ok()) else {
+            return Ok(());
+        };
+        let settled = created.saturating_add(self.backoff.consistency.as_secs() as i64);
+        let now = self.clock().lower;
+        if now >= settled {
+            return Ok(());
+        }
+        let wait =
+            std::time::Duration::from_secs((settled - now) as u64).min(self.backoff.consistency);
+        tracing::info!(group = %cg.id, wait_s = wait.as_secs(), "made moments before: waiting for its rules to show");
+        self.sleep(wait)
+            .await
+            .map_err(|e| cloud_diag("read the access", &e))
     }
 
     /// The client group and rules of an access this provider made.

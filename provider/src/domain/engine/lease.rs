@@ -259,8 +259,7 @@ impl Engine {
         }
         if self.clock().upper >= h.confirmed() {
             let found = self
-                .cloud
-                .describe_security_groups(std::slice::from_ref(first))
+                .own_group_shown(first)
                 .await
                 .map_err(|e| cloud_diag("check the creation lease", &e))?;
             let ours = found.iter().find(|g| &g.id == first).is_some_and(
@@ -273,13 +272,33 @@ impl Engine {
         }
         let lease = self.lease_for(&h.token, self.clock());
         let tags = BTreeMap::from([(bk::CREATING.to_string(), lease.value())]);
-        self.cloud
-            .create_tags(&ids, &tags)
-            .await
-            .map_err(|e| cloud_diag("renew the creation lease", &e))?;
+        // the create's own new groups may not show yet (AWS's eventual consistency)
+        let settled = tokio::time::Instant::now() + self.backoff.consistency;
+        let not_yet = |e: &CloudError| matches!(e, CloudError::NotFound { .. });
+        self.retry("CreateTags", settled, not_yet, || {
+            self.cloud.create_tags(&ids, &tags)
+        })
+        .await
+        .map_err(|e| cloud_diag("renew the creation lease", &e))?;
         tracing::debug!(groups = ?ids, expires = lease.expires, "renewed the creation lease");
         h.confirm(lease.expires);
         Ok(())
+    }
+
+    /// The create's own group `id`, read again (never from a shared answer) while it does not show,
+    /// within the consistency wait: a group made moments before may not show yet, and only a group
+    /// that shows with another lease proves the lease lost.
+    async fn own_group_shown(&self, id: &str) -> Result<Vec<Group>, CloudError> {
+        let ids = [id.to_string()];
+        let settled = tokio::time::Instant::now() + self.backoff.consistency;
+        let mut wait = self.backoff.initial;
+        let mut found = self.cloud.describe_security_groups(&ids).await?;
+        while !found.iter().any(|g| g.id == id) && tokio::time::Instant::now() + wait < settled {
+            self.sleep(self.jittered(wait)).await?;
+            wait = (wait * 2).min(self.backoff.max);
+            found = self.cloud.describe_security_groups_again(&ids).await?;
+        }
+        Ok(found)
     }
 
     /// Before a write of the create holding `h`: fails when the lease was lost, and renews it
@@ -306,9 +325,16 @@ impl Engine {
             .map_err(|e| cloud_diag("read AWS's clock", &e))?;
         let created = BTreeMap::from([(bk::CREATED.to_string(), now.lower.to_string())]);
         let creating = [bk::CREATING.to_string()];
+        // groups made moments before may not show yet (AWS's eventual consistency)
+        let settled = tokio::time::Instant::now() + self.backoff.consistency;
+        let not_yet = |e: &CloudError| matches!(e, CloudError::NotFound { .. });
         let (a, b) = tokio::join!(
-            self.cloud.create_tags(ids, &created),
-            self.cloud.delete_tags(ids, &creating)
+            self.retry("CreateTags", settled, not_yet, || self
+                .cloud
+                .create_tags(ids, &created)),
+            self.retry("DeleteTags", settled, not_yet, || self
+                .cloud
+                .delete_tags(ids, &creating))
         );
         if a.is_ok() {
             w.tag(ids, &created);

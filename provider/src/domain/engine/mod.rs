@@ -83,18 +83,27 @@ impl std::fmt::Display for Failed {
     }
 }
 
-/// Waits between retries: exponential from `initial`, capped at `max`, with jitter.
+/// Waits between retries: exponential from `initial`, capped at `max`, with jitter; and how long
+/// something AWS does not show is waited for when it may only be new ([`CONSISTENCY`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Backoff {
     pub initial: Duration,
     pub max: Duration,
+    pub consistency: Duration,
 }
+
+/// How long a group or rule that AWS answers "not found" (or leaves out of a describe) is waited
+/// for when it may have been made moments before, by this run or the one before (EC2 API
+/// Reference, "Eventual consistency in the Amazon EC2 API": retry with backoff). A rule that is
+/// really gone costs this wait once, in the operation that finds it gone.
+pub const CONSISTENCY: Duration = Duration::from_secs(10);
 
 impl Default for Backoff {
     fn default() -> Self {
         Backoff {
             initial: Duration::from_millis(500),
             max: Duration::from_secs(20),
+            consistency: CONSISTENCY,
         }
     }
 }
@@ -208,6 +217,12 @@ impl Engine {
             _ = self.cancel.cancelled() => Err(CloudError::cancelled()),
             _ = tokio::time::sleep(d) => Ok(()),
         }
+    }
+
+    /// The end of the wait for what may only be new: [`Backoff::consistency`] from now, within
+    /// `deadline`.
+    fn settling(&self, deadline: Instant) -> Instant {
+        deadline.min(Instant::now() + self.backoff.consistency)
     }
 
     fn jittered(&self, wait: Duration) -> Duration {

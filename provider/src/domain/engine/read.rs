@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::domain::cloud::{CloudError, ClusterRef};
+use tokio::time::Instant;
+
+use crate::domain::cloud::{CloudError, ClusterRef, Group, Rule};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::lease::Creation;
@@ -58,7 +60,7 @@ impl Engine {
             self.cloud.describe_rules(&ids),
             prefetch
         );
-        let groups = groups?;
+        let groups = self.groups_settled(&ids, groups?).await?;
         let Some(cg) = groups.iter().find(|g| g.id == cluster_sg).cloned() else {
             tracing::info!(group = %cluster_sg, "cluster security group is gone");
             return Ok(None);
@@ -72,16 +74,31 @@ impl Engine {
         let present: Vec<String> = std::iter::once(cg.id.clone())
             .chain(client.as_ref().map(|c| c.id.clone()))
             .collect();
-        let rules: Vec<_> = rules?
-            .into_iter()
-            .filter(|r| present.contains(&r.group_id))
-            .collect();
         let managed: BTreeSet<String> = prior
             .outputs
             .ingress_rule_ids
             .values()
             .chain(prior.outputs.client_ssh_rule_ids.values())
             .cloned()
+            .collect();
+        let expected: BTreeSet<String> = prior
+            .outputs
+            .ingress_rule_ids
+            .values()
+            .chain(
+                client
+                    .as_ref()
+                    .map(|_| prior.outputs.client_ssh_rule_ids.values())
+                    .into_iter()
+                    .flatten(),
+            )
+            .cloned()
+            .collect();
+        let rules: Vec<_> = self
+            .rules_settled(&present, &expected, rules?)
+            .await?
+            .into_iter()
+            .filter(|r| present.contains(&r.group_id))
             .collect();
         let cluster = cg
             .tags
@@ -104,6 +121,61 @@ impl Engine {
             self.refresh_endpoint(&mut w).await;
         }
         Ok(Some(w))
+    }
+
+    /// The groups of `ids` (those a state records), from `first` (the read made with the rules)
+    /// and read again while some are missing, until the consistency wait ends: groups made moments
+    /// before (a create that failed halfway, then a destroy at once) may not show yet, and an
+    /// access taken for gone would be left behind.
+    async fn groups_settled(
+        &self,
+        ids: &[String],
+        first: Vec<Group>,
+    ) -> Result<Vec<Group>, CloudError> {
+        let settled = Instant::now() + self.backoff.consistency;
+        let mut wait = self.backoff.initial;
+        let mut groups = first;
+        while ids.iter().any(|id| !groups.iter().any(|g| &g.id == id))
+            && Instant::now() + wait < settled
+        {
+            tracing::debug!(groups = ?ids, "recorded groups not shown yet: reading again");
+            self.sleep(self.jittered(wait)).await?;
+            wait = (wait * 2).min(self.backoff.max);
+            groups = self.cloud.describe_security_groups_again(ids).await?;
+        }
+        Ok(groups)
+    }
+
+    /// The rules of `groups`, from `first` (the read made with the groups) and read again while
+    /// some of `expected` (the rule ids the state recorded) are missing, until the consistency wait
+    /// ends: a rule authorized moments before (by the run before this one) may not show yet, and a
+    /// state without it would be incomplete. What is still missing then is gone. The first read
+    /// may share a batched call or the Region scan; the next ones are fresh.
+    async fn rules_settled(
+        &self,
+        groups: &[String],
+        expected: &BTreeSet<String>,
+        first: Vec<Rule>,
+    ) -> Result<Vec<Rule>, CloudError> {
+        let settled = Instant::now() + self.backoff.consistency;
+        let mut wait = self.backoff.initial;
+        let mut rules = first;
+        loop {
+            let missing: Vec<&String> = expected
+                .iter()
+                .filter(|id| !rules.iter().any(|r| &&r.id == id))
+                .collect();
+            if missing.is_empty() || Instant::now() + wait >= settled {
+                if !missing.is_empty() {
+                    tracing::info!(rules = ?missing, "recorded rules are gone");
+                }
+                return Ok(rules);
+            }
+            tracing::debug!(rules = ?missing, "recorded rules not shown yet: reading again");
+            self.sleep(self.jittered(wait)).await?;
+            wait = (wait * 2).min(self.backoff.max);
+            rules = self.cloud.describe_rules_again(groups).await?;
+        }
     }
 
     /// Whether the world's cluster uses its cluster group on every member, from the cluster's one

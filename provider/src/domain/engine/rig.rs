@@ -55,6 +55,7 @@ pub fn fast() -> Backoff {
     Backoff {
         initial: Duration::from_millis(1),
         max: Duration::from_millis(4),
+        consistency: Duration::from_millis(30),
     }
 }
 

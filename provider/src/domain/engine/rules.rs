@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use tokio::time::Instant;
 
-use crate::domain::cloud::{CloudError, Rule, RuleSpec};
+use crate::domain::cloud::{CloudError, Rule, RuleSpec, Source};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::observe::SSH_PORT;
 use crate::domain::engine::{cloud_diag, Engine, World};
@@ -80,7 +80,7 @@ impl Engine {
             .map(|r| r.id.clone())
             .collect();
         if want.revoke_first {
-            self.revoke_old(w, want.group, &revoke).await?;
+            self.revoke_old(w, want.group, &revoke, deadline).await?;
         }
         self.authorize(w, want.group, &add, want.tags, deadline, want.fresh)
             .await
@@ -102,7 +102,7 @@ impl Engine {
         if want.revoke_first {
             return Ok(());
         }
-        self.revoke_old(w, want.group, &revoke).await
+        self.revoke_old(w, want.group, &revoke, deadline).await
     }
 
     async fn revoke_old(
@@ -110,8 +110,9 @@ impl Engine {
         w: &mut World,
         group: &str,
         revoke: &[String],
+        deadline: Instant,
     ) -> Result<(), Diagnostic> {
-        self.revoke(w, group, revoke)
+        self.revoke(w, group, revoke, deadline)
             .await
             .map_err(|e| cloud_diag(&format!("revoke the old ingress rules of {group}"), &e))
     }
@@ -134,8 +135,10 @@ impl Engine {
     }
 
     /// Authorizes `specs` on `group` in one call, retrying "not found" for groups this operation made
-    /// (AWS may not show them yet) until `deadline`. Rules that exist already are adopted. When AWS's
-    /// answer lists fewer rules than were authorized, the group's rules are read back once.
+    /// (AWS may not show them yet) until `deadline`, and for the other groups it names (a client
+    /// group made moments before this access, by the same apply) during the consistency wait
+    /// ([`Engine::settling`]). Rules that exist already are adopted. When AWS's answer lists fewer
+    /// rules than were authorized, the group's rules are read back once.
     pub(crate) async fn authorize(
         &self,
         w: &mut World,
@@ -148,10 +151,18 @@ impl Engine {
         if specs.is_empty() {
             return Ok(());
         }
+        let settled = self.settling(deadline);
+        let named = |message: &str| {
+            message.contains(group)
+                || specs.iter().any(|s| {
+                    matches!(&s.source, Source::Group { id, .. } if message.contains(id.as_str()))
+                })
+        };
         let not_yet_visible = |e: &CloudError| match e {
             CloudError::NotFound { message, .. } => {
                 fresh.iter().any(|f| message.contains(f.as_str()))
                     || (!message.contains("sg-") && fresh.iter().any(|f| f == group))
+                    || (named(message) && Instant::now() < settled)
             }
             _ => false,
         };
@@ -181,7 +192,9 @@ impl Engine {
     }
 
     /// Some rules exist already (added outside, or by an earlier attempt whose answer was lost):
-    /// adopt those, authorize the rest.
+    /// adopt those, authorize the rest. Rules an earlier run authorized moments before may not show
+    /// yet (AWS's eventual consistency): while AWS still answers Duplicate for the rest, read again
+    /// until the consistency wait ends.
     async fn authorize_after_duplicate(
         &self,
         w: &mut World,
@@ -191,30 +204,45 @@ impl Engine {
         deadline: Instant,
     ) -> Result<(), CloudError> {
         let ids = [group.to_string()];
-        let rules = self
-            .read_retrying("DescribeSecurityGroupRules", deadline, || {
-                self.cloud.describe_rules(&ids)
-            })
-            .await?;
-        w.replace_rules_of(group, rules);
-        let mut adopt = Vec::new();
-        let mut rest = Vec::new();
-        for s in specs {
-            match w.ingress(group).find(|r| matches(r, s)) {
-                Some(r) => adopt.push(r.id.clone()),
-                None => rest.push(s.clone()),
+        let settled = self.settling(deadline);
+        let mut wait = self.backoff.initial;
+        loop {
+            let rules = self
+                .read_retrying("DescribeSecurityGroupRules", deadline, || {
+                    self.cloud.describe_rules_again(&ids)
+                })
+                .await?;
+            w.replace_rules_of(group, rules);
+            let mut adopt = Vec::new();
+            let mut rest = Vec::new();
+            for s in specs {
+                match w.ingress(group).find(|r| matches(r, s)) {
+                    Some(r) if !w.is_managed(r) => adopt.push(r.id.clone()),
+                    Some(_) => {}
+                    None => rest.push(s.clone()),
+                }
+            }
+            self.adopt(w, &adopt, tags).await?;
+            if rest.is_empty() {
+                return Ok(());
+            }
+            match self.cloud.authorize_ingress(group, &rest, tags).await {
+                Ok(made) => {
+                    let complete = rest.iter().all(|s| made.iter().any(|r| matches(r, s)));
+                    w.add_rules(made);
+                    if !complete {
+                        self.read_back(w, group, &rest, deadline).await?;
+                    }
+                    return Ok(());
+                }
+                Err(CloudError::Duplicate { .. }) if Instant::now() + wait < settled => {
+                    tracing::debug!(group, "duplicate rules not shown yet: reading again");
+                    self.sleep(self.jittered(wait)).await?;
+                    wait = (wait * 2).min(self.backoff.max);
+                }
+                Err(e) => return Err(e),
             }
         }
-        self.adopt(w, &adopt, tags).await?;
-        if !rest.is_empty() {
-            let made = self.cloud.authorize_ingress(group, &rest, tags).await?;
-            let complete = rest.iter().all(|s| made.iter().any(|r| matches(r, s)));
-            w.add_rules(made);
-            if !complete {
-                self.read_back(w, group, &rest, deadline).await?;
-            }
-        }
-        Ok(())
     }
 
     /// Reads the group's rules again and marks the authorized ones as this access's.
@@ -241,37 +269,62 @@ impl Engine {
         Ok(())
     }
 
-    /// Revokes rules by id. AWS refuses the whole call when one of them is gone already: the rules
-    /// still there are then revoked in a second call.
+    /// Revokes rules by id. AWS refuses the whole call when one of them is not found: gone already
+    /// (revoked by someone else), or not visible yet (authorized moments before: AWS's eventual
+    /// consistency). The rules a describe lists are revoked at once; the others are tried again
+    /// until the consistency wait ends ([`Engine::settling`]), and only then counted as gone.
     pub(crate) async fn revoke(
         &self,
         w: &mut World,
         group: &str,
         ids: &[String],
+        deadline: Instant,
     ) -> Result<(), CloudError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        match self.cloud.revoke_ingress(group, ids).await {
-            Ok(()) => {
-                w.remove_rules(ids);
-                Ok(())
-            }
-            Err(CloudError::NotFound { .. }) => {
-                let rules = self.cloud.describe_rules(&[group.to_string()]).await?;
-                let still: Vec<String> = ids
-                    .iter()
-                    .filter(|id| rules.iter().any(|r| &&r.id == id))
-                    .cloned()
-                    .collect();
-                w.replace_rules_of(group, rules);
-                if !still.is_empty() {
-                    self.cloud.revoke_ingress(group, &still).await?;
-                    w.remove_rules(&still);
+        let settled = self.settling(deadline);
+        let mut pending = ids.to_vec();
+        let mut wait = self.backoff.initial;
+        while !pending.is_empty() {
+            let not_found = match self.cloud.revoke_ingress(group, &pending).await {
+                Ok(()) => {
+                    w.remove_rules(&pending);
+                    return Ok(());
                 }
-                Ok(())
+                Err(e @ CloudError::NotFound { .. }) => e,
+                Err(e) => return Err(e),
+            };
+            let groups = [group.to_string()];
+            let rules = self
+                .read_retrying("DescribeSecurityGroupRules", deadline, || {
+                    self.cloud.describe_rules_again(&groups)
+                })
+                .await?;
+            let listed: Vec<String> = pending
+                .iter()
+                .filter(|id| rules.iter().any(|r| &&r.id == id))
+                .cloned()
+                .collect();
+            if !listed.is_empty() && listed.len() < pending.len() {
+                match self.cloud.revoke_ingress(group, &listed).await {
+                    Ok(()) => {
+                        w.remove_rules(&listed);
+                        pending.retain(|id| !listed.contains(id));
+                    }
+                    Err(CloudError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
             }
-            Err(e) => Err(e),
+            if Instant::now() + wait >= settled {
+                if pending.iter().any(|id| listed.contains(id)) {
+                    return Err(not_found);
+                }
+                tracing::info!(rules = ?pending, "rules to revoke are gone already");
+                w.remove_rules(&pending);
+                return Ok(());
+            }
+            tracing::debug!(rules = ?pending, "rules to revoke not found yet: waiting");
+            self.sleep(self.jittered(wait)).await?;
+            wait = (wait * 2).min(self.backoff.max);
         }
+        Ok(())
     }
 }

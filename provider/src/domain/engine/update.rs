@@ -95,19 +95,19 @@ impl Engine {
             .is_some_and(|gs| gs.iter().any(|g| g.id() == client.id));
         let own = owns_client(&w.cluster_group, client);
         if own && !declared {
-            self.release_client_group(w, &client.id).await?;
+            self.release_client_group(w, &client.id, deadline).await?;
             self.delete_group(&client.id, &client.vpc_id, deadline, Op::Update)
                 .await?;
         } else {
             if !declared {
-                self.release_client_group(w, &client.id).await?;
+                self.release_client_group(w, &client.id, deadline).await?;
             }
             let ssh: Vec<String> = w
                 .ingress(&client.id)
                 .filter(|r| w.is_managed(r) && r.is_tcp_port(SSH_PORT))
                 .map(|r| r.id.clone())
                 .collect();
-            self.revoke(w, &client.id, &ssh)
+            self.revoke(w, &client.id, &ssh, deadline)
                 .await
                 .map_err(|e| cloud_diag("revoke the SSH rules of the former client group", &e))?;
             if own {
@@ -186,6 +186,7 @@ impl Engine {
         &self,
         w: &mut World,
         client: &str,
+        deadline: Instant,
     ) -> Result<(), Diagnostic> {
         let cg = w.cluster_group.id.clone();
         let naming: Vec<String> = w
@@ -193,7 +194,7 @@ impl Engine {
             .filter(|r| matches!(&r.source, Some(Source::Group { id, .. }) if id == client))
             .map(|r| r.id.clone())
             .collect();
-        self.revoke(w, &cg, &naming)
+        self.revoke(w, &cg, &naming, deadline)
             .await
             .map_err(|e| cloud_diag("revoke the rules that name the client group", &e))
     }

@@ -55,7 +55,9 @@ async fn toggling_the_client_group_in_place() {
     assert_eq!(rig.pending(&st3, &on).await, Vec::<String>::new());
 }
 
-/// A source group that does not exist fails the create quickly instead of waiting out the timeout.
+/// A source group that does not exist fails the create quickly instead of waiting out the timeout:
+/// it is waited for only during the consistency wait (it may have been made moments before; the
+/// rig's wait is 30 ms, AWS's 10 s).
 #[tokio::test]
 async fn a_missing_source_group_fails_at_once_instead_of_waiting() {
     let rig = Rig::new().await;
@@ -94,7 +96,7 @@ async fn a_missing_source_group_fails_at_once_instead_of_waiting() {
     assert!(why.contains(missing), "{why}");
     assert!(why.contains("InvalidGroup.NotFound"), "{why}");
     assert!(
-        rig.fake.count("AuthorizeSecurityGroupIngress") <= 2,
+        rig.fake.count("AuthorizeSecurityGroupIngress") <= 20,
         "{:?}",
         rig.fake.take_log()
     );
