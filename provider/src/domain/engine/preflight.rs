@@ -286,7 +286,8 @@ impl Engine {
             .collect())
     }
 
-    /// The groups of `ids` this account has, read once per process.
+    /// The groups of `ids` this account has, read once per process (one not shown is read again
+    /// until the consistency wait ends).
     async fn groups_seen(&self, ids: &[String]) -> Result<BTreeSet<String>, CloudError> {
         let mut known = self.preflight.groups.lock().await;
         let missing: Vec<String> = ids
@@ -295,7 +296,10 @@ impl Engine {
             .cloned()
             .collect();
         if !missing.is_empty() {
-            let found = self.cloud.describe_security_groups(&missing).await?;
+            // a group made moments before (by another tool) may not show yet: read again within
+            // the consistency wait before calling it missing
+            let first = self.cloud.describe_security_groups(&missing).await?;
+            let found = self.groups_settled(&missing, first).await?;
             for id in missing {
                 let there = found.iter().any(|g| g.id == id);
                 known.insert(id, there);

@@ -127,7 +127,7 @@ impl Engine {
     /// and read again while some are missing, until the consistency wait ends: groups made moments
     /// before (a create that failed halfway, then a destroy at once) may not show yet, and an
     /// access taken for gone would be left behind.
-    async fn groups_settled(
+    pub(crate) async fn groups_settled(
         &self,
         ids: &[String],
         first: Vec<Group>,
