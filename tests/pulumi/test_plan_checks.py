@@ -88,7 +88,7 @@ def test_a_preview_refuses_rules_over_quota_and_an_update_without_room(fresh, em
                                             properties=up.properties, old_inputs=to_struct(news), timeout=300))
 
 
-def test_pulumi_import_goes_on_when_serverless_caches_cannot_be_listed(fresh, emulator):
+def test_pulumi_import_goes_on_when_serverless_caches_cannot_be_listed(fresh, emulator, fake_engine):
     s = emulator.seed
     cg = emulator.ec2.create_security_group(GroupName="cache-sg", Description="cache", VpcId=s["vpc_id"])["GroupId"]
     emulator.ec2.authorize_security_group_ingress(GroupId=cg, IpPermissions=[{
@@ -102,4 +102,9 @@ def test_pulumi_import_goes_on_when_serverless_caches_cannot_be_listed(fresh, em
     r = fresh.Read(provider_pb2.ReadRequest(id=cg, urn=urn("c"), name="c", type=TOKEN))
     inputs = to_dict(r.inputs)
     assert inputs["cluster"] == {"cacheClusterId": s["cache_cluster_id"]} and inputs["attachToCluster"] is True
+    # The warning reaches the user as a Log RPC warning (severity 2) on the imported resource.
+    hits = fake_engine.wait_for(lambda e: e.urn == urn("c") and e.severity == 2
+                                and "Some clusters were not searched" in e.message
+                                and "elasticache:DescribeServerlessCaches" in e.message)
+    assert hits, [(e.severity, e.urn, e.message) for e in fake_engine.logs][-10:]
     emulator.clear_faults()

@@ -221,3 +221,57 @@ def test_identity_schema_as_terraform_sees_it(ws):
     schemas = json.loads(r.stdout)["provider_schemas"]
     ident = next(iter(schemas.values())).get("resource_identity_schemas", {})
     assert set(ident["elasticache_access"]["attributes"]) == {"account_id", "region", "id"}, ident
+
+
+DENY_SERVERLESS = dict(
+    service="elasticache", action="DescribeServerlessCaches", code="AccessDenied", status=403, count=500,
+    message="User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: "
+            "elasticache:DescribeServerlessCaches because no identity-based policy allows the "
+            "elasticache:DescribeServerlessCaches action")
+
+
+@pytest.mark.parametrize("terraform", terraform_finder.terraform_params()[-1:], indirect=True)
+def test_import_by_identity_and_refresh_go_on_when_serverless_caches_are_denied(ws):
+    """Issue 23: with an IAM policy written before serverless, an import by identity of a hand-built
+    access warns which kind of cluster it did not search (it used to say nothing), and the refresh
+    of the access, whose cluster is not serverless, succeeds."""
+    need(ws, 1, 12, "resource identity")
+    emu, w = ws.emulator, ws.emulator.world
+    made = emu.ec2.create_security_group(GroupName="cache-sg", Description="cache", VpcId=w["vpc_id"])
+    cg = made["GroupId"]
+    emu.ec2.authorize_security_group_ingress(GroupId=cg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 11211, "ToPort": 11211,
+        "UserIdGroupPairs": [{"GroupId": w["app_security_group_id"]}]}])
+    emu.elasticache.modify_cache_cluster(CacheClusterId=w["cache_cluster_id"], ApplyImmediately=True,
+                                         SecurityGroupIds=[w["default_security_group_id"], cg])
+    owner = emu.ec2.describe_security_groups(GroupIds=[cg])["SecurityGroups"][0]["OwnerId"]
+    emu.fault(**DENY_SERVERLESS)
+    ws.write(f"""\
+resource "elasticache_access" "a" {{
+  vpc_id                       = "{w["vpc_id"]}"
+  cluster {{
+    cache_cluster_id = "{w["cache_cluster_id"]}"
+  }}
+  attach_to_cluster            = true
+  create_client_security_group = false
+  client_security_group_ids    = ["{w["app_security_group_id"]}"]
+}}
+
+import {{
+  to = {ADDR}
+  identity = {{
+    account_id = "{owner}"
+    region     = "{REGION}"
+    id         = "{cg}"
+  }}
+}}
+""")
+    r = ws.run("apply", "-auto-approve", "-no-color", "-input=false")
+    assert r.returncode == 0, str(r)
+    flat = " ".join(r.output.split())
+    assert "Some clusters were not searched" in flat and "serverless caches" in flat, str(r)
+    assert "elasticache:DescribeServerlessCaches" in flat, str(r)
+    entry = state_entry(ws)
+    assert entry["values"]["id"] == cg and entry.get("identity", {}).get("id") == cg, entry
+    r = ws.run("plan", "-refresh-only", "-detailed-exitcode", "-no-color", "-input=false")
+    assert r.returncode in (0, 2) and "Error" not in r.output, str(r)

@@ -64,6 +64,19 @@ pub fn is_denied_or_not_offered(e: &CloudError) -> bool {
     DENIED_OR_NOT_OFFERED_CODES.contains(&e.code())
 }
 
+/// The IAM action of `operation` (`elasticache:DescribeServerlessCaches`): the service prefix is
+/// the SDK crate the error type `E` comes from (`aws_sdk_elasticache::…` gives `elasticache`).
+fn iam_action<E>(operation: &str) -> String {
+    let ty = std::any::type_name::<E>();
+    match ty
+        .strip_prefix("aws_sdk_")
+        .and_then(|t| t.split("::").next())
+    {
+        Some(service) => format!("{service}:{operation}"),
+        None => operation.to_string(),
+    }
+}
+
 /// Classifies an AWS error code into the kind the engine acts on.
 pub fn classify(code: &str, message: impl Into<String>) -> CloudError {
     let (code, message) = (code.to_string(), message.into());
@@ -104,6 +117,12 @@ where
             .message()
             .map(str::to_string)
             .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+        let action = iam_action::<E>(operation);
+        if DENIED_OR_NOT_OFFERED_CODES.contains(&code) && !message.contains(&action) {
+            message.push_str(&format!(
+                " (refused: {action}; allow this action to the caller)"
+            ));
+        }
         if let Some(id) = err.meta().extra("aws_request_id") {
             message.push_str(&format!(" (request id {id})"));
         }

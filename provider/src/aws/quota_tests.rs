@@ -47,6 +47,10 @@ async fn clusters_using_skips_a_kind_the_caller_may_not_list_and_names_it() {
         assert!(
             found.skipped[0].starts_with("serverless caches (") && found.skipped[0].contains(code)
         );
+        assert!(
+            found.skipped[0].contains("elasticache:DescribeServerlessCaches"),
+            "{found:?}"
+        );
     }
     // anything else still fails the search
     let sl = mock!(aws_sdk_elasticache::Client::describe_serverless_caches)
@@ -55,6 +59,24 @@ async fn clusters_using_skips_a_kind_the_caller_may_not_list_and_names_it() {
         .then_error(|| DescribeCacheClustersError::generic(meta("InternalFailure")));
     assert!(aws(&[], &[&cc, &sl]).clusters_using("sg-1").await.is_err());
     assert!(aws(&[], &[&broken]).clusters_using("sg-1").await.is_err());
+}
+
+/// A serverless access whose cluster the caller may not describe: the refresh fails (its state
+/// cannot be known), naming the action to allow.
+#[tokio::test]
+async fn a_denied_describe_of_the_own_cluster_names_the_action_to_allow() {
+    let sl = mock!(aws_sdk_elasticache::Client::describe_serverless_caches)
+        .then_error(|| DescribeServerlessCachesError::generic(meta("AccessDenied")));
+    let e = aws(&[], &[&sl])
+        .describe_cluster(&ClusterRef::Serverless("sls".into()))
+        .await
+        .expect_err("denied");
+    assert_eq!(e.code(), "AccessDenied");
+    let text = e.to_string();
+    assert!(
+        text.contains("refused: elasticache:DescribeServerlessCaches"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -157,17 +157,18 @@ impl Service {
         identity::reconcile(prior, &identity::of(state, self.region().as_deref()))
     }
 
-    /// Imports the access an import identity names: its state and its identity.
+    /// Imports the access an import identity names: its state, its identity, and the warnings of
+    /// an import by id (kinds of cluster it could not search).
     pub async fn import_by_identity(
         &self,
         ident: &Value,
-    ) -> Result<(Value, Value), Vec<Diagnostic>> {
+    ) -> Result<(Value, Value, Vec<Diagnostic>), Vec<Diagnostic>> {
         let region = self.region();
         let id = identity::import_id(ident, region.as_deref()).map_err(|d| vec![d])?;
-        let s = self.import(&id).await?;
+        let (s, notes) = self.import_noting(&id).await?;
         identity::check_account(ident, &s).map_err(|d| vec![d])?;
         let i = self.identity(&s, None).map_err(|d| vec![d])?;
-        Ok((s, i))
+        Ok((s, i, notes))
     }
 
     /// Checks a list configuration.

@@ -3,8 +3,9 @@
 use serde_json::json;
 
 use super::*;
+use crate::domain::cloud::Source;
 use crate::domain::engine::fake::{ACCOUNT, REGION};
-use crate::domain::engine::rig::{s, Rig, CLUSTER, CLUSTER_B};
+use crate::domain::engine::rig::{s, Rig, CLUSTER, CLUSTER_B, VPC};
 
 fn v(j: serde_json::Value) -> Value {
     Value::from_json(&j)
@@ -35,10 +36,10 @@ async fn import_by_identity_imports_and_refuses_another_account_or_region() {
     let ident = v(json!({"account_id": ACCOUNT, "region": REGION, "id": id}));
     let got = rig.svc.import_by_identity(&ident).await;
     assert_eq!(
-        got.as_ref().map(|(s, _)| s.get("id").clone()),
+        got.as_ref().map(|(s, _, _)| s.get("id").clone()),
         Ok(Value::from(id.as_str()))
     );
-    assert_eq!(got.map(|(_, i)| i), Ok(ident.clone()));
+    assert_eq!(got.map(|(_, i, _)| i), Ok(ident.clone()));
     let mut other = ident.clone();
     other.set("account_id", Value::from("210987654321"));
     assert!(rig.svc.import_by_identity(&other).await.is_err());
@@ -51,6 +52,35 @@ async fn import_by_identity_imports_and_refuses_another_account_or_region() {
         .err()
         .unwrap_or_default();
     assert!(e.iter().any(|d| d.detail.contains("eu-west-1")), "{e:?}");
+}
+
+/// Issue 23: an import by identity of a hand-built access, while serverless caches cannot be
+/// listed, imports the access and warns which kind of cluster it did not search, as an import by
+/// id does (it used to drop the warning).
+#[tokio::test]
+async fn import_by_identity_warns_of_the_clusters_it_could_not_search() {
+    let rig = Rig::new().await;
+    let cg = rig.fake.add_group(VPC, "app-cluster", &[]);
+    let client = rig.fake.add_group(VPC, "web-servers", &[]);
+    rig.fake
+        .add_rule(&cg, Source::group(&client, None), 6379, &Default::default());
+    {
+        let mut st = rig.fake.st();
+        for m in st.clusters.get_mut(CLUSTER).unwrap().members.iter_mut() {
+            m.1.push(cg.clone());
+        }
+        st.unlisted = vec!["serverless caches (AccessDenied: not authorized)".into()];
+    }
+    let ident = v(json!({"account_id": ACCOUNT, "region": REGION, "id": cg}));
+    let (state, _, notes) = rig.svc.import_by_identity(&ident).await.expect("import");
+    assert_eq!(state.get("id"), &Value::from(cg.as_str()));
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(!notes[0].is_error(), "{notes:?}");
+    assert_eq!(notes[0].summary, "Some clusters were not searched");
+    assert!(
+        notes[0].detail.contains("serverless caches (AccessDenied"),
+        "{notes:?}"
+    );
 }
 
 #[tokio::test]

@@ -175,19 +175,18 @@ pub async fn import(
         Ok(i) => i.filter(|_| req.id.trim().is_empty()),
         Err(d) => return failed(vec![d]),
     };
-    let mut notes = Vec::new();
     let imported = match &by_identity {
         Some(i) => svc.import_by_identity(i).await,
         None => match svc.import_noting(&req.id).await {
-            Ok((s, n)) => {
-                notes = n;
-                svc.identity(&s, None).map(|i| (s, i)).map_err(|d| vec![d])
-            }
+            Ok((s, notes)) => svc
+                .identity(&s, None)
+                .map(|i| (s, i, notes))
+                .map_err(|d| vec![d]),
             Err(d) => Err(d),
         },
     };
     match imported {
-        Ok((s, i)) => tf::import_resource_state::Response {
+        Ok((s, i, notes)) => tf::import_resource_state::Response {
             diagnostics: diags(&notes),
             imported_resources: vec![tf::import_resource_state::ImportedResource {
                 type_name: TF_RESOURCE_TYPE.into(),

@@ -398,7 +398,7 @@ impl Cloud for FakeCloud {
             .collect();
         Ok(ClustersUsing {
             clusters,
-            skipped: Vec::new(),
+            skipped: s.unlisted.clone(),
         })
     }
 }

@@ -72,6 +72,8 @@ pub struct State {
     pub peers: BTreeMap<String, Vec<Peer>>,
     /// Calls that take this long (tokio's clock) before they answer.
     pub slow: BTreeMap<String, std::time::Duration>,
+    /// Kinds of cluster the caller may not list (named as `clusters_using` skips them).
+    pub unlisted: Vec<String>,
     /// Seconds added to AWS's clock (a test moves AWS's time without waiting).
     pub clock_offset: i64,
     /// AWS's clock starts here; it runs with tokio's clock (pausable in tests).
