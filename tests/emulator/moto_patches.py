@@ -32,6 +32,7 @@ import threading
 
 import moto_patches_ec2
 import moto_patches_elasticache
+import moto_patches_elasticache_users
 import moto_patches_speed
 import realism_ec2
 import realism_elasticache
@@ -49,6 +50,7 @@ def apply() -> None:
         moto_patches_ec2.patch_delete_and_errors()
         moto_patches_elasticache.patch_clusters()
         moto_patches_elasticache.patch_serverless()
+        moto_patches_elasticache_users.patch_user_groups()
         moto_patches_speed.patch_speed()
         realism_ec2.patch_ec2()  # after the others: it wraps them
         realism_elasticache.patch_elasticache()

@@ -174,7 +174,7 @@ impl Aws {
             transit_encryption: rg.transit_encryption_enabled(),
             authentication: Some(
                 authentication(
-                    false,
+                    self.user_groups_use_iam(rg.user_group_ids()).await,
                     !rg.user_group_ids().is_empty(),
                     rg.auth_token_enabled().unwrap_or(false),
                 )
@@ -303,6 +303,10 @@ impl Aws {
             }
             None => None,
         };
+        let user_groups: Vec<String> = non_empty(sc.user_group_id())
+            .map(str::to_string)
+            .into_iter()
+            .collect();
         Ok(ClusterInfo {
             kind: ClusterKind::Serverless,
             id: name.to_string(),
@@ -321,8 +325,8 @@ impl Aws {
                 transit_encryption: Some(true),
                 authentication: Some(
                     authentication(
-                        false,
-                        sc.user_group_id().is_some_and(|u| !u.is_empty()),
+                        self.user_groups_use_iam(&user_groups).await,
+                        !user_groups.is_empty(),
                         false,
                     )
                     .to_string(),

@@ -23,6 +23,8 @@ pub const IAM_ACTIONS: &[&str] = &[
     "elasticache:DescribeCacheSubnetGroups",
     "elasticache:DescribeReplicationGroups",
     "elasticache:DescribeServerlessCaches",
+    "elasticache:DescribeUserGroups",
+    "elasticache:DescribeUsers",
     "elasticache:ModifyCacheCluster",
     "elasticache:ModifyReplicationGroup",
     "elasticache:ModifyServerlessCache",
@@ -43,6 +45,7 @@ mod tests {
             include_str!("connect.rs"),
             include_str!("network.rs"),
             include_str!("quotas.rs"),
+            include_str!("user_groups.rs"),
         ];
         let verbs = [
             "describe_",

@@ -12,6 +12,8 @@
 //! - [`iam`]: the IAM actions those calls need;
 //! - [`iam_token`]: IAM auth tokens, presigned with the same credentials (no AWS call);
 //! - [`quotas`]: what the plan's checks read: Service Quotas, managed prefix lists, VPC peering.
+//! - [`user_groups`]: whether a cluster's RBAC user group authenticates with IAM (read once per
+//!   process per group).
 //!
 //! Throttling and transient failures are retried by the SDK's adaptive retry mode (up to
 //! `max_retries` attempts, jittered exponential backoff), whose client-side rate limiter is one per
@@ -28,6 +30,7 @@ pub mod iam;
 pub mod iam_token;
 pub mod network;
 pub mod quotas;
+pub mod user_groups;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -63,6 +66,8 @@ pub struct Aws {
     /// The members of each replication group as last described by this process: a look at the
     /// cluster's groups reads them beside the replication group (see `ec_cluster_groups`).
     pub(crate) members: Arc<std::sync::Mutex<BTreeMap<String, Vec<String>>>>,
+    /// Whether each RBAC user group read by this process holds an IAM user (`user_groups`).
+    pub(crate) iam_groups: Arc<std::sync::Mutex<BTreeMap<String, bool>>>,
 }
 
 impl Aws {
@@ -77,6 +82,7 @@ impl Aws {
             clock: clock::AwsClock::default(),
             signing: TokenSigning::new(None, region),
             members: Default::default(),
+            iam_groups: Default::default(),
         }
     }
 

@@ -64,7 +64,9 @@ pub fn reachability_section(out: &mut String) {
     out.push_str(
         "A source of `0.0.0.0/0` or `::/0` gives `open-to-world` only. `no-authentication` means the \
          cluster has no AUTH token and no RBAC user group (`authentication = \"none\"`); a user group \
-         is reported as `rbac` (IAM-authenticated users are members of a user group). A serverless \
+         is reported as `iam` when any of its users authenticates with IAM (its authentication type \
+         is `iam`: DescribeUserGroups, then DescribeUsers, read once per provider run per group), \
+         `rbac` otherwise, and `rbac` also when those calls are denied. A serverless \
          cache always encrypts in transit. The object never holds an AUTH token or any credential: \
          only whether one is required.\n\n",
     );
