@@ -1,4 +1,4 @@
-"""The one AWS emulator of a pytest run, shared by every tests/ directory (tests/conftest.py
+"""The one AWS emulator of a pytest run (of each worker under pytest-xdist's -n), shared by every tests/ directory (tests/conftest.py
 re-exports the fixture).
 
 ``emulator_process`` (session scope) starts tests/emulator/launcher.py once, through
