@@ -24,8 +24,8 @@ SECRET = "testing"
 
 
 def mixed_world(emu) -> dict:
-    """Beside the seeded world: a group on two network interfaces, a peered VPC with a group, and a
-    prefix list."""
+    """Beside the seeded world: a group on two network interfaces, a peered VPC with a group (and the
+    route to it), and a prefix list."""
     ec2, w = emu.ec2, emu.world
     app2 = ec2.create_security_group(GroupName="app2", Description="two instances", VpcId=w["vpc_id"])["GroupId"]
     for subnet in w["subnet_ids"]:
@@ -34,6 +34,12 @@ def mixed_world(emu) -> dict:
     peer_sg = ec2.create_security_group(GroupName="peer-app", Description="peered app", VpcId=peer_vpc)["GroupId"]
     pcx = ec2.create_vpc_peering_connection(VpcId=w["vpc_id"], PeerVpcId=peer_vpc)["VpcPeeringConnection"]
     ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx["VpcPeeringConnectionId"])
+    # the route that carries the peering (the cluster's subnets use the VPC's main table): without it the
+    # path is `unknown` (test_tf_reach_paths.py)
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [w["vpc_id"]]},
+                                              {"Name": "association.main", "Values": ["true"]}])
+    ec2.create_route(RouteTableId=main["RouteTables"][0]["RouteTableId"], DestinationCidrBlock=PEER_CIDR,
+                     VpcPeeringConnectionId=pcx["VpcPeeringConnectionId"])
     pl = ec2.create_managed_prefix_list(PrefixListName="office", MaxEntries=5, AddressFamily="IPv4",
                                         Entries=[{"Cidr": PL_ENTRY}])["PrefixList"]["PrefixListId"]
     return {"app2": app2, "peer_vpc": peer_vpc, "peer_sg": peer_sg, "pl": pl}

@@ -1,17 +1,20 @@
-//! The EC2 calls `reachability` needs: network interfaces of a VPC, its CIDRs and peering
-//! connections, prefix-list entries and network ACLs. Each is read once per provider process and
+//! The EC2 calls `reachability` needs: network interfaces of a VPC, its CIDRs, peering
+//! connections, transit gateway attachments and route tables, prefix-list entries and network
+//! ACLs. Each is read once per provider process and
 //! per VPC, list or subnet set (the engine caches them), so a refresh of many accesses makes a
 //! handful of these calls in all.
 
-use aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo;
+use aws_sdk_ec2::types::{RouteState, VpcPeeringConnectionVpcInfo};
 use ipnet::IpNet;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::aws::ec2::filter;
 use crate::aws::errors::cloud_error;
 use crate::aws::Aws;
 use crate::domain::cloud::CloudError;
-use crate::domain::network::{AclEntry, Eni, NetworkAcl, Peering, VpcLinks};
+use crate::domain::network::{
+    AclEntry, Eni, NetworkAcl, Peering, Route, RouteTable, Target, VpcLinks,
+};
 
 fn nets<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<IpNet> {
     texts
@@ -31,6 +34,53 @@ fn side_cidrs(i: &VpcPeeringConnectionVpcInfo) -> Vec<IpNet> {
     out.sort();
     out.dedup();
     out
+}
+
+/// An optional fact: its value, or None and a warning naming the IAM action it needs.
+fn optional<T>(operation: &str, r: Result<T, CloudError>) -> Option<T> {
+    r.map_err(|e| {
+        warn!(
+            operation,
+            iam_action = %format!("ec2:{operation}"),
+            error = %e,
+            "could not read the VPC's transit gateway routing; reachability says `unknown` for \
+             sources it would route"
+        );
+    })
+    .ok()
+}
+
+fn route_table(t: &aws_sdk_ec2::types::RouteTable) -> RouteTable {
+    let routes = t
+        .routes()
+        .iter()
+        .filter_map(|r| {
+            let dest = r
+                .destination_cidr_block()
+                .or(r.destination_ipv6_cidr_block())?;
+            let destination = dest.parse::<IpNet>().ok()?.trunc();
+            let target = match (r.transit_gateway_id(), r.vpc_peering_connection_id()) {
+                _ if r.state() == Some(&RouteState::Blackhole) => Target::Other,
+                (Some(tgw), _) => Target::TransitGateway(tgw.to_string()),
+                (None, Some(pcx)) => Target::Peering(pcx.to_string()),
+                (None, None) => Target::Other,
+            };
+            Some(Route {
+                destination,
+                target,
+            })
+        })
+        .collect();
+    let assoc = t.associations();
+    RouteTable {
+        id: t.route_table_id().unwrap_or_default().to_string(),
+        main: assoc.iter().any(|a| a.main() == Some(true)),
+        subnets: assoc
+            .iter()
+            .filter_map(|a| a.subnet_id().map(str::to_string))
+            .collect(),
+        routes,
+    }
 }
 
 impl Aws {
@@ -91,7 +141,25 @@ impl Aws {
         Ok(out)
     }
 
+    /// The VPC's CIDRs, peerings, transit gateway attachments and route tables, asked together
+    /// (one round trip). The last two are optional facts: a denied or failed describe leaves them
+    /// None (no source is then said to come through a transit gateway) and is logged as a warning.
     pub(crate) async fn ec2_vpc_links(&self, vpc_id: &str) -> Result<VpcLinks, CloudError> {
+        let (cidrs, peerings, tgws, tables) = tokio::join!(
+            self.ec2_vpc_cidrs(vpc_id),
+            self.ec2_active_peerings(vpc_id),
+            self.ec2_transit_gateways_of(vpc_id),
+            self.ec2_route_tables(vpc_id),
+        );
+        Ok(VpcLinks {
+            cidrs: cidrs?,
+            peerings: peerings?,
+            transit_gateways: optional("DescribeTransitGatewayVpcAttachments", tgws),
+            route_tables: optional("DescribeRouteTables", tables),
+        })
+    }
+
+    async fn ec2_vpc_cidrs(&self, vpc_id: &str) -> Result<Vec<IpNet>, CloudError> {
         debug!(operation = "DescribeVpcs", vpc_id, "AWS call");
         let vpcs = self
             .ec2
@@ -116,6 +184,10 @@ impl Aws {
         }
         cidrs.sort();
         cidrs.dedup();
+        Ok(cidrs)
+    }
+
+    async fn ec2_active_peerings(&self, vpc_id: &str) -> Result<Vec<Peering>, CloudError> {
         let mut peerings = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -158,7 +230,65 @@ impl Aws {
             }
         }
         peerings.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(VpcLinks { cidrs, peerings })
+        Ok(peerings)
+    }
+
+    /// The transit gateways this VPC has an `available` attachment to
+    /// (DescribeTransitGatewayVpcAttachments, filtered by vpc-id and state).
+    async fn ec2_transit_gateways_of(&self, vpc_id: &str) -> Result<Vec<String>, CloudError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            debug!(
+                operation = "DescribeTransitGatewayVpcAttachments",
+                vpc_id, "AWS call"
+            );
+            let page = self
+                .ec2
+                .describe_transit_gateway_vpc_attachments()
+                .filters(filter("vpc-id", [vpc_id]))
+                .filters(filter("state", ["available"]))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| cloud_error("DescribeTransitGatewayVpcAttachments", e))?;
+            out.extend(
+                page.transit_gateway_vpc_attachments()
+                    .iter()
+                    .filter_map(|a| a.transit_gateway_id().map(str::to_string)),
+            );
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The VPC's route tables (DescribeRouteTables filtered by vpc-id, every page).
+    async fn ec2_route_tables(&self, vpc_id: &str) -> Result<Vec<RouteTable>, CloudError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            debug!(operation = "DescribeRouteTables", vpc_id, "AWS call");
+            let page = self
+                .ec2
+                .describe_route_tables()
+                .filters(filter("vpc-id", [vpc_id]))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| cloud_error("DescribeRouteTables", e))?;
+            out.extend(page.route_tables().iter().map(route_table));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
     }
 
     pub(crate) async fn ec2_prefix_list_entries(&self, id: &str) -> Result<Vec<IpNet>, CloudError> {

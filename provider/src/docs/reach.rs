@@ -50,14 +50,23 @@ pub fn reachability_section(out: &mut String) {
          stale referenced groups and network ACLs that deny the port. While none of the inputs it \
          follows changes, a plan keeps the refreshed object, so a refresh never makes a diff.\n\n\
          **Sources** are sorted by the group they are on, then the access's own client group, then \
-         kind, reference and rule id. `path` is `same_vpc` when the source is in the access's VPC, \
-         `peering` when it is on the other side of an active VPC peering connection, \
-         `transit_gateway` for a group of this account in another VPC without a peering (only a \
-         transit gateway with security group referencing carries such a rule), and `unknown` \
-         otherwise (public addresses among them). Network interface counts are read once per \
-         provider run and VPC (DescribeNetworkInterfaces), like the VPC's CIDRs and peerings, \
-         prefix-list entries and network ACLs, so a refresh of many accesses makes a handful of \
-         extra calls in all.\n\n\
+         kind, reference and rule id. `path` is `same_vpc` when the source is in the access's VPC; \
+         otherwise the route tables of the cluster's subnets decide it (each subnet's own table, \
+         else the VPC's main table; every table of the VPC when no cluster is named), as AWS \
+         routes: the longest-prefix route to the source's addresses (a group's: its VPC's CIDRs) \
+         in every one of those tables must lead the same way. `peering` is a route through an \
+         active VPC peering connection whose other side holds them (another account's group: the \
+         peering with that account, whose VPC is then its `vpc`); `transit_gateway` is a route to a \
+         transit gateway the VPC has an `available` attachment to \
+         (DescribeTransitGatewayVpcAttachments); `unknown` is anything else: no such route, tables \
+         that disagree, a public address. When the attachments or route tables cannot be read \
+         (`ec2:DescribeTransitGatewayVpcAttachments` or `ec2:DescribeRouteTables` denied), the \
+         refresh goes on: the provider logs a warning naming the action, no source is \
+         `transit_gateway`, and without route tables an active peering connection alone makes \
+         `peering`. Network interface counts are read once per provider run and VPC \
+         (DescribeNetworkInterfaces), like the VPC's CIDRs, peerings, transit gateway attachments \
+         and route tables (asked together), prefix-list entries and network ACLs, so a refresh of \
+         many accesses makes a handful of extra calls in all.\n\n\
          **Findings** (sorted by id, then subject; `blocking` is what the shipped policies fail on):\n\n",
     );
     findings_table(out);

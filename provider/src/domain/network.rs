@@ -23,11 +23,60 @@ pub struct Peering {
     pub peer_cidrs: Vec<IpNet>,
 }
 
-/// A VPC's own CIDR blocks and its active peering connections.
+/// Where a route sends its traffic, as far as `reachability` cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    TransitGateway(String),
+    Peering(String),
+    /// Anything else: `local`, an internet or NAT gateway, an instance, a blackhole...
+    Other,
+}
+
+/// One route of a route table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub destination: IpNet,
+    pub target: Target,
+}
+
+/// A route table of a VPC: the subnets explicitly associated with it, and whether it is the main
+/// table (the one of every subnet without an explicit association).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RouteTable {
+    pub id: String,
+    pub main: bool,
+    pub subnets: Vec<String>,
+    pub routes: Vec<Route>,
+}
+
+impl RouteTable {
+    /// The route AWS would pick for all of `net`: the longest prefix that contains it.
+    fn route_for(&self, net: &IpNet) -> Option<&Route> {
+        self.routes
+            .iter()
+            .filter(|r| r.destination.contains(net))
+            .max_by_key(|r| r.destination.prefix_len())
+    }
+}
+
+/// How traffic between the VPC and a network outside it travels, as the route tables say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hop<'a> {
+    /// Through an active peering connection of the VPC.
+    Peering(&'a Peering),
+    /// Through a transit gateway the VPC has an available attachment to.
+    TransitGateway(String),
+}
+
+/// A VPC's own CIDR blocks, its active peering connections, the transit gateways it has an
+/// available attachment to and its route tables. The last two are None when AWS would not say
+/// (access denied): then no source is said to come through a transit gateway.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VpcLinks {
     pub cidrs: Vec<IpNet>,
     pub peerings: Vec<Peering>,
+    pub transit_gateways: Option<Vec<String>>,
+    pub route_tables: Option<Vec<RouteTable>>,
 }
 
 impl VpcLinks {
@@ -40,6 +89,54 @@ impl VpcLinks {
 
     pub fn holds(&self, net: &IpNet) -> bool {
         self.cidrs.iter().any(|c| c.contains(net))
+    }
+
+    /// The route tables of `subnets` (each subnet's explicit table, else the main table); every
+    /// table of the VPC when no subnet is given. None when the tables could not be read.
+    fn tables_for(&self, subnets: &[String]) -> Option<Vec<&RouteTable>> {
+        let tables = self.route_tables.as_ref()?;
+        if subnets.is_empty() {
+            return Some(tables.iter().collect());
+        }
+        let mut out: Vec<&RouteTable> = Vec::new();
+        for s in subnets {
+            let t = tables
+                .iter()
+                .find(|t| t.subnets.contains(s))
+                .or_else(|| tables.iter().find(|t| t.main));
+            if let Some(t) = t.filter(|t| !out.iter().any(|o| o.id == t.id)) {
+                out.push(t);
+            }
+        }
+        Some(out)
+    }
+
+    /// The hop every net of `nets` takes from every route table of `subnets`: a route to an active
+    /// peering connection, or to a transit gateway the VPC is attached to. None when the tables
+    /// disagree, a net has no such route, or the facts are unread.
+    pub fn hop(&self, nets: &[IpNet], subnets: &[String]) -> Option<Hop<'_>> {
+        let tables = self.tables_for(subnets)?;
+        let mut found: Option<Hop<'_>> = None;
+        for t in &tables {
+            for n in nets {
+                let hop = match &t.route_for(n)?.target {
+                    Target::Peering(id) => {
+                        Hop::Peering(self.peerings.iter().find(|p| &p.id == id)?)
+                    }
+                    Target::TransitGateway(id) => self
+                        .transit_gateways
+                        .as_ref()?
+                        .contains(id)
+                        .then(|| Hop::TransitGateway(id.clone()))?,
+                    Target::Other => return None,
+                };
+                if found.as_ref().is_some_and(|f| f != &hop) {
+                    return None;
+                }
+                found = Some(hop);
+            }
+        }
+        found
     }
 }
 
@@ -125,6 +222,77 @@ mod tests {
         assert!(
             shut.denies(&net, 6379),
             "nothing allows it: the default entry denies"
+        );
+    }
+
+    fn links(routes: Vec<(&str, Target)>) -> VpcLinks {
+        let route = |(d, t): (&str, Target)| Route {
+            destination: d.parse().unwrap(),
+            target: t,
+        };
+        VpcLinks {
+            cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+            peerings: vec![Peering {
+                id: "pcx-1".into(),
+                peer_vpc: "vpc-p".into(),
+                peer_owner: "111122223333".into(),
+                peer_cidrs: vec!["10.50.0.0/16".parse().unwrap()],
+            }],
+            transit_gateways: Some(vec!["tgw-1".into()]),
+            route_tables: Some(vec![
+                RouteTable {
+                    id: "rtb-main".into(),
+                    main: true,
+                    subnets: vec![],
+                    routes: vec![route(("10.0.0.0/16", Target::Other))],
+                },
+                RouteTable {
+                    id: "rtb-a".into(),
+                    main: false,
+                    subnets: vec!["subnet-a".into()],
+                    routes: routes.into_iter().map(route).collect(),
+                },
+            ]),
+        }
+    }
+
+    #[test]
+    fn the_route_tables_of_the_subnets_decide_the_hop() {
+        let tgw = || Target::TransitGateway("tgw-1".into());
+        let l = links(vec![
+            ("10.0.0.0/8", tgw()),
+            ("10.50.0.0/16", Target::Peering("pcx-1".into())),
+            ("10.60.0.0/16", Target::TransitGateway("tgw-other".into())),
+        ]);
+        let net = |s: &str| vec![s.parse::<IpNet>().unwrap()];
+        let a = ["subnet-a".to_string()];
+        assert_eq!(
+            l.hop(&net("10.80.1.0/24"), &a),
+            Some(Hop::TransitGateway("tgw-1".into()))
+        );
+        // the longest prefix wins: the peering, not the transit gateway's /8
+        assert_eq!(
+            l.hop(&net("10.50.1.0/24"), &a),
+            Some(Hop::Peering(&l.peerings[0]))
+        );
+        // a transit gateway the VPC has no available attachment to carries nothing
+        assert_eq!(l.hop(&net("10.60.0.0/24"), &a), None);
+        // a subnet without its own table uses the main one, which has no such route
+        assert_eq!(l.hop(&net("10.80.1.0/24"), &["subnet-b".into()]), None);
+        // two subnets whose tables disagree: no single answer
+        assert_eq!(
+            l.hop(&net("10.80.1.0/24"), &[a[0].clone(), "subnet-b".into()]),
+            None
+        );
+        // unread attachments never give a transit gateway
+        let denied = VpcLinks {
+            transit_gateways: None,
+            ..l.clone()
+        };
+        assert_eq!(denied.hop(&net("10.80.1.0/24"), &a), None);
+        assert_eq!(
+            denied.hop(&net("10.50.1.0/24"), &a),
+            Some(Hop::Peering(&l.peerings[0]))
         );
     }
 }

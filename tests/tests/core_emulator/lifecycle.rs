@@ -80,7 +80,11 @@ async fn create_makes_two_groups_and_one_authorize_then_ends_the_lease() -> Resu
         .filter(|a| {
             !matches!(
                 a.as_str(),
-                "DescribeVpcs" | "DescribeVpcPeeringConnections" | "DescribeNetworkInterfaces"
+                "DescribeVpcs"
+                    | "DescribeVpcPeeringConnections"
+                    | "DescribeNetworkInterfaces"
+                    | "DescribeTransitGatewayVpcAttachments"
+                    | "DescribeRouteTables"
             )
         })
         .collect();

@@ -93,6 +93,14 @@ struct Scope<'a> {
     cluster: Option<&'a ClusterInfo>,
 }
 
+impl Scope<'_> {
+    /// The cluster's subnets (whose route tables decide a source's path); none without a cluster.
+    fn subnets(&self) -> &[String] {
+        self.cluster
+            .map_or(&[], |c| c.posture.subnet_ids.as_slice())
+    }
+}
+
 impl Engine {
     fn warn_fact(what: &str, e: &CloudError) {
         tracing::warn!(fact = what, error = %e, "could not read a fact of reachability; it is left null");

@@ -5,7 +5,7 @@ use ipnet::IpNet;
 
 use super::Scope;
 use crate::domain::engine::Engine;
-use crate::domain::network::VpcLinks;
+use crate::domain::network::{Hop, Peering, VpcLinks};
 use crate::domain::reach::{self, Finding, ReachSource, Reachability, REACH_SCHEMA_VERSION};
 use crate::domain::reach_plan::cluster_of;
 
@@ -16,20 +16,75 @@ struct Enriched {
     finding: Option<Finding>,
 }
 
-fn path_of(links: Option<&VpcLinks>, nets: &[IpNet], vpc: &str) -> (String, Option<String>) {
-    let Some(l) = links else {
-        return ("unknown".into(), None);
+/// The path to `nets` (a source's addresses, or a group's VPC CIDRs) and the VPC they are in when
+/// known: `same_vpc` when the VPC holds them all; else what the route tables of the cluster's
+/// subnets say (a route to an active peering connection whose other side holds them, or to a
+/// transit gateway the VPC is attached to); `unknown` otherwise. Unread route tables leave the
+/// peering connection alone to decide, and never give `transit_gateway`.
+fn path_of(
+    links: Option<&VpcLinks>,
+    nets: &[IpNet],
+    vpc: &str,
+    subnets: &[String],
+) -> (String, Option<String>) {
+    let unknown = ("unknown".to_string(), None);
+    let Some(l) = links.filter(|_| !nets.is_empty()) else {
+        return unknown;
     };
-    if !nets.is_empty() && nets.iter().all(|n| l.holds(n)) {
+    if nets.iter().all(|n| l.holds(n)) {
         return ("same_vpc".into(), Some(vpc.to_string()));
     }
-    let peers: Vec<_> = nets.iter().filter_map(|n| l.peering_of(n)).collect();
-    match peers.first() {
-        Some(p) if peers.len() == nets.len() && peers.iter().all(|q| q.id == p.id) => {
-            ("peering".into(), Some(p.peer_vpc.clone()))
-        }
-        _ => ("unknown".into(), None),
+    let holds = |p: &Peering| {
+        nets.iter()
+            .all(|n| p.peer_cidrs.iter().any(|c| c.contains(n)))
+    };
+    if l.route_tables.is_none() {
+        return match l.peering_of(&nets[0]) {
+            Some(p) if holds(p) => ("peering".into(), Some(p.peer_vpc.clone())),
+            _ => unknown,
+        };
     }
+    match l.hop(nets, subnets) {
+        Some(Hop::Peering(p)) if holds(p) => ("peering".into(), Some(p.peer_vpc.clone())),
+        Some(Hop::TransitGateway(_)) => ("transit_gateway".into(), None),
+        _ => unknown,
+    }
+}
+
+/// The path to a group of another VPC, `vpc`, whose CIDRs are `nets`.
+fn group_path(links: Option<&VpcLinks>, nets: &[IpNet], vpc: &str, scope: &Scope<'_>) -> String {
+    match path_of(links, nets, scope.vpc, scope.subnets()) {
+        (p, Some(v)) if p == "peering" && v == vpc => p,
+        (p, _) if p == "transit_gateway" => p,
+        _ => "unknown".into(),
+    }
+}
+
+/// Another account's group: in the VPC of a peering with that account; the path is `peering`
+/// when the route tables send that VPC's CIDRs through the connection.
+fn peer_group(
+    links: Option<&VpcLinks>,
+    account: &str,
+    scope: &Scope<'_>,
+) -> (Option<String>, String) {
+    let peers: Vec<&Peering> = links
+        .map(|l| {
+            l.peerings
+                .iter()
+                .filter(|p| p.peer_owner == account)
+                .collect()
+        })
+        .unwrap_or_default();
+    let routed = peers
+        .iter()
+        .find(|p| group_path(links, &p.peer_cidrs, &p.peer_vpc, scope) == "peering");
+    let path = if routed.is_some() {
+        "peering"
+    } else {
+        "unknown"
+    };
+    let vpc = routed.or(peers.first()).map(|p| p.peer_vpc.clone());
+    (vpc, path.to_string())
 }
 
 impl Engine {
@@ -38,8 +93,10 @@ impl Engine {
         let account = s.account.clone().unwrap_or_else(|| scope.own.to_string());
         s.account = Some(account.clone());
         let links = self.links(scope.vpc).await;
+        let links = links.as_deref();
         let mut finding = None;
         let mut vpc = None;
+        let mut path = "unknown".to_string();
         if scope.local.contains(&id) {
             vpc = Some(scope.vpc.to_string());
         } else if account == scope.own {
@@ -48,21 +105,26 @@ impl Engine {
                 Some(None) => finding = Some(reach::unknown_group(&id, "no longer exists")),
                 None => finding = Some(reach::unknown_group(&id, "cannot be described")),
             }
+            if let Some(v) = vpc.as_deref().filter(|v| *v != scope.vpc) {
+                // The group's VPC CIDRs: from the peering connection, else from the VPC itself.
+                let peer = links.and_then(|l| l.peerings.iter().find(|p| p.peer_vpc == v));
+                let nets = match peer {
+                    Some(p) => p.peer_cidrs.clone(),
+                    None => self
+                        .links(v)
+                        .await
+                        .map(|o| o.cidrs.clone())
+                        .unwrap_or_default(),
+                };
+                path = group_path(links, &nets, v, scope);
+            }
         } else {
-            // Another account's group: known through a peering with that account, if any.
-            let peer = links
-                .as_ref()
-                .and_then(|l| l.peerings.iter().find(|p| p.peer_owner == account).cloned());
-            vpc = peer.map(|p| p.peer_vpc);
+            (vpc, path) = peer_group(links, &account, scope);
         }
-        s.path = match (&vpc, &links) {
-            (Some(v), _) if v == scope.vpc => "same_vpc".into(),
-            (Some(v), Some(l)) if l.peerings.iter().any(|p| &p.peer_vpc == v) => "peering".into(),
-            // A group of another VPC referenced without a peering: only a transit gateway with
-            // security group referencing carries it.
-            (Some(_), Some(_)) if account == scope.own => "transit_gateway".into(),
-            _ => "unknown".into(),
-        };
+        if vpc.as_deref() == Some(scope.vpc) {
+            path = "same_vpc".into();
+        }
+        s.path = path;
         s.vpc = vpc.clone();
         let mut nets = Vec::new();
         if account == scope.own {
@@ -96,7 +158,8 @@ impl Engine {
         (s.path, s.vpc) = if s.public {
             ("unknown".into(), None)
         } else {
-            path_of(self.links(scope.vpc).await.as_deref(), &nets, scope.vpc)
+            let links = self.links(scope.vpc).await;
+            path_of(links.as_deref(), &nets, scope.vpc, scope.subnets())
         };
         Enriched {
             src: s,
