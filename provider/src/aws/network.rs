@@ -91,7 +91,16 @@ impl Aws {
         Ok(out)
     }
 
+    /// The VPC's CIDR blocks and its active peering connections, asked at once (one round trip).
     pub(crate) async fn ec2_vpc_links(&self, vpc_id: &str) -> Result<VpcLinks, CloudError> {
+        let (cidrs, peerings) = tokio::join!(self.vpc_cidrs(vpc_id), self.vpc_peerings(vpc_id));
+        let (cidrs, mut peerings) = (cidrs?, peerings?);
+        peerings.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(VpcLinks { cidrs, peerings })
+    }
+
+    /// DescribeVpcs of one VPC: its CIDR blocks, each once.
+    async fn vpc_cidrs(&self, vpc_id: &str) -> Result<Vec<IpNet>, CloudError> {
         debug!(operation = "DescribeVpcs", vpc_id, "AWS call");
         let vpcs = self
             .ec2
@@ -116,6 +125,11 @@ impl Aws {
         }
         cidrs.sort();
         cidrs.dedup();
+        Ok(cidrs)
+    }
+
+    /// DescribeVpcPeeringConnections (active ones, every page): those of `vpc_id`.
+    async fn vpc_peerings(&self, vpc_id: &str) -> Result<Vec<Peering>, CloudError> {
         let mut peerings = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -157,8 +171,7 @@ impl Aws {
                 _ => break,
             }
         }
-        peerings.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(VpcLinks { cidrs, peerings })
+        Ok(peerings)
     }
 
     pub(crate) async fn ec2_prefix_list_entries(&self, id: &str) -> Result<Vec<IpNet>, CloudError> {

@@ -76,6 +76,8 @@ pub struct State {
     pub unlisted: Vec<String>,
     /// Seconds added to AWS's clock (a test moves AWS's time without waiting).
     pub clock_offset: i64,
+    /// Members taught by [`crate::domain::cloud::Cloud::learn_members`]: cluster id to members.
+    pub learned: BTreeMap<String, Vec<String>>,
     /// AWS's clock starts here; it runs with tokio's clock (pausable in tests).
     clock_start: Option<(i64, tokio::time::Instant)>,
     next: u32,
