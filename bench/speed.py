@@ -45,8 +45,9 @@ def attached_config(endpoint: str, world: dict, n: int, prefix: str) -> str:
         provider "elasticache" {{
           region = "{REGION}"
           endpoints {{
-            ec2         = "{endpoint}"
-            elasticache = "{endpoint}"
+            ec2           = "{endpoint}"
+            elasticache   = "{endpoint}"
+            servicequotas = "{endpoint}"
           }}
         }}
         resource "elasticache_access" "a" {{
