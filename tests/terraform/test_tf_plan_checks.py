@@ -83,6 +83,48 @@ def test_the_plan_refuses_what_aws_would_refuse_at_apply(ws: Workspace):
     assert ws.plan_exit().returncode == 2
 
 
+def two_attached(ws: Workspace) -> None:
+    w = ws.emulator.world
+    ws.write("".join(textwrap.dedent(f"""\
+        resource "elasticache_access" "{n}" {{
+          name                      = "slots-{n}"
+          cluster                   {{ replication_group_id = "{w['replication_group_id']}" }}
+          client_security_group_ids = ["{w['app_security_group_id']}"]
+          attach_to_cluster         = true
+        }}
+        """) for n in ("a", "b")))
+
+
+def nodes_at(ws: Workspace, n: int) -> None:
+    emu, w = ws.emulator, ws.emulator.world
+    extra = [emu.ec2.create_security_group(GroupName=f"node-{n}-{i}", Description="x", VpcId=w["vpc_id"])["GroupId"]
+             for i in range(n - 1)]
+    emu.elasticache.modify_replication_group(ReplicationGroupId=w["replication_group_id"], ApplyImmediately=True,
+                                             SecurityGroupIds=[w["default_security_group_id"], *extra])
+
+
+def test_two_accesses_of_one_run_count_each_others_node_slots(ws: Workspace):
+    """Each access alone fits (4 + 1 = 5), both together do not (6): the plan counts the attaches
+    planned before it in the same provider process. At 3 groups both fit, and the apply (which plans
+    again in its own process, then writes) succeeds."""
+    realistic(ws)
+    ws.emulator.configure(modify_window=0)  # the test's own two modifications of the nodes' groups
+    nodes_at(ws, 4)
+    two_attached(ws)
+    refused(ws, "no room for another security group", "6 security groups",
+            "1 other access planned in this run", "L-2AFB9258", "is 5")
+    nodes_at(ws, 3)
+    assert ws.plan_exit().returncode == 2
+    ws.apply()
+    a, b = (ws.resource_state(f"elasticache_access.{n}")["cluster_security_group_id"] for n in ("a", "b"))
+    rg = ws.emulator.elasticache.describe_replication_groups(
+        ReplicationGroupId=ws.emulator.world["replication_group_id"])["ReplicationGroups"][0]
+    member = ws.emulator.elasticache.describe_cache_clusters(CacheClusterId=rg["MemberClusters"][0])
+    groups = {g["SecurityGroupId"] for g in member["CacheClusters"][0]["SecurityGroups"]}
+    assert {a, b} <= groups and len(groups) == 5, groups
+    assert ws.plan_exit().returncode == 0
+
+
 def cidrs(third: int) -> str:
     return json.dumps([f"10.{third}.{i}.0/24" for i in range(40)])
 

@@ -404,3 +404,88 @@ async fn a_modification_is_one_attempt_never_resent_by_the_sdk() {
     assert!(matches!(err, CloudError::Throttled { .. }), "{err:?}");
     assert_eq!(modify.num_calls(), 1, "the SDK did not resend the list");
 }
+
+/// Issue 23: members learned from the access's private state are read beside the replication
+/// group; a hint that proves wrong (a member gone) is dropped for a fresh read; the subnet group's
+/// VPC is read once per process.
+#[tokio::test]
+async fn learned_members_are_checked_and_the_subnet_group_is_read_once() {
+    let rg = mock!(aws_sdk_elasticache::Client::describe_replication_groups)
+        .match_requests(|r| r.replication_group_id() == Some("rg-1"))
+        .then_output(|| {
+            DescribeReplicationGroupsOutput::builder()
+                .replication_groups(
+                    ReplicationGroup::builder()
+                        .replication_group_id("rg-1")
+                        .member_clusters("rg-1-001")
+                        .build(),
+                )
+                .build()
+        });
+    let m1 = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+        .match_requests(|r| r.cache_cluster_id() == Some("rg-1-001"))
+        .then_output(|| {
+            DescribeCacheClustersOutput::builder()
+                .cache_clusters(
+                    CacheCluster::builder()
+                        .cache_cluster_id("rg-1-001")
+                        .replication_group_id("rg-1")
+                        .cache_subnet_group_name("subnets-1")
+                        .security_groups(
+                            SecurityGroupMembership::builder()
+                                .security_group_id("sg-a")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+    let gone = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+        .match_requests(|r| r.cache_cluster_id() == Some("rg-1-009"))
+        .then_error(|| {
+            aws_sdk_elasticache::operation::describe_cache_clusters::DescribeCacheClustersError::generic(
+                meta("CacheClusterNotFound"),
+            )
+        });
+    let sn = mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups)
+        .match_requests(|r| r.cache_subnet_group_name() == Some("subnets-1"))
+        .then_output(|| {
+            DescribeCacheSubnetGroupsOutput::builder()
+                .cache_subnet_groups(
+                    CacheSubnetGroup::builder()
+                        .cache_subnet_group_name("subnets-1")
+                        .vpc_id("vpc-9")
+                        .build(),
+                )
+                .build()
+        });
+    let aws = aws(&[], &[&rg, &m1, &gone, &sn]);
+    let c = rg_ref("rg-1");
+    assert_eq!(aws.members_seen(&c), None);
+    // a stale hint: its member is read beside the replication group, then dropped
+    aws.learn_members(&c, &["rg-1-009".to_string()]);
+    let info = aws.describe_cluster(&c).await.unwrap();
+    assert_eq!(
+        info.member_groups,
+        vec![("rg-1-001".into(), vec!["sg-a".into()])]
+    );
+    assert_eq!(info.vpc_id.as_deref(), Some("vpc-9"));
+    assert_eq!((gone.num_calls(), m1.num_calls()), (1, 1));
+    assert_eq!(aws.members_seen(&c), Some(vec!["rg-1-001".to_string()]));
+    // what this process saw is kept over a later hint; the right members are read beside the
+    // replication group, the subnet group is not read again
+    aws.learn_members(&c, &["rg-1-009".to_string()]);
+    let again = aws.describe_cluster(&c).await.unwrap();
+    assert_eq!(again, info);
+    let groups = aws.cluster_groups(&c).await.unwrap();
+    assert_eq!(groups.members, info.member_groups);
+    assert_eq!(
+        (
+            rg.num_calls(),
+            m1.num_calls(),
+            gone.num_calls(),
+            sn.num_calls()
+        ),
+        (3, 3, 1, 1)
+    );
+}

@@ -12,6 +12,9 @@ use crate::domain::cloud::{
 use crate::domain::model::{DEFAULT_PORT, MEMCACHED_PORT};
 use crate::domain::reach::authentication;
 
+/// A member read by id: its id, its security groups, the whole answer.
+type MemberRead = (String, Vec<String>, CacheCluster);
+
 /// Page size for DescribeCacheClusters without a cluster id (the API's maximum is 100).
 const CACHE_CLUSTER_PAGE: i32 = 100;
 
@@ -106,6 +109,13 @@ impl Aws {
         &self,
         name: &str,
     ) -> Result<(Option<String>, Vec<String>), CloudError> {
+        // read once per process, like the cluster's describe (a subnet group's VPC never changes)
+        let kept = (self.subnet_groups.lock().unwrap_or_else(|p| p.into_inner()))
+            .get(name)
+            .cloned();
+        if let Some(f) = kept {
+            return Ok(f);
+        }
         debug!(
             operation = "DescribeCacheSubnetGroups",
             cache_subnet_group_name = name,
@@ -127,36 +137,26 @@ impl Aws {
                     .collect()
             })
             .unwrap_or_default();
-        Ok((g.and_then(|g| g.vpc_id()).map(str::to_string), subnets))
+        let facts = (g.and_then(|g| g.vpc_id()).map(str::to_string), subnets);
+        if g.is_some() {
+            let mut m = self.subnet_groups.lock().unwrap_or_else(|p| p.into_inner());
+            m.insert(name.to_string(), facts.clone());
+        }
+        Ok(facts)
     }
 
     async fn describe_replication_group(&self, id: &str) -> Result<ClusterInfo, CloudError> {
-        debug!(
-            operation = "DescribeReplicationGroups",
-            replication_group_id = id,
-            "AWS call"
-        );
-        let out = self
-            .elasticache
-            .describe_replication_groups()
-            .replication_group_id(id)
-            .send()
-            .await
-            .map_err(|e| cloud_error("DescribeReplicationGroups", e))?;
-        let rg = out.replication_groups().first().ok_or_else(|| {
-            not_found(
-                "ReplicationGroupNotFoundFault",
-                format!("replication group {id} not found"),
-            )
-        })?;
+        // the members this process knows are read beside the replication group
+        let known = self.known_members(id).unwrap_or_default();
+        let (rg, early) = tokio::join!(self.replication_group(id), self.member_groups(&known));
+        let rg = rg?;
         let endpoint = rg.configuration_endpoint().or_else(|| {
             rg.node_groups()
                 .first()
                 .and_then(|ng| ng.primary_endpoint())
         });
         let mut engine = rg.engine().map(str::to_string);
-        self.remember_members(id, rg.member_clusters());
-        let member_groups = self.member_groups(rg.member_clusters()).await?;
+        let member_groups = self.members_of(id, &rg, &known, early).await?;
         let security_group_ids = member_groups
             .first()
             .map(|(_, g, _)| g.clone())
@@ -204,10 +204,7 @@ impl Aws {
     /// DescribeCacheClusters of each member by id (never a page through the Region), all at once
     /// (one round trip, not one per member): its security groups, in the members' order. A member
     /// being removed from its group (not found) is left out.
-    async fn member_groups(
-        &self,
-        members: &[String],
-    ) -> Result<Vec<(String, Vec<String>, CacheCluster)>, CloudError> {
+    async fn member_groups(&self, members: &[String]) -> Result<Vec<MemberRead>, CloudError> {
         let reads = members.iter().map(|m| async move {
             match self.describe_cache_cluster(m, false).await {
                 Ok(cc) => Ok(Some((m.clone(), cache_cluster_groups(&cc), cc))),
@@ -393,36 +390,45 @@ impl Aws {
         })
     }
 
-    fn known_members(&self, id: &str) -> Option<Vec<String>> {
+    pub(crate) fn known_members(&self, id: &str) -> Option<Vec<String>> {
         let m = self.members.lock().unwrap_or_else(|p| p.into_inner());
         m.get(id).cloned()
     }
 
-    fn remember_members(&self, id: &str, members: &[String]) {
+    pub(crate) fn remember_members(&self, id: &str, members: &[String]) {
         let mut m = self.members.lock().unwrap_or_else(|p| p.into_inner());
         m.insert(id.to_string(), members.to_vec());
     }
 
-    /// A replication group's status and its members' groups. The members this process saw last are
-    /// read beside the replication group (one round trip, not two); when the replication group
-    /// names other members, those are read after it.
+    /// The groups of the members `rg` names: those read beside it (`early`, the reads of `known`)
+    /// when it names exactly those and each read succeeded; else read now (a hint that proved
+    /// wrong: other members, or one gone).
+    async fn members_of(
+        &self,
+        id: &str,
+        rg: &aws_sdk_elasticache::types::ReplicationGroup,
+        known: &[String],
+        early: Result<Vec<MemberRead>, CloudError>,
+    ) -> Result<Vec<MemberRead>, CloudError> {
+        let members = rg.member_clusters();
+        if !known.is_empty() && members == known {
+            match early {
+                Ok(groups) if groups.len() == members.len() => return Ok(groups),
+                _ => {}
+            }
+        }
+        self.remember_members(id, members);
+        self.member_groups(members).await
+    }
+
+    /// A replication group's status and its members' groups. The members this process knows (seen
+    /// last, or learned from the access's private state) are read beside the replication group
+    /// (one round trip, not two); when it names other members, those are read after it.
     async fn replication_group_groups(&self, id: &str) -> Result<ClusterGroups, CloudError> {
         let known = self.known_members(id).unwrap_or_default();
-        let (rg, early) = tokio::join!(self.replication_group(id), async {
-            if known.is_empty() {
-                Ok(Vec::new())
-            } else {
-                self.member_groups(&known).await
-            }
-        });
+        let (rg, early) = tokio::join!(self.replication_group(id), self.member_groups(&known));
         let rg = rg?;
-        let members = rg.member_clusters();
-        let groups = if !known.is_empty() && members == known.as_slice() {
-            early?
-        } else {
-            self.remember_members(id, members);
-            self.member_groups(members).await?
-        };
+        let groups = self.members_of(id, &rg, &known, early).await?;
         Ok(ClusterGroups {
             status: rg.status().unwrap_or_default().to_string(),
             members: groups.into_iter().map(|(m, g, _)| (m, g)).collect(),

@@ -68,7 +68,12 @@ pub struct Aws {
     pub(crate) members: Arc<std::sync::Mutex<BTreeMap<String, Vec<String>>>>,
     /// Whether each RBAC user group read by this process holds an IAM user (`user_groups`).
     pub(crate) iam_groups: Arc<std::sync::Mutex<BTreeMap<String, bool>>>,
+    /// Each cache subnet group read by this process: its VPC and subnets (`subnet_group_vpc`).
+    pub(crate) subnet_groups: Arc<std::sync::Mutex<BTreeMap<String, SubnetGroupFacts>>>,
 }
+
+/// A cache subnet group's VPC and subnets.
+pub(crate) type SubnetGroupFacts = (Option<String>, Vec<String>);
 
 impl Aws {
     /// Wraps clients built elsewhere (tests build them with mocks); such an `Aws` has no
@@ -83,6 +88,7 @@ impl Aws {
             signing: TokenSigning::new(None, region),
             members: Default::default(),
             iam_groups: Default::default(),
+            subnet_groups: Default::default(),
         }
     }
 
@@ -219,6 +225,21 @@ impl Cloud for Aws {
     async fn describe_cluster(&self, cluster: &ClusterRef) -> Result<ClusterInfo, CloudError> {
         self.ec_describe_cluster(cluster).await
     }
+    fn members_seen(&self, cluster: &ClusterRef) -> Option<Vec<String>> {
+        match cluster {
+            ClusterRef::ReplicationGroup(id) => self.known_members(id),
+            _ => None,
+        }
+    }
+
+    fn learn_members(&self, cluster: &ClusterRef, members: &[String]) {
+        if let ClusterRef::ReplicationGroup(id) = cluster {
+            if self.known_members(id).is_none() {
+                self.remember_members(id, members);
+            }
+        }
+    }
+
     async fn cluster_groups(&self, cluster: &ClusterRef) -> Result<ClusterGroups, CloudError> {
         self.ec_cluster_groups(cluster).await
     }

@@ -22,7 +22,11 @@ pub fn section() -> String {
          the sources that change.\n\
          - **Security groups per network interface** (`{GROUPS_QUOTA}`, default {DEFAULT_GROUPS}, \
          adjustable up to 16): with `attach_to_cluster = true`, every node of the cluster must have \
-         room for the cluster group (a node that already has it costs nothing).\n\
+         room for the cluster group (a node that already has it costs nothing), and for the \
+         groups of the other accesses planned before it in the same run that attach to the same \
+         cluster (Terraform plans a run's resources in one provider process): of two accesses \
+         attached to a cluster whose nodes hold 4 groups, the second one's plan fails. An access \
+         planned again counts once.\n\
          - **Sources that do not exist**: a prefix list in `allowed_prefix_list_ids` or a group in \
          `client_security_group_ids` that this account and Region do not have, and a group of \
          another account (`<account>/sg-...`) whose account has no active VPC peering connection \
@@ -31,8 +35,8 @@ pub fn section() -> String {
          DescribeSecurityGroups, DescribeVpcPeeringConnections, GetServiceQuota), each at most once \
          per provider process; a plan whose inputs did not change makes none of these calls. A \
          check that cannot read what it needs warns and leaves the question to AWS at apply. \
-         Accesses planned in the same run do not see each other: two accesses attached to one \
-         cluster each count one slot.\n\n\
+         Apart from the node slots, accesses planned in the same run do not see each other's \
+         rules (each has its own cluster group).\n\n\
          An import that cannot list one kind of cluster (for example \
          `elasticache:DescribeServerlessCaches` denied by an older policy, or a Region without \
          ElastiCache Serverless) warns which kind it skipped and imports the rest.\n\n"

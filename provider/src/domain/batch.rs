@@ -226,6 +226,14 @@ impl Cloud for Coalesced {
         self.inner.region()
     }
 
+    fn members_seen(&self, cluster: &ClusterRef) -> Option<Vec<String>> {
+        self.inner.members_seen(cluster)
+    }
+
+    fn learn_members(&self, cluster: &ClusterRef, members: &[String]) {
+        self.inner.learn_members(cluster, members)
+    }
+
     fn aws_time(&self) -> Option<crate::domain::cloud::AwsTime> {
         self.inner.aws_time()
     }

@@ -475,6 +475,17 @@ pub trait Cloud: Send + Sync {
     /// DescribeSubnets for a serverless cache).
     async fn describe_cluster(&self, cluster: &ClusterRef) -> Result<ClusterInfo, CloudError>;
 
+    /// The members of a replication group this process last saw (from a describe, or taught by
+    /// [`Cloud::learn_members`]); None when it saw none, or for the other kinds.
+    fn members_seen(&self, _cluster: &ClusterRef) -> Option<Vec<String>> {
+        None
+    }
+
+    /// Teaches this process the members of a replication group an earlier one saw (an access's
+    /// private state): they are read beside the replication group and checked against it, never
+    /// trusted alone. Members this process saw itself are kept.
+    fn learn_members(&self, _cluster: &ClusterRef, _members: &[String]) {}
+
     /// The security groups of the cluster, member by member, and its status: one call for a cache
     /// cluster or serverless cache, one plus one per member for a replication group (never a page
     /// through the Region's clusters).

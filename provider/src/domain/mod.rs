@@ -12,7 +12,9 @@
 //!   their attribute paths).
 //! - Plan and state: [`plan`] (one plan pipeline), [`state`] (the state and its codec),
 //!   [`identity`] (the resource identity), [`moved`] (`moved` from `aws_security_group`),
-//!   [`quota`] (what AWS's Amazon VPC quotas allow an access: the plan's checks count with it).
+//!   [`quota`] (what AWS's Amazon VPC quotas allow an access: the plan's checks count with it),
+//!   [`private`] (what an access keeps between runs out of the user's sight: hints that save a
+//!   later process a round trip).
 //! - The cloud port and what sits on it: [`cloud`] (the port to AWS), [`holders`] (what still holds
 //!   a group that cannot be deleted), [`batch`] (concurrent reads share batched describes), [`scan`]
 //!   (a run that read many accesses is answered by one scan of the Region's tagged groups).
@@ -38,6 +40,7 @@ pub mod moved;
 pub mod network;
 pub mod parse;
 pub mod plan;
+pub mod private;
 pub mod quota;
 pub mod reach;
 pub mod reach_plan;

@@ -188,27 +188,38 @@ pub fn rules_verdict(
 }
 
 /// The groups-per-interface verdict for attaching `group` to a cluster whose members use `members`
-/// (one entry per member, its groups): an error when a member would hold more than `quota`.
+/// (one entry per member, its groups) while `others` other accesses planned in the same run attach
+/// their own groups to it: an error when a member would hold more than `quota`.
 pub fn groups_verdict(
     members: &[(String, Vec<String>)],
     group: Option<&str>,
+    others: u32,
     quota: u32,
 ) -> Option<Diagnostic> {
     let (member, groups) = members
         .iter()
         .filter(|(_, g)| group.is_none_or(|x| !g.iter().any(|y| y == x)))
         .max_by_key(|(_, g)| g.len())?;
-    let n = groups.len() as u32 + 1;
-    (n > quota).then(|| Diagnostic::error(AttrPath::attr("attach_to_cluster"), "The cluster's nodes have no room for another security group", format!("Attaching would give {member} {n} security groups (it has {}: {}); the account's quota {GROUPS_QUOTA} (security groups per network interface) is {quota}, so AWS would refuse the modification after the groups were made. Remove a group from the cluster, raise quota {GROUPS_QUOTA} (Service Quotas, Amazon VPC; at most 16), or set attach_to_cluster = false and add cluster_security_group_id where the cluster's groups are managed.", groups.len(), groups.join(", "))))
+    let n = groups.len() as u32 + 1 + others;
+    let run = match others {
+        0 => String::new(),
+        1 => {
+            " and 1 other access planned in this run attaches its group to the cluster".to_string()
+        }
+        k => format!(
+            " and {k} other accesses planned in this run attach their groups to the cluster"
+        ),
+    };
+    (n > quota).then(|| Diagnostic::error(AttrPath::attr("attach_to_cluster"), "The cluster's nodes have no room for another security group", format!("Attaching would give {member} {n} security groups (it has {}: {}{run}); the account's quota {GROUPS_QUOTA} (security groups per network interface) is {quota}, so AWS would refuse the modification after the groups were made. Remove a group from the cluster, raise quota {GROUPS_QUOTA} (Service Quotas, Amazon VPC; at most 16), or set attach_to_cluster = false and add cluster_security_group_id where the cluster's groups are managed.", groups.len(), groups.join(", "))))
 }
 
-/// Groups on the busiest member besides `group`, plus the one attaching adds; 0 when `group` is
-/// already on every member (attaching costs nothing).
-pub fn groups_needed(members: &[(String, Vec<String>)], group: Option<&str>) -> u32 {
+/// Groups on the busiest member besides `group`, plus the one attaching adds and the `others` the
+/// run's other accesses add; 0 when `group` is already on every member (attaching costs nothing).
+pub fn groups_needed(members: &[(String, Vec<String>)], group: Option<&str>, others: u32) -> u32 {
     members
         .iter()
         .filter(|(_, g)| group.is_none_or(|x| !g.iter().any(|y| y == x)))
-        .map(|(_, g)| g.len() as u32 + 1)
+        .map(|(_, g)| g.len() as u32 + 1 + others)
         .max()
         .unwrap_or(0)
 }

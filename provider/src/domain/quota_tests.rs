@@ -139,16 +139,27 @@ fn attaching_counts_the_busiest_member_and_a_group_already_there_is_free() {
         ("m-001".to_string(), five.clone()),
         ("m-002".to_string(), five[..2].to_vec()),
     ];
-    assert_eq!(groups_needed(&members, Some("sg-99999999")), 6);
-    let d = groups_verdict(&members, Some("sg-99999999"), 5).expect("an error");
+    assert_eq!(groups_needed(&members, Some("sg-99999999"), 0), 6);
+    let d = groups_verdict(&members, Some("sg-99999999"), 0, 5).expect("an error");
     assert!(
         d.detail.contains("m-001 6 security groups") && d.detail.contains("L-2AFB9258"),
         "{}",
         d.detail
     );
-    assert!(groups_verdict(&members, Some("sg-99999999"), 6).is_none());
+    assert!(groups_verdict(&members, Some("sg-99999999"), 0, 6).is_none());
     // already on the busiest member: only the other one gains it
-    assert_eq!(groups_needed(&members, Some("sg-00000003")), 3);
+    assert_eq!(groups_needed(&members, Some("sg-00000003"), 0), 3);
     let all: Vec<(String, Vec<String>)> = vec![("m".into(), five.clone())];
-    assert_eq!(groups_needed(&all, Some("sg-00000003")), 0);
+    assert_eq!(groups_needed(&all, Some("sg-00000003"), 0), 0);
+    // other accesses of the run attaching to the same cluster take their slots too
+    let four = vec![("m-001".to_string(), five[..4].to_vec())];
+    assert_eq!(groups_needed(&four, Some("sg-99999999"), 1), 6);
+    let d = groups_verdict(&four, Some("sg-99999999"), 1, 5).expect("an error");
+    assert!(
+        d.detail.contains("m-001 6 security groups")
+            && d.detail.contains("1 other access planned in this run"),
+        "{}",
+        d.detail
+    );
+    assert_eq!(groups_needed(&all, Some("sg-00000003"), 3), 0);
 }

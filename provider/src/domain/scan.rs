@@ -250,3 +250,7 @@ impl Scanner {
         region
     }
 }
+
+#[cfg(test)]
+#[path = "scan_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@ use elasticache_proto::tfplugin6 as tf;
 use crate::domain::diag::Diagnostic;
 use crate::domain::model::TF_RESOURCE_TYPE;
 use crate::domain::moved::MoveSource;
+use crate::domain::private::Private;
 use crate::domain::service::{Apply, Service};
 use crate::domain::state;
 use crate::domain::value::Value;
@@ -26,7 +27,22 @@ fn identity_for(
     }
 }
 
+/// The private state Terraform kept (bytes this adapter wrote: JSON of [`Private`]); anything else
+/// is no hint at all.
+fn private_in(bytes: &[u8]) -> Option<Private> {
+    serde_json::from_slice(bytes).ok()
+}
+
+/// The private state to keep: what this process saw, else what Terraform gave.
+fn private_out(p: Option<Private>, given: &[u8]) -> Vec<u8> {
+    match p.filter(|p| !p.is_empty()) {
+        Some(p) => serde_json::to_vec(&p).unwrap_or_else(|_| given.to_vec()),
+        None => given.to_vec(),
+    }
+}
+
 pub async fn read(svc: &Service, req: tf::read_resource::Request) -> tf::read_resource::Response {
+    svc.learn(private_in(&req.private).as_ref());
     let keep = |diagnostics| tf::read_resource::Response {
         new_state: req.current_state.clone(),
         diagnostics,
@@ -48,7 +64,7 @@ pub async fn read(svc: &Service, req: tf::read_resource::Request) -> tf::read_re
     match identity_for(svc, read.as_ref(), prior_identity.as_ref()) {
         Ok(new_identity) => tf::read_resource::Response {
             new_state: Some(encode_state(read.as_ref())),
-            private: req.private.clone(),
+            private: private_out(svc.private_of(read.as_ref()), &req.private),
             new_identity,
             ..Default::default()
         },
@@ -79,10 +95,13 @@ pub async fn plan(
         Ok(x) => x,
         Err(d) => return plan_failed(vec![d]),
     };
+    svc.learn(private_in(&req.prior_private).as_ref());
     let (Some(_), Some(config)) = (proposed, config) else {
-        // Destroy (plan_destroy): the planned state is null, and so is the identity.
+        // Destroy (plan_destroy): the planned state is null, and so is the identity; the private
+        // state goes on to the destroy's apply.
         return tf::plan_resource_change::Response {
             planned_state: Some(encode_state(None)),
+            planned_private: req.prior_private.clone(),
             ..Default::default()
         };
     };
@@ -117,6 +136,7 @@ pub async fn plan(
         diagnostics: diags(&p.diagnostics),
         legacy_type_system: false,
         planned_identity,
+        planned_private: req.prior_private.clone(),
         ..Default::default()
     }
 }
@@ -138,10 +158,12 @@ pub async fn apply(
             return tf::apply_resource_change::Response {
                 new_state: req.prior_state.clone(),
                 diagnostics: vec![d],
+                private: req.planned_private.clone(),
                 ..Default::default()
             }
         }
     };
+    svc.learn(private_in(&req.planned_private).as_ref());
     let applied = svc
         .apply(Apply {
             prior,
@@ -159,6 +181,7 @@ pub async fn apply(
         new_state: Some(encode_state(applied.state.as_ref())),
         diagnostics,
         new_identity,
+        private: private_out(svc.private_of(applied.state.as_ref()), &req.planned_private),
         ..Default::default()
     }
 }

@@ -400,6 +400,9 @@ mod tests;
 #[cfg(test)]
 #[path = "identity_tests.rs"]
 mod identity_tests;
+#[cfg(test)]
+#[path = "private_tests.rs"]
+mod private_tests;
 
 #[cfg(test)]
 #[path = "ephemeral_tests.rs"]

@@ -309,6 +309,7 @@ impl Engine {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(c);
+        self.forget_attaches(c);
     }
 
     /// One slot per cluster: accesses of one run change a cluster's groups one writer at a time,

@@ -12,14 +12,14 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use crate::domain::cloud::{CloudError, Peer, PrefixList, Source};
+use crate::domain::cloud::{CloudError, ClusterInfo, Peer, PrefixList, Source};
 use crate::domain::desired::Desired;
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::Engine;
 use crate::domain::plan::{ClusterFacts, Plan};
 use crate::domain::quota::{self, Rules};
 use crate::domain::state::AccessState;
-use crate::domain::types::{known, GroupRef, Known};
+use crate::domain::types::{known, ClusterRef, GroupRef, Known};
 use crate::domain::value::Value;
 
 /// A quota's value, or why it could not be read; read once.
@@ -36,6 +36,9 @@ pub(crate) struct Facts {
     groups: tokio::sync::Mutex<BTreeMap<String, bool>>,
     /// VPC to its active peering connections.
     peers: Mutex<BTreeMap<String, Arc<OnceCell<Vec<Peer>>>>>,
+    /// Cluster (its tag) to the accesses whose plan in this process attaches a group to it (see
+    /// [`Engine::attaches_before`]).
+    attaches: Mutex<BTreeMap<String, BTreeSet<String>>>,
 }
 
 /// A placeholder for the client group a create makes (only its kind matters to the count).
@@ -103,18 +106,66 @@ impl Engine {
             d.attach(),
             cluster,
         ) {
-            let own = prior.map(|p| p.outputs.cluster_security_group_id.as_str());
-            let own = own.filter(|g| !g.is_empty() && !fresh);
-            if quota::groups_needed(&info.member_groups, own) > quota::DEFAULT_GROUPS {
-                let path = AttrPath::attr("attach_to_cluster");
-                let (q, note) = self
-                    .quota(quota::GROUPS_QUOTA, quota::DEFAULT_GROUPS, path)
-                    .await;
-                out.extend(note);
-                out.extend(quota::groups_verdict(&info.member_groups, own, q));
-            }
+            out.extend(self.slots_fit(prior, d, config, info, fresh).await);
         }
         out
+    }
+
+    /// The cluster's nodes have a slot for the access's group, and for the groups of the accesses
+    /// planned before it in this process that attach to the same cluster.
+    async fn slots_fit(
+        &self,
+        prior: Option<&AccessState>,
+        d: &Desired,
+        config: &Value,
+        info: &ClusterInfo,
+        fresh: bool,
+    ) -> Vec<Diagnostic> {
+        let own = prior.map(|p| p.outputs.cluster_security_group_id.as_str());
+        let own = own.filter(|g| !g.is_empty() && !fresh);
+        // already on every member: costs nothing, and takes no slot from the others
+        let cluster = match known(&d.cluster) {
+            Some(c) if quota::groups_needed(&info.member_groups, own, 0) > 0 => c,
+            _ => return Vec::new(),
+        };
+        let who = prior.map_or_else(|| format!("{config:?}"), |p| p.id().to_string());
+        let others = self.attaches_before(cluster, &who);
+        if quota::groups_needed(&info.member_groups, own, others) <= quota::DEFAULT_GROUPS {
+            return Vec::new();
+        }
+        let path = AttrPath::attr("attach_to_cluster");
+        let (q, note) = self
+            .quota(quota::GROUPS_QUOTA, quota::DEFAULT_GROUPS, path)
+            .await;
+        note.into_iter()
+            .chain(quota::groups_verdict(&info.member_groups, own, others, q))
+            .collect()
+    }
+
+    /// Records that the access `who` attaches a group to `cluster`, and answers how many other
+    /// accesses planned in this process do. Terraform plans a run's resources in one provider
+    /// process (Pulumi's preview likewise), so each attach is counted against the slots the earlier
+    /// ones take. Keyed by the access (its id, or its configuration before it exists) so that the
+    /// same access planned again is counted once; cleared when this process writes the cluster's
+    /// groups ([`Engine::forget_cluster`]), whose next describe shows what was written.
+    fn attaches_before(&self, cluster: &ClusterRef, who: &str) -> u32 {
+        let mut m = self
+            .preflight
+            .attaches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let set = m.entry(cluster.tag()).or_default();
+        set.insert(who.to_string());
+        set.len() as u32 - 1
+    }
+
+    /// Forgets the attaches planned against `cluster` (this process changed its groups).
+    pub(crate) fn forget_attaches(&self, cluster: &ClusterRef) {
+        self.preflight
+            .attaches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&cluster.tag());
     }
 
     /// The prefix lists and client groups the plan adds exist, and each peered group's account has

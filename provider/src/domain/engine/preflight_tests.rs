@@ -190,6 +190,61 @@ async fn attaching_a_sixth_group_fails_the_plan_and_a_group_already_there_is_fre
     assert!(errors(&p).is_empty(), "{:?}", p.diagnostics);
 }
 
+/// Gives every member of the cluster `n` groups (its default group and `n - 1` others).
+fn nodes_at(rig: &Rig, n: usize) {
+    let mut groups = vec![rig.default_group.clone()];
+    groups.extend((1..n).map(|i| rig.fake.add_group(VPC, &format!("n{i}"), &[])));
+    for m in &mut rig.fake.st().clusters.get_mut(CLUSTER).unwrap().members {
+        m.1 = groups.clone();
+    }
+}
+
+fn attach(rig: &Rig, name: &str) -> serde_json::Value {
+    rig.cfg(json!({"name": name, "attach_to_cluster": true}))
+}
+
+#[tokio::test]
+async fn the_attaches_planned_before_in_the_process_take_their_slots() {
+    // nodes at 4 groups: the first access fits (5), the second would make 6
+    let rig = Rig::new().await;
+    nodes_at(&rig, 4);
+    assert!(errors(&rig.plan(None, &attach(&rig, "a")).await).is_empty());
+    // the same access planned again is the same attach
+    assert!(errors(&rig.plan(None, &attach(&rig, "a")).await).is_empty());
+    let e = errors(&rig.plan(None, &attach(&rig, "b")).await);
+    assert!(
+        e.iter().any(|e| e.contains("@attach_to_cluster")
+            && e.contains("6 security groups")
+            && e.contains("1 other access planned in this run")
+            && e.contains("L-2AFB9258")
+            && e.contains("is 5")),
+        "{e:?}"
+    );
+    // nodes at 3 groups: both fit, however often planned
+    let rig = Rig::new().await;
+    nodes_at(&rig, 3);
+    for name in ["a", "b", "a", "b"] {
+        let p = rig.plan(None, &attach(&rig, name)).await;
+        assert!(errors(&p).is_empty(), "{name}: {:?}", p.diagnostics);
+    }
+}
+
+#[tokio::test]
+async fn an_access_whose_group_the_cluster_already_lists_takes_no_slot() {
+    let rig = Rig::new().await;
+    nodes_at(&rig, 3);
+    let mut st = rig.up(None, &attach(&rig, "a")).await;
+    // its state says detached, but the cluster lists its group (attached from outside)
+    st.set("attach_to_cluster", false.into());
+    let again = rig.second_process().await;
+    assert_eq!(again.cluster_members(CLUSTER)[0].len(), 4);
+    let p = again.plan(Some(&st), &attach(&again, "a")).await;
+    assert!(errors(&p).is_empty(), "{:?}", p.diagnostics);
+    // a new access: 4 + 1 = 5 fits; counting "a" again would make 6
+    let p = again.plan(None, &attach(&again, "b")).await;
+    assert!(errors(&p).is_empty(), "{:?}", p.diagnostics);
+}
+
 #[tokio::test]
 async fn an_update_without_room_fails_unless_revoke_before_authorize() {
     let rig = Rig::new().await;

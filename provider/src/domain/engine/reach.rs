@@ -200,21 +200,36 @@ impl Engine {
                 }
             }
         }
-        let info = match known(&st.inputs.cluster) {
-            Some(c) => self
-                .peek_cluster(c)
-                .await
-                .map_err(|e| Self::warn_fact("cluster", &e))
-                .ok(),
-            None => None,
-        };
-        if let Some(i) = &info {
-            let others: Vec<String> = cluster_groups(i).into_iter().filter(|g| g != cg).collect();
-            sources.extend(self.rules_of(&others, port).await);
-        }
         let vpc = known(&st.inputs.vpc_id)
             .map(|v| v.as_str().to_string())
             .unwrap_or_default();
+        // The facts are asked as soon as what they depend on is known (two round trips, not four
+        // in a row): the VPC's facts (the recorded VPC) beside the cluster, then the rules of the
+        // cluster's other groups beside the network ACLs of its subnets. `finish` finds them read.
+        let cluster = async {
+            let info = match known(&st.inputs.cluster) {
+                Some(c) => self
+                    .peek_cluster(c)
+                    .await
+                    .map_err(|e| Self::warn_fact("cluster", &e))
+                    .ok(),
+                None => None,
+            };
+            let mut rules = Vec::new();
+            if let Some(i) = &info {
+                let others: Vec<String> =
+                    cluster_groups(i).into_iter().filter(|g| g != cg).collect();
+                let acls = async {
+                    if !i.posture.subnet_ids.is_empty() {
+                        let _ = self.acls(&i.posture.subnet_ids).await;
+                    }
+                };
+                (rules, ()) = tokio::join!(self.rules_of(&others, port), acls);
+            }
+            (info, rules)
+        };
+        let ((info, rules), _, _) = tokio::join!(cluster, self.links(&vpc), self.enis(&vpc));
+        sources.extend(rules);
         let scope = Scope {
             port,
             vpc: &vpc,

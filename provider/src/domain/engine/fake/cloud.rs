@@ -304,6 +304,19 @@ impl Cloud for FakeCloud {
         })
     }
 
+    fn members_seen(&self, c: &ClusterRef) -> Option<Vec<String>> {
+        let s = self.st();
+        let fc = s.clusters.get(&Self::cluster_id(c))?;
+        matches!(c, ClusterRef::ReplicationGroup(_))
+            .then(|| fc.members.iter().map(|(m, _)| m.clone()).collect())
+    }
+
+    fn learn_members(&self, c: &ClusterRef, members: &[String]) {
+        let mut s = self.st();
+        s.log.push(format!("LearnMembers {}", members.join(",")));
+        s.learned.insert(Self::cluster_id(c), members.to_vec());
+    }
+
     async fn cluster_groups(&self, c: &ClusterRef) -> Result<ClusterGroups, CloudError> {
         self.pause("ClusterGroups").await;
         self.call("ClusterGroups")?;

@@ -76,6 +76,12 @@ pub struct State {
     pub unlisted: Vec<String>,
     /// Seconds added to AWS's clock (a test moves AWS's time without waiting).
     pub clock_offset: i64,
+    /// Calls of each op in flight now, and the most ever in flight at once (while [`State::slow`]
+    /// holds them).
+    pub in_flight: BTreeMap<String, usize>,
+    pub max_in_flight: BTreeMap<String, usize>,
+    /// Members taught by [`crate::domain::cloud::Cloud::learn_members`]: cluster id to members.
+    pub learned: BTreeMap<String, Vec<String>>,
     /// AWS's clock starts here; it runs with tokio's clock (pausable in tests).
     clock_start: Option<(i64, tokio::time::Instant)>,
     next: u32,
@@ -173,9 +179,22 @@ impl FakeCloud {
 
     /// Waits as long as calls of `op` take ([`State::slow`]).
     async fn pause(&self, op: &str) {
-        let d = self.st().slow.get(op).copied();
+        let d = {
+            let mut s = self.st();
+            let now = {
+                let n = s.in_flight.entry(op.to_string()).or_default();
+                *n += 1;
+                *n
+            };
+            let most = s.max_in_flight.entry(op.to_string()).or_default();
+            *most = (*most).max(now);
+            s.slow.get(op).copied()
+        };
         if let Some(d) = d {
             tokio::time::sleep(d).await;
+        }
+        if let Some(n) = self.st().in_flight.get_mut(op) {
+            *n = n.saturating_sub(1);
         }
     }
 
