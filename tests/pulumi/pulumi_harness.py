@@ -212,7 +212,8 @@ def start_plugin(args: list[str], timeout: float = 30, env: dict | None = None) 
 
 def configure(stub, emu, **extra) -> provider_pb2.ConfigureResponse:
     """Configures a plugin against an emulator (anything with a `url`)."""
-    args = {"region": REGION, "endpoints": {"ec2": emu.url, "elasticache": emu.url}, "maxRetries": 2}
+    args = {"region": REGION, "endpoints": {"ec2": emu.url, "elasticache": emu.url, "servicequotas": emu.url},
+            "maxRetries": 2}
     args.update(extra)
     return stub.Configure(provider_pb2.ConfigureRequest(args=to_struct(args), acceptSecrets=True,
                                                         acceptResources=True))

@@ -80,7 +80,8 @@ def test_example_program_matches_the_schema_and_runs_through_the_provider(stub, 
         checked = p.stub.CheckConfig(provider_pb2.CheckRequest(news=to_struct(prov_inputs)))
         assert not checked.failures
         # The example targets AWS; the test points the same provider at the emulator.
-        args = dict(prov_inputs, endpoints={"ec2": emulator.url, "elasticache": emulator.url}, maxRetries=2)
+        args = dict(prov_inputs, endpoints={"ec2": emulator.url, "elasticache": emulator.url,
+                                           "servicequotas": emulator.url}, maxRetries=2)
         p.stub.Configure(provider_pb2.ConfigureRequest(args=to_struct(args), acceptSecrets=True))
 
         for name, r in accesses.items():

@@ -431,7 +431,8 @@ def test_plugin_starts_without_engine_address_and_takes_legacy_variables(emulato
         p.stub.Attach(plugin_pb2.PluginAttach(address="127.0.0.1:1"))
         resp = p.stub.Configure(provider_pb2.ConfigureRequest(variables={
             "elasticache:config:region": "us-east-1",
-            "elasticache:config:endpoints": json.dumps({"ec2": emulator.url, "elasticache": emulator.url}),
+            "elasticache:config:endpoints": json.dumps({"ec2": emulator.url, "elasticache": emulator.url,
+                                                        "servicequotas": emulator.url}),
             "elasticache:config:maxRetries": "2",
         }, acceptSecrets=True))
         assert resp.supportsPreview

@@ -280,7 +280,7 @@ def workspace_factory(terraform, emulator, provider_binary, tmp_path):
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
-        # The plan's quota checks read Service Quotas (only when a count passes AWS's default).
+        # The plan's quota checks read Service Quotas (a rule count past AWS's default, an attach).
         "AWS_ENDPOINT_URL_SERVICE_QUOTAS": emulator.url,
     })
     count = [0]

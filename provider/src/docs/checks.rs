@@ -26,7 +26,9 @@ pub fn section() -> String {
          groups of the other accesses planned before it in the same run that attach to the same \
          cluster (Terraform plans a run's resources in one provider process): of two accesses \
          attached to a cluster whose nodes hold 4 groups, the second one's plan fails. An access \
-         planned again counts once.\n\
+         planned again counts once. The account's value is read (once per provider process) \
+         whenever a plan attaches, since it can be below the default: the product of the two \
+         quotas is at most 1000, so rules per group raised above 200 leave fewer than 5.\n\
          - **Sources that do not exist**: a prefix list in `allowed_prefix_list_ids` or a group in \
          `client_security_group_ids` that this account and Region do not have, and a group of \
          another account (`<account>/sg-...`) whose account has no active VPC peering connection \

@@ -3,8 +3,9 @@
 //! - Inbound rules per security group (Service Quotas `L-0EA8095F`, default 60) are counted per
 //!   address family: a CIDR block in its family, a security group reference in both, a prefix list
 //!   reference at the list's `MaxEntries` in the list's family.
-//! - Security groups per network interface (`L-2AFB9258`, default 5, adjustable up to 16): every
-//!   node of a cluster is a network interface, and attaching takes one slot on each.
+//! - Security groups per network interface (`L-2AFB9258`, default 5, adjustable up to 16, and lower
+//!   than 5 where the rules per group were raised above 200): every node of a cluster is a network
+//!   interface, and attaching takes one slot on each.
 //!
 //! Pure: the engine reads the quotas, lists and cluster ([`crate::domain::engine`]), this module
 //! counts and words the verdict.
@@ -21,8 +22,12 @@ pub const RULES_QUOTA: &str = "L-0EA8095F";
 pub const GROUPS_QUOTA: &str = "L-2AFB9258";
 /// AWS's default of [`RULES_QUOTA`]; no account has less (the quota only grows on request).
 pub const DEFAULT_RULES: u32 = 60;
-/// AWS's default of [`GROUPS_QUOTA`].
+/// AWS's default of [`GROUPS_QUOTA`]. An account may have less: the product of [`RULES_QUOTA`] and
+/// [`GROUPS_QUOTA`] is at most 1000, so raising the rules per group above 200 lowers it.
 pub const DEFAULT_GROUPS: u32 = 5;
+/// The least [`GROUPS_QUOTA`] any account has (rules per group at their maximum, 1000): a node
+/// always has room for one group.
+pub const MIN_GROUPS: u32 = 1;
 
 /// Rules per address family.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -94,7 +94,7 @@ pub(crate) async fn connect(emu: &Emulator, extra: serde_json::Value) -> Result<
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
     let mut cfg = serde_json::json!({
         "region": "us-east-1",
-        "endpoints": {"ec2": emu.url, "elasticache": emu.url},
+        "endpoints": {"ec2": emu.url, "elasticache": emu.url, "servicequotas": emu.url},
         "default_tags": {"tags": {"owner": "tests"}},
         "max_retries": 2,
     });

@@ -87,8 +87,10 @@ impl Engine {
                     .iter()
                     .any(|c| attrs.contains(&c.attr.as_str()))
         };
-        let mut out = Vec::new();
-        if changed(&RULE_INPUTS) {
+        let rules = async {
+            if !changed(&RULE_INPUTS) {
+                return Vec::new();
+            }
             let prior = prior.filter(|_| !fresh);
             let vpc = plan.planned.get("vpc_id").as_str().map(str::to_string);
             let same_port =
@@ -98,16 +100,23 @@ impl Engine {
                 self.sources_exist(prior, d, config, vpc.as_deref()),
                 self.rules_fit(prior, d, config, same_port)
             );
-            out.extend(exist);
-            out.extend(fit);
-        }
-        if let (true, Known::Known(true), ClusterFacts::Known(info)) = (
-            changed(&["attach_to_cluster", "cluster"]),
-            d.attach(),
-            cluster,
-        ) {
-            out.extend(self.slots_fit(prior, d, config, info, fresh).await);
-        }
+            exist.into_iter().chain(fit).collect()
+        };
+        let slots = async {
+            match (
+                changed(&["attach_to_cluster", "cluster"]),
+                d.attach(),
+                cluster,
+            ) {
+                (true, Known::Known(true), ClusterFacts::Known(info)) => {
+                    self.slots_fit(prior, d, config, info, fresh).await
+                }
+                _ => Vec::new(),
+            }
+        };
+        // the node-slot quota is read beside the rule checks (same round trip)
+        let (mut out, slots) = tokio::join!(rules, slots);
+        out.extend(slots);
         out
     }
 
@@ -130,7 +139,9 @@ impl Engine {
         };
         let who = prior.map_or_else(|| format!("{config:?}"), |p| p.id().to_string());
         let others = self.attaches_before(cluster, &who);
-        if quota::groups_needed(&info.member_groups, own, others) <= quota::DEFAULT_GROUPS {
+        // Read even when the count is within AWS's default of 5: an account whose rules per group
+        // were raised above 200 has fewer than 5 groups per interface (the product is at most 1000).
+        if quota::groups_needed(&info.member_groups, own, others) <= quota::MIN_GROUPS {
             return Vec::new();
         }
         let path = AttrPath::attr("attach_to_cluster");

@@ -230,6 +230,29 @@ async fn the_attaches_planned_before_in_the_process_take_their_slots() {
 }
 
 #[tokio::test]
+async fn a_groups_quota_below_the_default_is_read_and_counted() {
+    // rules per group raised to 250: AWS lowers the groups per interface to 4 (250 x 4 = 1000)
+    let rig = Rig::new().await;
+    rig.fake.st().quotas.insert("L-2AFB9258".into(), 4);
+    nodes_at(&rig, 4);
+    let e = errors(&rig.plan(None, &attach(&rig, "a")).await);
+    assert!(
+        e.iter().any(|e| e.contains("@attach_to_cluster")
+            && e.contains("5 security groups")
+            && e.contains("L-2AFB9258")
+            && e.contains("is 4")),
+        "{e:?}"
+    );
+    assert_eq!(rig.fake.count("GetServiceQuota"), 1);
+    // 3 + 1 = 4 fits that quota
+    let rig = Rig::new().await;
+    rig.fake.st().quotas.insert("L-2AFB9258".into(), 4);
+    nodes_at(&rig, 3);
+    let p = rig.plan(None, &attach(&rig, "a")).await;
+    assert!(errors(&p).is_empty(), "{:?}", p.diagnostics);
+}
+
+#[tokio::test]
 async fn an_access_whose_group_the_cluster_already_lists_takes_no_slot() {
     let rig = Rig::new().await;
     nodes_at(&rig, 3);
