@@ -20,7 +20,7 @@ use crate::domain::diag::{has_errors, Diagnostic};
 use crate::domain::engine::lease::LeaseTiming;
 use crate::domain::engine::{Backoff, Engine, Failed, TagSettings};
 use crate::domain::moved::{self, MoveSource};
-use crate::domain::plan::{self, ClusterFacts, Facts, Plan};
+use crate::domain::plan::{self, ClusterFacts, Facts, Plan, Typed};
 use crate::domain::settings::{self, AwsSettings, Settings};
 use crate::domain::state::{self, AccessState};
 use crate::domain::types::Known;
@@ -220,6 +220,12 @@ impl Service {
 
     /// Applies a planned change.
     pub async fn apply(&self, req: Apply) -> Applied {
+        self.apply_plan(req, None).await
+    }
+
+    /// [`Service::apply`] of a plan made in the same call (Pulumi's Create and Update): `typed`, the
+    /// plan's prior state and planned inputs, is used instead of parsing `req`'s values again.
+    pub async fn apply_plan(&self, req: Apply, typed: Option<Typed>) -> Applied {
         let keep = req.prior.clone();
         let failed = |d: Vec<Diagnostic>| Applied {
             state: keep.clone(),
@@ -234,9 +240,12 @@ impl Service {
                 &crate::domain::cloud::CloudError::cancelled(),
             )]);
         }
-        let prior = match req.prior.as_ref().map(AccessState::from_value).transpose() {
-            Ok(p) => p,
-            Err(e) => return failed(vec![e]),
+        let (prior, inputs) = match typed {
+            Some(t) => (t.prior, Some(t.inputs)),
+            None => match req.prior.as_ref().map(AccessState::from_value).transpose() {
+                Ok(p) => (p, None),
+                Err(e) => return failed(vec![e]),
+            },
         };
         let Some(planned) = &req.planned else {
             let Some(p) = prior else {
@@ -254,26 +263,13 @@ impl Service {
                 Err(f) => answer(Err(f), &p.inputs.timeouts),
             };
         };
-        let d = match desired::parse_recorded(&state::inputs_of(planned)) {
+        let d = match inputs.map_or_else(|| desired::parse_recorded(&state::inputs_of(planned)), Ok)
+        {
             Ok(d) => d,
             Err(e) => return failed(e),
         };
         let declared = d.timeouts.clone();
-        let (r, notes) = match &prior {
-            None => {
-                tracing::info!("creating");
-                engine
-                    .create_noting(&with_desired_timeout(d, Op::Create, req.timeout))
-                    .await
-            }
-            Some(p) => {
-                tracing::info!(id = %p.id(), "updating");
-                let r = engine
-                    .update(p, &with_desired_timeout(d, Op::Update, req.timeout))
-                    .await;
-                (r, Vec::new())
-            }
-        };
+        let (r, notes) = write(&engine, prior.as_ref(), d, req.timeout).await;
         let mut a = answer(r, &declared);
         a.diagnostics.splice(0..0, notes);
         if let Some(st) = a.state.take() {
@@ -331,6 +327,30 @@ impl Service {
     /// True when a plan's diagnostics stop it.
     pub fn refused(p: &Plan) -> bool {
         has_errors(&p.diagnostics)
+    }
+}
+
+/// Creates (`prior` None) or updates the access, with the operation's own timeout.
+async fn write(
+    engine: &Engine,
+    prior: Option<&AccessState>,
+    d: Desired,
+    timeout: Option<Duration>,
+) -> (Result<AccessState, Failed>, Vec<Diagnostic>) {
+    match prior {
+        None => {
+            tracing::info!("creating");
+            engine
+                .create_noting(&with_desired_timeout(d, Op::Create, timeout))
+                .await
+        }
+        Some(p) => {
+            tracing::info!(id = %p.id(), "updating");
+            let r = engine
+                .update(p, &with_desired_timeout(d, Op::Update, timeout))
+                .await;
+            (r, Vec::new())
+        }
     }
 }
 
