@@ -145,6 +145,8 @@ impl Ctx<'_> {
 
 /// Plans a create (`prior` None) or an update of the access. `config` holds the inputs as the
 /// protocol sent them (their spelling is the planned inputs'); `d` is the same, parsed.
+/// The planned state is complete ([`state::complete`], done once, on the inputs it starts from):
+/// no adapter completes it again.
 pub fn plan(prior: Option<&AccessState>, config: &Value, d: &Desired, facts: &Facts) -> Plan {
     let mut planned = state::complete(state::inputs_of(config));
     if let Some(p) = known(&d.port) {

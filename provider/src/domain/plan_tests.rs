@@ -261,3 +261,35 @@ fn the_typed_plan_is_its_planned_value_parsed() {
         assert_eq!(typed.prior.as_ref(), prior, "{config}");
     }
 }
+
+/// The plan completes its inputs once, first, and sets only whole values after: what it returns
+/// is complete, so no adapter completes it again.
+#[test]
+fn the_planned_state_is_complete() {
+    let demo = serde_json::json!({"cluster": {"replication_group_id": "demo"}});
+    let first = plan_of(None, demo.clone(), &facts(ClusterFacts::Known(info(6380))));
+    let prior = applied(&first);
+    let cases = [
+        (None, demo.clone(), facts(ClusterFacts::Known(info(6380)))),
+        (None, demo.clone(), facts(ClusterFacts::NotRead)),
+        (
+            None,
+            serde_json::json!({"vpc_id": VPC, "client_ssh_cidr_blocks": ["10.9.0.0/16", "10.1.0.0/16"], "timeouts": {"create": "5m"}}),
+            facts(ClusterFacts::None),
+        ),
+        (
+            Some(&prior),
+            serde_json::json!({"cluster": {"replication_group_id": "demo"}, "allowed_cidr_blocks": ["10.2.0.0/16"]}),
+            facts(ClusterFacts::Known(info(6380))),
+        ),
+        (
+            Some(&prior),
+            demo.clone(),
+            facts(ClusterFacts::Known(info(6379))),
+        ),
+    ];
+    for (prior, config, f) in cases {
+        let p = plan_of(prior, config.clone(), &f);
+        assert_eq!(state::complete(p.planned.clone()), p.planned, "{config}");
+    }
+}

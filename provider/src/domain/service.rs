@@ -270,13 +270,16 @@ impl Service {
         };
         let declared = d.timeouts.clone();
         let (r, notes) = write(&engine, prior.as_ref(), d, req.timeout).await;
-        let mut a = answer(r, &declared);
-        a.diagnostics.splice(0..0, notes);
-        if let Some(st) = a.state.take() {
-            let planned = (!has_errors(&a.diagnostics)).then(|| planned.get("reachability"));
-            a.state = Some(with_reach(&engine, st, planned).await);
-        }
-        a
+        let (st, mut diagnostics) = recorded(r, &declared);
+        diagnostics.splice(0..0, notes);
+        let state = match st {
+            Some(st) => {
+                let planned = (!has_errors(&diagnostics)).then(|| planned.get("reachability"));
+                Some(with_reach(&engine, &st, planned).await)
+            }
+            None => None,
+        };
+        Applied { state, diagnostics }
     }
 
     /// Reads the access: None when it is gone.
@@ -284,7 +287,7 @@ impl Service {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let prior = AccessState::from_value(state).map_err(|e| vec![e])?;
         match engine.read(&prior).await.map_err(|e| vec![e])? {
-            Some(s) => Ok(Some(with_reach(&engine, s.to_value(), None).await)),
+            Some(s) => Ok(Some(with_reach(&engine, &s, None).await)),
             None => Ok(None),
         }
     }
@@ -301,7 +304,7 @@ impl Service {
     ) -> Result<(Value, Vec<Diagnostic>), Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let (st, notes) = engine.import_noting(id.trim()).await.map_err(|e| vec![e])?;
-        Ok((with_reach(&engine, st.to_value(), None).await, notes))
+        Ok((with_reach(&engine, &st, None).await, notes))
     }
 
     /// The access another provider's resource becomes (Terraform's `moved` across resource types),
@@ -354,40 +357,47 @@ async fn write(
     }
 }
 
-/// `state` with its `reachability` as AWS shows it now; after an apply, the `planned` one with its
-/// unknowns filled ([`crate::domain::reach_plan::conform`]).
-pub(crate) async fn with_reach(engine: &Engine, state: Value, planned: Option<&Value>) -> Value {
-    let Ok(st) = AccessState::from_value(&state) else {
-        return state;
-    };
-    let observed = Value::from_json(
-        &serde_json::to_value(engine.observe_reach(&st).await).unwrap_or_default(),
-    );
+/// The value of `st` with its `reachability` as AWS shows it now; after an apply, the `planned` one
+/// with its unknowns filled ([`crate::domain::reach_plan::conform`]). The state is written as a
+/// value once, here: it is never read back from the value.
+pub(crate) async fn with_reach(
+    engine: &Engine,
+    st: &AccessState,
+    planned: Option<&Value>,
+) -> Value {
+    let observed =
+        Value::from_json(&serde_json::to_value(engine.observe_reach(st).await).unwrap_or_default());
     let reach = match planned {
         Some(p) if !p.is_null() => crate::domain::reach_plan::conform(p, &observed),
         _ => observed,
     };
-    let mut state = state;
+    let mut state = st.to_value();
     state.set("reachability", reach);
     state
 }
 
 /// The state an apply returns: the timeouts the configuration declared are recorded, not the
 /// operation's own.
-fn answer(r: Result<AccessState, Failed>, declared: &Option<Known<Timeouts>>) -> Applied {
+fn recorded(
+    r: Result<AccessState, Failed>,
+    declared: &Option<Known<Timeouts>>,
+) -> (Option<AccessState>, Vec<Diagnostic>) {
     let record = |mut s: AccessState| {
         s.inputs.timeouts = declared.clone();
-        s.to_value()
+        s
     };
     match r {
-        Ok(s) => Applied {
-            state: Some(record(s)),
-            diagnostics: Vec::new(),
-        },
-        Err(f) => Applied {
-            state: f.state.map(record),
-            diagnostics: f.diagnostics,
-        },
+        Ok(s) => (Some(record(s)), Vec::new()),
+        Err(f) => (f.state.map(record), f.diagnostics),
+    }
+}
+
+/// [`recorded`] as an answer, without `reachability` observed (a failed delete).
+fn answer(r: Result<AccessState, Failed>, declared: &Option<Known<Timeouts>>) -> Applied {
+    let (st, diagnostics) = recorded(r, declared);
+    Applied {
+        state: st.map(|s| s.to_value()),
+        diagnostics,
     }
 }
 
