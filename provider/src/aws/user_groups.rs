@@ -1,6 +1,6 @@
 //! Whether an RBAC user group authenticates with IAM: ElastiCache's IAM authentication works
 //! through users whose authentication mode is `iam`, placed in the cluster's user group
-//! (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html). A group holds IAM
+//! (<https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html>). A group holds IAM
 //! authentication when any of its users has `Authentication.Type` `iam`: DescribeUserGroups gives
 //! the group's user ids, DescribeUsers each user's type. The answer is read once per process per
 //! group; a denied or failed read answers "not IAM" (the posture says `rbac`) and never fails the read.
