@@ -25,13 +25,9 @@ use tokio::sync::OnceCell;
 
 use crate::domain::cloud::{
     Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, ClustersUsing, CreatedGroup, Group,
-    GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec,
+    GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec, MAX_IDS,
 };
 use crate::domain::scan::Scanner;
-
-/// Group ids per batched call: a `group-id` filter of at most this many values (EC2 limits the
-/// values of one filter; 200 is the conservative figure used here).
-pub const MAX_IDS: usize = 200;
 
 /// How long a request waits for others to join it (10 ms: 0.39 calls per access for a refresh of 100
 /// accesses against 0.57 with 4 ms, bench/run; small next to AWS's 50 to 150 ms answers).

@@ -383,6 +383,10 @@ impl CloudError {
     }
 }
 
+/// Group ids per batched call: a `group-id` filter of at most this many values (EC2 limits the
+/// values of one filter; 200 is the conservative figure used here).
+pub const MAX_IDS: usize = 200;
+
 /// The code of [`CloudError::cancelled`].
 pub const CANCELLED: &str = "Cancelled";
 

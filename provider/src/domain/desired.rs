@@ -3,30 +3,27 @@
 //! [`parse`] takes a configuration (or the inputs of a state) as a [`Value`], where any part may be
 //! unknown, and returns either the typed inputs with their warnings or every problem found, each with
 //! its attribute path and what to do. Rules that cannot be decided while a value is unknown are left
-//! to the plan or the apply.
+//! to the plan or the apply. Each input's own format is parsed by `parse.rs`, as the declaration
+//! in `input.rs` names; the rules between inputs are here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::domain::cloud::Source;
-use crate::domain::diag::Diagnostic;
+use crate::domain::diag::{AttrPath, Diagnostic};
+use crate::domain::input;
 use crate::domain::model;
-use crate::domain::types::{
-    known, unknown, Cidr, ClusterRef, GroupRef, Input, Known, Port, PrefixListId, Timeout, VpcId,
-    CLUSTER_ATTRS,
-};
+use crate::domain::parse::Parser;
+use crate::domain::schema;
+use crate::domain::typecheck;
+use crate::domain::types::{known, unknown, Input, Known, Timeout};
 use crate::domain::value::Value;
 
-/// AWS's limit on a security group name; the longest suffix we add is `-clients`.
-pub const MAX_NAME_LEN: usize = 255 - "-clients".len();
-/// Length of the unique suffix added to `name_prefix`.
-pub const GENERATED_SUFFIX_LEN: usize = 26;
-/// Tag keys under this prefix are the provider's own bookkeeping.
-pub const RESERVED_TAG_PREFIX: &str = "elasticache-access:";
-/// AWS allows 50 tags per resource; the provider keeps at most this many of its own on a group.
-pub const BOOKKEEPING_TAGS_MAX: usize = 10;
-/// Tags a user may set (with `tags` and `default_tags` together).
-pub const MAX_USER_TAGS: usize = 50 - BOOKKEEPING_TAGS_MAX;
+pub use crate::domain::parse::{
+    Timeouts, BOOKKEEPING_TAGS_MAX, GENERATED_SUFFIX_LEN, MAX_NAME_LEN, MAX_USER_TAGS,
+    RESERVED_TAG_PREFIX,
+};
+
 /// The shortest declared timeout: one AWS round trip with its retry does not fit in less, and
 /// Pulumi's `customTimeouts` count whole seconds too.
 pub const MIN_TIMEOUT: Duration = Duration::from_secs(1);
@@ -34,14 +31,6 @@ pub const MIN_TIMEOUT: Duration = Duration::from_secs(1);
 /// for one cluster modification (minutes); the longest default timeouts of terraform-provider-aws
 /// (a Bedrock model-training job) are 24h. A longer value is a mistake (a unit slip), not a deadline.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
-
-/// The `timeouts` block.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Timeouts {
-    pub create: Option<Timeout>,
-    pub update: Option<Timeout>,
-    pub delete: Option<Timeout>,
-}
 
 impl Timeouts {
     /// The declared timeout of `op`.
@@ -80,30 +69,7 @@ impl Op {
     }
 }
 
-/// The inputs of an access, typed. Sets are sorted by their text and hold each entry once.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Desired {
-    pub vpc_id: Input<VpcId>,
-    pub cluster: Input<ClusterRef>,
-    pub port: Input<Port>,
-    pub name: Input<String>,
-    pub name_prefix: Input<String>,
-    pub description: Input<String>,
-    pub create_client_security_group: Input<bool>,
-    pub client_security_group_ids: Input<Vec<GroupRef>>,
-    pub allowed_cidr_blocks: Input<Vec<Cidr>>,
-    pub allowed_prefix_list_ids: Input<Vec<PrefixListId>>,
-    pub allow_public_cidrs: Input<bool>,
-    pub client_ssh_cidr_blocks: Input<Vec<Cidr>>,
-    pub attach_to_cluster: Input<bool>,
-    pub exclusive_ingress: Input<bool>,
-    pub revoke_before_authorize: Input<bool>,
-    pub tags: Input<BTreeMap<String, String>>,
-    pub timeouts: Input<Timeouts>,
-    /// The timeout of this one operation when the engine gives one (Pulumi's `customTimeouts`): it
-    /// bounds the operation but is not an input, so it is never recorded.
-    pub op_timeout: Option<Duration>,
-}
+pub use crate::domain::input::{cluster_value, Desired};
 
 /// A parse that succeeded, with the warnings it found.
 #[derive(Clone, Debug, PartialEq)]
@@ -209,58 +175,6 @@ impl Desired {
         }
     }
 
-    /// The inputs as a value of the schema's shape (unknown parts as [`Value::Unknown`]).
-    pub fn to_value(&self) -> Value {
-        let mut v = Value::Map(BTreeMap::new());
-        let s = |i: &Input<String>| input_value(i, |s| Value::string(s.as_str()));
-        let b = |i: &Input<bool>| input_value(i, |b| Value::Bool(*b));
-        v.set(
-            "vpc_id",
-            input_value(&self.vpc_id, |x| Value::string(x.as_str())),
-        );
-        v.set("cluster", input_value(&self.cluster, cluster_value));
-        v.set("port", input_value(&self.port, |p| Value::from(p.get())));
-        v.set("name", s(&self.name));
-        v.set("name_prefix", s(&self.name_prefix));
-        v.set("description", s(&self.description));
-        v.set(
-            "create_client_security_group",
-            b(&self.create_client_security_group),
-        );
-        v.set(
-            "client_security_group_ids",
-            set_value(&self.client_security_group_ids, |g| g.text()),
-        );
-        v.set(
-            "allowed_cidr_blocks",
-            set_value(&self.allowed_cidr_blocks, |c| c.text()),
-        );
-        v.set(
-            "allowed_prefix_list_ids",
-            set_value(&self.allowed_prefix_list_ids, |p| p.as_str()),
-        );
-        v.set("allow_public_cidrs", b(&self.allow_public_cidrs));
-        v.set(
-            "client_ssh_cidr_blocks",
-            set_value(&self.client_ssh_cidr_blocks, |c| c.text()),
-        );
-        v.set("attach_to_cluster", b(&self.attach_to_cluster));
-        v.set("exclusive_ingress", b(&self.exclusive_ingress));
-        v.set("revoke_before_authorize", b(&self.revoke_before_authorize));
-        v.set(
-            "tags",
-            input_value(&self.tags, |t| {
-                Value::Map(
-                    t.iter()
-                        .map(|(k, x)| (k.clone(), Value::string(x.as_str())))
-                        .collect(),
-                )
-            }),
-        );
-        v.set("timeouts", input_value(&self.timeouts, timeouts_value));
-        v
-    }
-
     /// True when no input is unknown.
     pub fn is_wholly_known(&self) -> bool {
         self.to_value().is_wholly_known()
@@ -275,53 +189,122 @@ pub(crate) fn set_of<T>(i: &Input<Vec<T>>) -> Option<&[T]> {
     }
 }
 
-fn input_value<T>(i: &Input<T>, f: impl Fn(&T) -> Value) -> Value {
-    match i {
-        None => Value::Null,
-        Some(Known::Unknown) => Value::Unknown,
-        Some(Known::Known(x)) => f(x),
-    }
-}
-
-fn set_value<T>(i: &Input<Vec<T>>, text: impl Fn(&T) -> &str) -> Value {
-    input_value(i, |items| Value::string_list(items.iter().map(&text)))
-}
-
-/// The `cluster` block of a cluster reference.
-pub fn cluster_value(c: &ClusterRef) -> Value {
-    let mut v = Value::Map(BTreeMap::new());
-    for a in CLUSTER_ATTRS {
-        v.set(
-            a,
-            if a == c.attr() {
-                Value::string(c.id())
-            } else {
-                Value::Null
-            },
-        );
-    }
-    v
-}
-
-fn timeouts_value(t: &Timeouts) -> Value {
-    let mut v = Value::Map(BTreeMap::new());
-    for (k, x) in [
-        ("create", &t.create),
-        ("update", &t.update),
-        ("delete", &t.delete),
-    ] {
-        v.set(
-            k,
-            x.as_ref()
-                .map(|t| Value::string(t.text()))
-                .unwrap_or(Value::Null),
-        );
-    }
-    v
-}
-
 pub(crate) use crate::domain::parse::parse_tags_at;
-pub use crate::domain::parse::{parse, parse_recorded};
+
+/// Parses and checks a resource configuration (inputs; computed attributes must be absent or null).
+pub fn parse(config: &Value) -> Result<Checked<Desired>, Vec<Diagnostic>> {
+    parse_with(config, true)
+}
+
+/// Parses the inputs recorded in a state: formats are checked, rules between attributes are not (a
+/// state keeps what AWS holds, even where a configuration would be refused).
+pub fn parse_recorded(inputs: &Value) -> Result<Desired, Vec<Diagnostic>> {
+    parse_with(inputs, false).map(|c| c.value)
+}
+
+fn parse_with(config: &Value, rules: bool) -> Result<Checked<Desired>, Vec<Diagnostic>> {
+    let mut p = Parser::default();
+    let inputs = schema::resource_inputs();
+    typecheck::check_object(config, inputs, &AttrPath::root(), &mut p.out);
+    if !p.out.is_empty() {
+        return Err(p.out);
+    }
+    let d = input::parse_inputs(&mut p, config);
+    let warnings = if rules {
+        cross_rules(&mut p, &d, config)
+    } else {
+        Vec::new()
+    };
+    if p.out.is_empty() {
+        Ok(Checked { value: d, warnings })
+    } else {
+        p.out.extend(warnings);
+        Err(p.out)
+    }
+}
+
+/// Rules between attributes. Returns the warnings; errors go to the parser.
+fn cross_rules(p: &mut Parser, d: &Desired, config: &Value) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    if d.vpc_id.is_none() && d.cluster.is_none() && config.get("cluster").is_null() {
+        p.error(AttrPath::attr("vpc_id"), "Missing vpc_id", "Set vpc_id to the VPC of the cluster, or set cluster so the provider can read the VPC from it.");
+    }
+    if !config.get("name").is_null() && !config.get("name_prefix").is_null() {
+        p.error(
+            AttrPath::attr("name_prefix"),
+            "Conflicting name and name_prefix",
+            "Set name or name_prefix, not both.",
+        );
+    }
+    cidr_rules(p, d, config, &mut warnings);
+    if d.create_client() == Known::Known(false)
+        && known(&d.client_ssh_cidr_blocks).is_some_and(|s| !s.is_empty())
+    {
+        p.error(AttrPath::attr("client_ssh_cidr_blocks"), "SSH rules need the client group", "client_ssh_cidr_blocks adds SSH rules to the created client group; set create_client_security_group = true or remove client_ssh_cidr_blocks.");
+    }
+    if d.attach() == Known::Known(true) && config.get("cluster").is_null() {
+        p.error(
+            AttrPath::attr("attach_to_cluster"),
+            "attach_to_cluster needs cluster",
+            "Set cluster to the cluster to attach the group to, or set attach_to_cluster = false.",
+        );
+    }
+    timeout_rules(p, d);
+    warnings
+}
+
+/// Declared timeouts from [`MIN_TIMEOUT`] to [`MAX_TIMEOUT`]. A rule of the configuration, not of
+/// the format: a state that recorded `0s` before this rule still reads (and means the default).
+fn timeout_rules(p: &mut Parser, d: &Desired) {
+    let Some(t) = known(&d.timeouts) else { return };
+    for op in [Op::Create, Op::Update, Op::Delete] {
+        let Some(x) = t.get(op) else { continue };
+        let why = match x.duration() {
+            z if z.is_zero() => "zero: the operation would stop before its first AWS call",
+            s if s < MIN_TIMEOUT => "shorter than a second: no AWS call with its retry fits in it",
+            l if l > MAX_TIMEOUT => "longer than 24h: that bounds nothing here (a unit slip?)",
+            _ => continue,
+        };
+        let name = op.name();
+        p.error(
+            AttrPath::attr("timeouts").then_attr(name),
+            "Timeout out of range",
+            format!("timeouts.{name} = {:?} is {why}. Write a duration from 1s to 24h, such as {:?} (the default), or remove {name} to get the default.", x.text(), op.default_timeout()),
+        );
+    }
+}
+
+fn cidr_rules(p: &mut Parser, d: &Desired, config: &Value, warnings: &mut Vec<Diagnostic>) {
+    let public_ok = d.allow_public();
+    for (attr, set) in [
+        ("allowed_cidr_blocks", &d.allowed_cidr_blocks),
+        ("client_ssh_cidr_blocks", &d.client_ssh_cidr_blocks),
+    ] {
+        let Some(cidrs) = known(set) else { continue };
+        let written = config.get(attr).as_list().unwrap_or_default();
+        for (i, c) in cidrs.iter().enumerate() {
+            // the element's index as written (invalid elements are not in the parsed set)
+            let at = written
+                .iter()
+                .position(|v| v.as_str() == Some(c.text()))
+                .unwrap_or(i);
+            let path = AttrPath::attr(attr).then_index(at);
+            if !c.is_canonical() {
+                let net = c.net();
+                warnings.push(Diagnostic::warning(path.clone(), "CIDR block is not in canonical form", format!("{:?} is the network {net}; AWS stores it as {net}. Write {:?} so that an imported access plans no change.", c.text(), net.to_string())).with_value_free_detail("The block has host bits set; AWS stores its network address (the address with those bits zero). Write the network address so that an imported access plans no change."));
+            }
+            if !c.is_private() && public_ok == Known::Known(false) {
+                let advice = "(10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7). If it is meant to reach the cache, set allow_public_cidrs = true; otherwise use a private range.";
+                p.error_quoting(
+                    path,
+                    "Public CIDR block",
+                    format!("{} is outside the private ranges {advice}", c.net()),
+                    format!("The block is outside the private ranges {advice}"),
+                );
+            }
+        }
+    }
+}
 
 /// The keys of a map input, for comparing rule sets.
 pub fn keys<T>(m: &BTreeMap<String, T>) -> BTreeSet<String> {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::diag::Diagnostic;
+use crate::domain::types::ClusterRef;
 
 fn cfg(j: serde_json::Value) -> Value {
     Value::from_json(&j)

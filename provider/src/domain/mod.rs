@@ -3,12 +3,13 @@
 //!
 //! # Layout
 //! - Declaration: [`model`] (the resource declared once: inputs, outputs, provider configuration),
+//!   [`input`] (each input declared once: its wire type, parsed type, parse and value),
 //!   [`behaviour`] (its behaviour table and which outputs follow which inputs), [`schema`] (the
 //!   protocol-neutral schema derived from it), [`auth_token`] (the IAM auth token's declaration, its
 //!   arguments checked with their paths, the signer port).
 //! - Parsed inputs: [`value`] (the dynamic value both adapters decode into), [`typecheck`] (shapes),
 //!   [`types`] (typed values; `Known` for what a plan does not know yet), [`desired`] with [`parse`]
-//!   (the inputs parsed once), [`settings`] (the provider configuration), [`diag`] (diagnostics with
+//!   (the inputs parsed once; each input's format, then the rules between inputs), [`settings`] (the provider configuration), [`diag`] (diagnostics with
 //!   their attribute paths).
 //! - Plan and state: [`plan`] (one plan pipeline), [`state`] (the state and its codec),
 //!   [`identity`] (the resource identity), [`moved`] (`moved` from `aws_security_group`),
@@ -34,6 +35,7 @@ pub mod diag;
 pub mod engine;
 pub mod holders;
 pub mod identity;
+pub mod input;
 pub mod listing;
 pub mod model;
 pub mod moved;

@@ -1,6 +1,8 @@
 //! The resource, declared once.
 //!
-//! [`AccessArgs`] are the inputs a user writes; [`AccessOutputs`] the values the provider computes.
+//! [`AccessArgs`] are the inputs a user writes (declared one entry per input in `input.rs`, which
+//! also makes the parsed inputs from the same entries); [`AccessOutputs`] the values the provider
+//! computes.
 //! Doc comments are the descriptions every schema and the docs page show; [`BEHAVIOUR`] says, per
 //! attribute, whether it is required, optional, computed, replaces the access when it changes, and its
 //! default. The Terraform schema, the Pulumi schema, JSON Schema and the docs are all derived from these
@@ -22,152 +24,8 @@ pub const DEFAULT_UPDATE_TIMEOUT: &str = "10m";
 /// Delete timeout when `timeouts.delete` is not set.
 pub const DEFAULT_DELETE_TIMEOUT: &str = "15m";
 
-/// Authorizes network access to an ElastiCache cluster, as in AWS's "Authorize access to the cluster"
-/// guide: a security group for the cluster, a security group for its clients, and an ingress rule on
-/// the cluster group that names the client group as its source on the cluster's port. Existing client
-/// groups (also in peered accounts), CIDR blocks and prefix lists can be allowed too. New rules are
-/// authorized before old ones are revoked, so a change never opens an access gap (unless
-/// `revoke_before_authorize` allows it when the rule quota has no room for both).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "elasticache_access")]
-pub struct AccessArgs {
-    /// VPC of the security groups. Optional when `cluster` is given (the cluster's VPC is used, read
-    /// from its cache subnet group); a value that disagrees with the cluster's VPC is an error.
-    /// Changing it replaces the access.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vpc_id: Option<String>,
-
-    /// The ElastiCache cluster the access is for. Exactly one of its attributes must be set. The
-    /// provider reads the cluster to learn its VPC and its port.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<ClusterRef>,
-
-    /// TCP port the cluster listens on (1-65535). Defaults to the cluster's port when `cluster` is
-    /// given, else 6379. Changing it updates the rules in place: rules on the new port are authorized
-    /// before those on the old port are revoked. A serverless Valkey or Redis OSS cache also serves
-    /// reads on its reader endpoint's port (6380); this access opens only `port`, so give the reader
-    /// port its own access (`port = 6380`, `attach_to_cluster = true`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 65535))]
-    pub port: Option<u16>,
-
-    /// Base name of the security groups: they are named `<name>-cluster` and `<name>-clients`. At most
-    /// 247 characters, not starting with `sg-`, of letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`.
-    /// Conflicts with `name_prefix`; when neither is set a unique name is generated. Changing it
-    /// replaces the access. A replacement that keeps a fixed name in the same VPC must delete the old
-    /// access first (a VPC holds one `<name>-cluster`). Pulumi's diff asks for that
-    /// (`deleteBeforeReplace`); `pulumi up --replace` asks no diff, so set the `deleteBeforeReplace`
-    /// resource option there. With Terraform's `create_before_destroy`, use `name_prefix` instead.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-
-    /// Prefix of a generated unique `name` (the prefix plus 26 characters). Conflicts with `name`.
-    /// Changing it replaces the access.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name_prefix: Option<String>,
-
-    /// What the access is for. It is used as the description of every rule and stored in the
-    /// `elasticache-access:description` tag; changing it updates the rules in place and never replaces
-    /// a security group. At most 255 characters of letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-
-    /// Whether to create the client security group (`<name>-clients`) and allow it on the cluster
-    /// group. Defaults to true. Changing it creates or deletes the client group in place.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create_client_security_group: Option<bool>,
-
-    /// Existing security groups whose members may connect to the cluster. A group in a peered VPC of
-    /// another account is written `<12-digit account id>/<sg-id>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_security_group_ids: Option<BTreeSet<String>>,
-
-    /// IPv4 and IPv6 CIDR blocks that may connect to the cluster. Each is normalized to its network
-    /// address (`10.1.2.3/16` becomes `10.1.0.0/16`). Addresses outside the private ranges (10.0.0.0/8,
-    /// 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7) need `allow_public_cidrs = true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_cidr_blocks: Option<BTreeSet<String>>,
-
-    /// Managed prefix lists (`pl-...`) whose CIDRs may connect to the cluster.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_prefix_list_ids: Option<BTreeSet<String>>,
-
-    /// Allow CIDR blocks outside the private ranges, including `0.0.0.0/0` and `::/0`. Defaults to
-    /// false, so that a cache is never opened to the internet by mistake.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_public_cidrs: Option<bool>,
-
-    /// CIDR blocks allowed to reach the client group's members over SSH (TCP 22), as in step 2 of AWS's
-    /// guide. Requires `create_client_security_group` to be true. Public ranges need
-    /// `allow_public_cidrs = true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_ssh_cidr_blocks: Option<BTreeSet<String>>,
-
-    /// Add the cluster security group to the cluster's security groups (keeping those already there)
-    /// and remove it again on delete. Requires `cluster`. Defaults to false. Removing it fails, rather
-    /// than opening anything wider, if the cluster would be left with no security group. Leave it
-    /// false when another tool manages the cluster's security groups (for example the
-    /// `security_group_ids` of an `aws_elasticache_replication_group`): the two would undo each
-    /// other's change on every apply; add `cluster_security_group_id` to that list instead.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attach_to_cluster: Option<bool>,
-
-    /// Revoke, on every apply, ingress rules on the cluster group that this access does not declare.
-    /// Defaults to false: such rules are then only reported in `unmanaged_ingress`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exclusive_ingress: Option<bool>,
-
-    /// Let an update revoke the rules it removes before it authorizes the rules it adds. Defaults
-    /// to false: new rules are authorized first, so access never lapses, which needs room for both
-    /// old and new rules under the account's quota of inbound rules per security group (Service
-    /// Quotas `L-0EA8095F`); a plan whose update has no such room fails and says so. Set it to true
-    /// to accept a short gap (seconds) in the access of the sources that change instead; the plan
-    /// then warns of the gap.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoke_before_authorize: Option<bool>,
-
-    /// Tags for both security groups and every rule, merged over the provider's `default_tags`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<BTreeMap<String, String>>,
-
-    /// How long create, update and delete may take (Go duration strings such as `30s`, `10m`, `1h`),
-    /// each from `1s` to `24h`. In Pulumi, the `customTimeouts` resource option, when set, takes
-    /// precedence for that operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeouts: Option<Timeouts>,
-}
-
-/// Which ElastiCache cluster: exactly one of the three identifiers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterRef {
-    /// A replication group (Redis OSS or Valkey, cluster mode enabled or disabled).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replication_group_id: Option<String>,
-    /// A single cache cluster (Memcached, or a Redis OSS cluster without replication group).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_cluster_id: Option<String>,
-    /// A serverless cache.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub serverless_cache_name: Option<String>,
-}
-
-/// Operation timeouts.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Timeouts {
-    /// How long a create may take, including retries of AWS's eventual consistency. Default `10m`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create: Option<String>,
-    /// How long an in-place update may take (new rules, descriptions, attachment), including
-    /// retries. Default `10m`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub update: Option<String>,
-    /// How long a delete may wait for the groups to be released (DependencyViolation). Default `15m`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delete: Option<String>,
-}
+pub use crate::domain::input::wire::{ClusterRef, Timeouts};
+pub use crate::domain::input::AccessArgs;
 
 /// Values the provider computes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

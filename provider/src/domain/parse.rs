@@ -1,29 +1,43 @@
-//! Parsing a configuration (or the inputs of a state) into [`Desired`]: each attribute's format,
-//! the rules between attributes, and the warnings, every diagnostic at its attribute path.
+//! Each input's format, parsed from a [`Value`] at its attribute path: the parse functions the
+//! declaration in `input.rs` names, one per input (`field`). The rules between attributes and the
+//! entry point are in `desired.rs`.
 
 use std::collections::BTreeMap;
 
-use crate::domain::desired::{
-    Checked, Desired, Op, Timeouts, BOOKKEEPING_TAGS_MAX, GENERATED_SUFFIX_LEN, MAX_NAME_LEN,
-    MAX_TIMEOUT, MAX_USER_TAGS, MIN_TIMEOUT, RESERVED_TAG_PREFIX,
-};
 use crate::domain::diag::{AttrPath, Diagnostic};
-use crate::domain::schema;
-use crate::domain::typecheck::{self, read};
 use crate::domain::types::{
-    aws_text_problems, known, Cidr, ClusterRef, GroupRef, Input, Known, Port, PrefixListId,
-    Timeout, VpcId, CLUSTER_ATTRS,
+    aws_text_problems, Cidr, ClusterRef, GroupRef, Input, Known, Port, PrefixListId, Timeout,
+    VpcId, CLUSTER_ATTRS,
 };
-use crate::domain::value::Value;
+use crate::domain::value::{read, Value};
+
+/// AWS's limit on a security group name; the longest suffix we add is `-clients`.
+pub const MAX_NAME_LEN: usize = 255 - "-clients".len();
+/// Length of the unique suffix added to `name_prefix`.
+pub const GENERATED_SUFFIX_LEN: usize = 26;
+/// Tag keys under this prefix are the provider's own bookkeeping.
+pub const RESERVED_TAG_PREFIX: &str = "elasticache-access:";
+/// AWS allows 50 tags per resource; the provider keeps at most this many of its own on a group.
+pub const BOOKKEEPING_TAGS_MAX: usize = 10;
+/// Tags a user may set (with `tags` and `default_tags` together).
+pub const MAX_USER_TAGS: usize = 50 - BOOKKEEPING_TAGS_MAX;
+
+/// The `timeouts` block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub create: Option<Timeout>,
+    pub update: Option<Timeout>,
+    pub delete: Option<Timeout>,
+}
 
 /// Collects diagnostics while parsing.
 #[derive(Default)]
-struct Parser {
-    out: Vec<Diagnostic>,
+pub(crate) struct Parser {
+    pub(crate) out: Vec<Diagnostic>,
 }
 
 /// An item of a set attribute: how it is parsed, what makes two entries the same, how it is written.
-trait SetItem: Sized + Clone {
+pub(crate) trait SetItem: Sized + Clone {
     /// The diagnostic's summary for an item that does not parse.
     const SUMMARY: &'static str;
     /// What two equal items are the same of ("security group", "network").
@@ -85,12 +99,18 @@ impl SetItem for PrefixListId {
 }
 
 impl Parser {
-    fn error(&mut self, path: AttrPath, summary: &str, detail: impl Into<String>) {
+    pub(crate) fn error(&mut self, path: AttrPath, summary: &str, detail: impl Into<String>) {
         self.out.push(Diagnostic::error(path, summary, detail));
     }
 
     /// An error whose detail quotes the value, with the same advice quoting none.
-    fn error_quoting(&mut self, path: AttrPath, summary: &str, detail: String, value_free: String) {
+    pub(crate) fn error_quoting(
+        &mut self,
+        path: AttrPath,
+        summary: &str,
+        detail: String,
+        value_free: String,
+    ) {
         self.out
             .push(Diagnostic::error(path, summary, detail).with_value_free_detail(value_free));
     }
@@ -160,64 +180,6 @@ impl Parser {
         parsed.sort_by(|a, b| a.spelling().cmp(b.spelling()));
         parsed.dedup_by(|a, b| a.spelling() == b.spelling());
         Some(Known::Known(parsed))
-    }
-}
-
-/// Parses and checks a resource configuration (inputs; computed attributes must be absent or null).
-pub fn parse(config: &Value) -> Result<Checked<Desired>, Vec<Diagnostic>> {
-    parse_with(config, true)
-}
-
-/// Parses the inputs recorded in a state: formats are checked, rules between attributes are not (a
-/// state keeps what AWS holds, even where a configuration would be refused).
-pub fn parse_recorded(inputs: &Value) -> Result<Desired, Vec<Diagnostic>> {
-    parse_with(inputs, false).map(|c| c.value)
-}
-
-fn parse_with(config: &Value, rules: bool) -> Result<Checked<Desired>, Vec<Diagnostic>> {
-    let mut p = Parser::default();
-    let inputs = schema::resource_inputs();
-    typecheck::check_object(config, inputs, &AttrPath::root(), &mut p.out);
-    if !p.out.is_empty() {
-        return Err(p.out);
-    }
-    let d = Desired {
-        vpc_id: p.typed(config, "vpc_id", "Invalid VPC id", VpcId::parse),
-        cluster: parse_cluster(&mut p, config.get("cluster")),
-        port: parse_port(&mut p, config.get("port")),
-        name: parse_name(&mut p, config, "name", MAX_NAME_LEN),
-        name_prefix: parse_name(
-            &mut p,
-            config,
-            "name_prefix",
-            MAX_NAME_LEN - GENERATED_SUFFIX_LEN,
-        ),
-        description: p.typed(config, "description", "Invalid description", |s| {
-            text_rule("description", s, 255)
-        }),
-        create_client_security_group: read::boolean(config.get("create_client_security_group")),
-        client_security_group_ids: p.set::<GroupRef>(config, "client_security_group_ids"),
-        allowed_cidr_blocks: p.set::<Cidr>(config, "allowed_cidr_blocks"),
-        allowed_prefix_list_ids: p.set::<PrefixListId>(config, "allowed_prefix_list_ids"),
-        allow_public_cidrs: read::boolean(config.get("allow_public_cidrs")),
-        client_ssh_cidr_blocks: p.set::<Cidr>(config, "client_ssh_cidr_blocks"),
-        attach_to_cluster: read::boolean(config.get("attach_to_cluster")),
-        exclusive_ingress: read::boolean(config.get("exclusive_ingress")),
-        revoke_before_authorize: read::boolean(config.get("revoke_before_authorize")),
-        tags: parse_tags(&mut p, config.get("tags"), "tags"),
-        timeouts: parse_timeouts(&mut p, config.get("timeouts")),
-        op_timeout: None,
-    };
-    let warnings = if rules {
-        cross_rules(&mut p, &d, config)
-    } else {
-        Vec::new()
-    };
-    if p.out.is_empty() {
-        Ok(Checked { value: d, warnings })
-    } else {
-        p.out.extend(warnings);
-        Err(p.out)
     }
 }
 
@@ -339,10 +301,6 @@ pub(crate) fn parse_tags_at(
     })
 }
 
-fn parse_tags(p: &mut Parser, v: &Value, attr: &str) -> Input<BTreeMap<String, String>> {
-    parse_tags_at(&mut p.out, v, &AttrPath::attr(attr))
-}
-
 fn parse_timeouts(p: &mut Parser, v: &Value) -> Input<Timeouts> {
     let m = match v {
         Value::Null => return None,
@@ -374,85 +332,48 @@ fn parse_timeouts(p: &mut Parser, v: &Value) -> Input<Timeouts> {
     Some(Known::Known(t))
 }
 
-/// Rules between attributes. Returns the warnings; errors go to the parser.
-fn cross_rules(p: &mut Parser, d: &Desired, config: &Value) -> Vec<Diagnostic> {
-    let mut warnings = Vec::new();
-    if d.vpc_id.is_none() && d.cluster.is_none() && config.get("cluster").is_null() {
-        p.error(AttrPath::attr("vpc_id"), "Missing vpc_id", "Set vpc_id to the VPC of the cluster, or set cluster so the provider can read the VPC from it.");
-    }
-    if !config.get("name").is_null() && !config.get("name_prefix").is_null() {
-        p.error(
-            AttrPath::attr("name_prefix"),
-            "Conflicting name and name_prefix",
-            "Set name or name_prefix, not both.",
-        );
-    }
-    cidr_rules(p, d, config, &mut warnings);
-    if d.create_client() == Known::Known(false)
-        && known(&d.client_ssh_cidr_blocks).is_some_and(|s| !s.is_empty())
-    {
-        p.error(AttrPath::attr("client_ssh_cidr_blocks"), "SSH rules need the client group", "client_ssh_cidr_blocks adds SSH rules to the created client group; set create_client_security_group = true or remove client_ssh_cidr_blocks.");
-    }
-    if d.attach() == Known::Known(true) && config.get("cluster").is_null() {
-        p.error(
-            AttrPath::attr("attach_to_cluster"),
-            "attach_to_cluster needs cluster",
-            "Set cluster to the cluster to attach the group to, or set attach_to_cluster = false.",
-        );
-    }
-    timeout_rules(p, d);
-    warnings
-}
+/// One parse function per input, each of the shape the declaration in `input.rs` calls:
+/// `(parser, configuration, attribute name) -> Input<T>`.
+pub(crate) mod field {
+    use super::*;
 
-/// Declared timeouts from [`MIN_TIMEOUT`] to [`MAX_TIMEOUT`]. A rule of the configuration, not of
-/// the format: a state that recorded `0s` before this rule still reads (and means the default).
-fn timeout_rules(p: &mut Parser, d: &Desired) {
-    let Some(t) = known(&d.timeouts) else { return };
-    for op in [Op::Create, Op::Update, Op::Delete] {
-        let Some(x) = t.get(op) else { continue };
-        let why = match x.duration() {
-            z if z.is_zero() => "zero: the operation would stop before its first AWS call",
-            s if s < MIN_TIMEOUT => "shorter than a second: no AWS call with its retry fits in it",
-            l if l > MAX_TIMEOUT => "longer than 24h: that bounds nothing here (a unit slip?)",
-            _ => continue,
-        };
-        let name = op.name();
-        p.error(
-            AttrPath::attr("timeouts").then_attr(name),
-            "Timeout out of range",
-            format!("timeouts.{name} = {:?} is {why}. Write a duration from 1s to 24h, such as {:?} (the default), or remove {name} to get the default.", x.text(), op.default_timeout()),
-        );
+    pub fn vpc_id(p: &mut Parser, c: &Value, a: &str) -> Input<VpcId> {
+        p.typed(c, a, "Invalid VPC id", VpcId::parse)
     }
-}
 
-fn cidr_rules(p: &mut Parser, d: &Desired, config: &Value, warnings: &mut Vec<Diagnostic>) {
-    let public_ok = d.allow_public();
-    for (attr, set) in [
-        ("allowed_cidr_blocks", &d.allowed_cidr_blocks),
-        ("client_ssh_cidr_blocks", &d.client_ssh_cidr_blocks),
-    ] {
-        let Some(cidrs) = known(set) else { continue };
-        let written = config.get(attr).as_list().unwrap_or_default();
-        for (i, c) in cidrs.iter().enumerate() {
-            // the element's index as written (invalid elements are not in the parsed set)
-            let at = written
-                .iter()
-                .position(|v| v.as_str() == Some(c.text()))
-                .unwrap_or(i);
-            let path = AttrPath::attr(attr).then_index(at);
-            if !c.is_canonical() {
-                let net = c.net();
-                warnings.push(Diagnostic::warning(path.clone(), "CIDR block is not in canonical form", format!("{:?} is the network {net}; AWS stores it as {net}. Write {:?} so that an imported access plans no change.", c.text(), net.to_string())).with_value_free_detail("The block has host bits set; AWS stores its network address (the address with those bits zero). Write the network address so that an imported access plans no change."));
-            }
-            if !c.is_private() && public_ok == Known::Known(false) {
-                let advice = "(10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7). If it is meant to reach the cache, set allow_public_cidrs = true; otherwise use a private range.";
-                p.error_quoting(
-                    path,
-                    "Public CIDR block",
-                    format!("{} is outside the private ranges {advice}", c.net()),
-                    format!("The block is outside the private ranges {advice}"),
-                );
-            }
-        }
+    pub fn cluster(p: &mut Parser, c: &Value, a: &str) -> Input<ClusterRef> {
+        parse_cluster(p, c.get(a))
+    }
+
+    pub fn port(p: &mut Parser, c: &Value, a: &str) -> Input<Port> {
+        parse_port(p, c.get(a))
+    }
+
+    pub fn name(p: &mut Parser, c: &Value, a: &str) -> Input<String> {
+        parse_name(p, c, a, MAX_NAME_LEN)
+    }
+
+    pub fn name_prefix(p: &mut Parser, c: &Value, a: &str) -> Input<String> {
+        parse_name(p, c, a, MAX_NAME_LEN - GENERATED_SUFFIX_LEN)
+    }
+
+    pub fn description(p: &mut Parser, c: &Value, a: &str) -> Input<String> {
+        p.typed(c, a, "Invalid description", |s| text_rule(a, s, 255))
+    }
+
+    pub fn flag(_: &mut Parser, c: &Value, a: &str) -> Input<bool> {
+        read::boolean(c.get(a))
+    }
+
+    pub fn set<T: SetItem>(p: &mut Parser, c: &Value, a: &str) -> Input<Vec<T>> {
+        p.set::<T>(c, a)
+    }
+
+    pub fn tags(p: &mut Parser, c: &Value, a: &str) -> Input<BTreeMap<String, String>> {
+        parse_tags_at(&mut p.out, c.get(a), &AttrPath::attr(a))
+    }
+
+    pub fn timeouts(p: &mut Parser, c: &Value, a: &str) -> Input<Timeouts> {
+        parse_timeouts(p, c.get(a))
     }
 }

@@ -18,6 +18,7 @@ use crate::domain::cloud::ClusterInfo;
 use crate::domain::desired::{Desired, MAX_USER_TAGS};
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::model::{self, Mode};
+use crate::domain::parse::{field, Parser};
 use crate::domain::reach_plan;
 use crate::domain::schema;
 use crate::domain::state::{self, AccessState};
@@ -79,6 +80,17 @@ pub struct Plan {
     /// whether or not this plan replaces: an engine may replace on its own (Pulumi's
     /// `replaceOnChanges`). False for generated names (`name_prefix`, or neither), which differ.
     pub replacement_collides: bool,
+    /// The prior state and the planned inputs, typed (None when a value the plan computed does not
+    /// read as an input: the apply then parses the planned value and reports it).
+    pub typed: Option<Typed>,
+}
+
+/// A plan's prior state and planned inputs, typed: an apply made in the same call (Pulumi's Create
+/// and Update) takes them instead of parsing the values again.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Typed {
+    pub prior: Option<AccessState>,
+    pub inputs: Desired,
 }
 
 impl Plan {
@@ -133,6 +145,8 @@ impl Ctx<'_> {
 
 /// Plans a create (`prior` None) or an update of the access. `config` holds the inputs as the
 /// protocol sent them (their spelling is the planned inputs'); `d` is the same, parsed.
+/// The planned state is complete ([`state::complete`], done once, on the inputs it starts from):
+/// no adapter completes it again.
 pub fn plan(prior: Option<&AccessState>, config: &Value, d: &Desired, facts: &Facts) -> Plan {
     let mut planned = state::complete(state::inputs_of(config));
     if let Some(p) = known(&d.port) {
@@ -159,13 +173,34 @@ pub fn plan(prior: Option<&AccessState>, config: &Value, d: &Desired, facts: &Fa
     }
     let diagnostics = checks(&cx);
     let replacement_collides = replacement_collides(&cx);
+    let typed = typed(prior, d, &cx.planned);
     Plan {
         planned: cx.planned,
         requires_replace,
         diagnostics,
         changes,
         replacement_collides,
+        typed,
     }
+}
+
+/// The planned inputs typed: the configuration's, with the inputs step 2 filled read from the plan.
+fn typed(prior: Option<&AccessState>, d: &Desired, planned: &Value) -> Option<Typed> {
+    let mut inputs = d.clone();
+    let mut p = Parser::default();
+    if d.vpc_id.is_none() {
+        inputs.vpc_id = field::vpc_id(&mut p, planned, "vpc_id");
+    }
+    if d.port.is_none() {
+        inputs.port = field::port(&mut p, planned, "port");
+    }
+    if d.name.is_none() {
+        inputs.name = field::name(&mut p, planned, "name");
+    }
+    p.out.is_empty().then(|| Typed {
+        prior: prior.cloned(),
+        inputs,
+    })
 }
 
 /// See [`Plan::replacement_collides`]. A value not known yet may turn out the same: it counts as the

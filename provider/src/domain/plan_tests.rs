@@ -231,3 +231,65 @@ fn a_replacement_collides_only_when_a_fixed_name_stays_in_its_vpc() {
         assert!(p.replaces() && !p.replacement_collides, "{p:?}");
     }
 }
+
+/// What an apply in the same call (Pulumi's Create and Update) takes instead of parsing `planned`
+/// again must be `planned` parsed: the configuration's inputs and those the plan filled in.
+#[test]
+fn the_typed_plan_is_its_planned_value_parsed() {
+    let demo = serde_json::json!({"cluster": {"replication_group_id": "demo"}});
+    let first = plan_of(None, demo.clone(), &facts(ClusterFacts::Known(info(6380))));
+    let prior = applied(&first);
+    let cases = [
+        (None, demo.clone(), facts(ClusterFacts::Known(info(6380)))),
+        (None, demo.clone(), facts(ClusterFacts::NotRead)),
+        (
+            None,
+            serde_json::json!({"vpc_id": VPC, "name_prefix": "app-", "allowed_cidr_blocks": ["10.1.0.0/16", "10.0.0.0/16"]}),
+            facts(ClusterFacts::None),
+        ),
+        (
+            Some(&prior),
+            serde_json::json!({"cluster": {"replication_group_id": "demo"}, "description": "x"}),
+            facts(ClusterFacts::Known(info(6380))),
+        ),
+    ];
+    for (prior, config, f) in cases {
+        let p = plan_of(prior, config.clone(), &f);
+        let typed = p.typed.expect("the plan's values read as inputs");
+        let parsed = desired::parse_recorded(&state::inputs_of(&p.planned)).expect("parses");
+        assert_eq!(typed.inputs, parsed, "{config}");
+        assert_eq!(typed.prior.as_ref(), prior, "{config}");
+    }
+}
+
+/// The plan completes its inputs once, first, and sets only whole values after: what it returns
+/// is complete, so no adapter completes it again.
+#[test]
+fn the_planned_state_is_complete() {
+    let demo = serde_json::json!({"cluster": {"replication_group_id": "demo"}});
+    let first = plan_of(None, demo.clone(), &facts(ClusterFacts::Known(info(6380))));
+    let prior = applied(&first);
+    let cases = [
+        (None, demo.clone(), facts(ClusterFacts::Known(info(6380)))),
+        (None, demo.clone(), facts(ClusterFacts::NotRead)),
+        (
+            None,
+            serde_json::json!({"vpc_id": VPC, "client_ssh_cidr_blocks": ["10.9.0.0/16", "10.1.0.0/16"], "timeouts": {"create": "5m"}}),
+            facts(ClusterFacts::None),
+        ),
+        (
+            Some(&prior),
+            serde_json::json!({"cluster": {"replication_group_id": "demo"}, "allowed_cidr_blocks": ["10.2.0.0/16"]}),
+            facts(ClusterFacts::Known(info(6380))),
+        ),
+        (
+            Some(&prior),
+            demo.clone(),
+            facts(ClusterFacts::Known(info(6379))),
+        ),
+    ];
+    for (prior, config, f) in cases {
+        let p = plan_of(prior, config.clone(), &f);
+        assert_eq!(state::complete(p.planned.clone()), p.planned, "{config}");
+    }
+}

@@ -1,4 +1,4 @@
-//! The Region scan of [`Coalesced`](crate::domain::batch::Coalesced): once a process has read more
+//! The Region scan that `Coalesced` (`batch.rs`) holds: once a process has read more
 //! than [`SCAN_AFTER`] accesses without writing anything, one paginated DescribeSecurityGroups of
 //! the groups this provider tags (`elasticache-access:role`) answers the group reads that follow.
 //!
@@ -21,8 +21,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::join_all;
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::domain::batch::MAX_IDS;
-use crate::domain::cloud::{Cloud, CloudError, Group, GroupFilter, Rule};
+use crate::domain::cloud::{Cloud, CloudError, Group, GroupFilter, Rule, MAX_IDS};
 use crate::domain::engine::bookkeeping as bk;
 
 /// Reads of groups (one per access read) before a scan answers the rest: "more than a handful".

@@ -20,7 +20,7 @@ use crate::domain::diag::{has_errors, Diagnostic};
 use crate::domain::engine::lease::LeaseTiming;
 use crate::domain::engine::{Backoff, Engine, Failed, TagSettings};
 use crate::domain::moved::{self, MoveSource};
-use crate::domain::plan::{self, ClusterFacts, Facts, Plan};
+use crate::domain::plan::{self, ClusterFacts, Facts, Plan, Typed};
 use crate::domain::settings::{self, AwsSettings, Settings};
 use crate::domain::state::{self, AccessState};
 use crate::domain::types::Known;
@@ -220,6 +220,12 @@ impl Service {
 
     /// Applies a planned change.
     pub async fn apply(&self, req: Apply) -> Applied {
+        self.apply_plan(req, None).await
+    }
+
+    /// [`Service::apply`] of a plan made in the same call (Pulumi's Create and Update): `typed`, the
+    /// plan's prior state and planned inputs, is used instead of parsing `req`'s values again.
+    pub async fn apply_plan(&self, req: Apply, typed: Option<Typed>) -> Applied {
         let keep = req.prior.clone();
         let failed = |d: Vec<Diagnostic>| Applied {
             state: keep.clone(),
@@ -234,9 +240,12 @@ impl Service {
                 &crate::domain::cloud::CloudError::cancelled(),
             )]);
         }
-        let prior = match req.prior.as_ref().map(AccessState::from_value).transpose() {
-            Ok(p) => p,
-            Err(e) => return failed(vec![e]),
+        let (prior, inputs) = match typed {
+            Some(t) => (t.prior, Some(t.inputs)),
+            None => match req.prior.as_ref().map(AccessState::from_value).transpose() {
+                Ok(p) => (p, None),
+                Err(e) => return failed(vec![e]),
+            },
         };
         let Some(planned) = &req.planned else {
             let Some(p) = prior else {
@@ -254,33 +263,23 @@ impl Service {
                 Err(f) => answer(Err(f), &p.inputs.timeouts),
             };
         };
-        let d = match desired::parse_recorded(&state::inputs_of(planned)) {
+        let d = match inputs.map_or_else(|| desired::parse_recorded(&state::inputs_of(planned)), Ok)
+        {
             Ok(d) => d,
             Err(e) => return failed(e),
         };
         let declared = d.timeouts.clone();
-        let (r, notes) = match &prior {
-            None => {
-                tracing::info!("creating");
-                engine
-                    .create_noting(&with_desired_timeout(d, Op::Create, req.timeout))
-                    .await
+        let (r, notes) = write(&engine, prior.as_ref(), d, req.timeout).await;
+        let (st, mut diagnostics) = recorded(r, &declared);
+        diagnostics.splice(0..0, notes);
+        let state = match st {
+            Some(st) => {
+                let planned = (!has_errors(&diagnostics)).then(|| planned.get("reachability"));
+                Some(with_reach(&engine, &st, planned).await)
             }
-            Some(p) => {
-                tracing::info!(id = %p.id(), "updating");
-                let r = engine
-                    .update(p, &with_desired_timeout(d, Op::Update, req.timeout))
-                    .await;
-                (r, Vec::new())
-            }
+            None => None,
         };
-        let mut a = answer(r, &declared);
-        a.diagnostics.splice(0..0, notes);
-        if let Some(st) = a.state.take() {
-            let planned = (!has_errors(&a.diagnostics)).then(|| planned.get("reachability"));
-            a.state = Some(with_reach(&engine, st, planned).await);
-        }
-        a
+        Applied { state, diagnostics }
     }
 
     /// Reads the access: None when it is gone.
@@ -288,7 +287,7 @@ impl Service {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let prior = AccessState::from_value(state).map_err(|e| vec![e])?;
         match engine.read(&prior).await.map_err(|e| vec![e])? {
-            Some(s) => Ok(Some(with_reach(&engine, s.to_value(), None).await)),
+            Some(s) => Ok(Some(with_reach(&engine, &s, None).await)),
             None => Ok(None),
         }
     }
@@ -305,7 +304,7 @@ impl Service {
     ) -> Result<(Value, Vec<Diagnostic>), Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let (st, notes) = engine.import_noting(id.trim()).await.map_err(|e| vec![e])?;
-        Ok((with_reach(&engine, st.to_value(), None).await, notes))
+        Ok((with_reach(&engine, &st, None).await, notes))
     }
 
     /// The access another provider's resource becomes (Terraform's `moved` across resource types),
@@ -334,40 +333,71 @@ impl Service {
     }
 }
 
-/// `state` with its `reachability` as AWS shows it now; after an apply, the `planned` one with its
-/// unknowns filled ([`crate::domain::reach_plan::conform`]).
-pub(crate) async fn with_reach(engine: &Engine, state: Value, planned: Option<&Value>) -> Value {
-    let Ok(st) = AccessState::from_value(&state) else {
-        return state;
-    };
-    let observed = Value::from_json(
-        &serde_json::to_value(engine.observe_reach(&st).await).unwrap_or_default(),
-    );
+/// Creates (`prior` None) or updates the access, with the operation's own timeout.
+async fn write(
+    engine: &Engine,
+    prior: Option<&AccessState>,
+    d: Desired,
+    timeout: Option<Duration>,
+) -> (Result<AccessState, Failed>, Vec<Diagnostic>) {
+    match prior {
+        None => {
+            tracing::info!("creating");
+            engine
+                .create_noting(&with_desired_timeout(d, Op::Create, timeout))
+                .await
+        }
+        Some(p) => {
+            tracing::info!(id = %p.id(), "updating");
+            let r = engine
+                .update(p, &with_desired_timeout(d, Op::Update, timeout))
+                .await;
+            (r, Vec::new())
+        }
+    }
+}
+
+/// The value of `st` with its `reachability` as AWS shows it now; after an apply, the `planned` one
+/// with its unknowns filled ([`crate::domain::reach_plan::conform`]). The state is written as a
+/// value once, here: it is never read back from the value.
+pub(crate) async fn with_reach(
+    engine: &Engine,
+    st: &AccessState,
+    planned: Option<&Value>,
+) -> Value {
+    let observed =
+        Value::from_json(&serde_json::to_value(engine.observe_reach(st).await).unwrap_or_default());
     let reach = match planned {
         Some(p) if !p.is_null() => crate::domain::reach_plan::conform(p, &observed),
         _ => observed,
     };
-    let mut state = state;
+    let mut state = st.to_value();
     state.set("reachability", reach);
     state
 }
 
 /// The state an apply returns: the timeouts the configuration declared are recorded, not the
 /// operation's own.
-fn answer(r: Result<AccessState, Failed>, declared: &Option<Known<Timeouts>>) -> Applied {
+fn recorded(
+    r: Result<AccessState, Failed>,
+    declared: &Option<Known<Timeouts>>,
+) -> (Option<AccessState>, Vec<Diagnostic>) {
     let record = |mut s: AccessState| {
         s.inputs.timeouts = declared.clone();
-        s.to_value()
+        s
     };
     match r {
-        Ok(s) => Applied {
-            state: Some(record(s)),
-            diagnostics: Vec::new(),
-        },
-        Err(f) => Applied {
-            state: f.state.map(record),
-            diagnostics: f.diagnostics,
-        },
+        Ok(s) => (Some(record(s)), Vec::new()),
+        Err(f) => (f.state.map(record), f.diagnostics),
+    }
+}
+
+/// [`recorded`] as an answer, without `reachability` observed (a failed delete).
+fn answer(r: Result<AccessState, Failed>, declared: &Option<Known<Timeouts>>) -> Applied {
+    let (st, diagnostics) = recorded(r, declared);
+    Applied {
+        state: st.map(|s| s.to_value()),
+        diagnostics,
     }
 }
 

@@ -9,8 +9,9 @@ use crate::domain::desired::{parse_tags_at, Checked};
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::model::DEFAULT_MAX_RETRIES;
 use crate::domain::schema;
-use crate::domain::typecheck::{self, read};
+use crate::domain::typecheck;
 use crate::domain::types::{is_account, parse_duration, Known};
+use crate::domain::value::read;
 use crate::domain::value::Value;
 
 /// Session name used for `assume_role` when none is set.

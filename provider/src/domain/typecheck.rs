@@ -80,52 +80,6 @@ fn check_value(v: &Value, ty: &Type, path: &AttrPath, out: &mut Vec<Diagnostic>)
     }
 }
 
-/// Reads typed scalars and collections out of a checked configuration, turning null into "not set"
-/// and an unknown into `Known::Unknown`. Pulumi may send numbers and booleans as strings.
-pub mod read {
-    use crate::domain::types::{Input, Known};
-    use crate::domain::value::Value;
-
-    pub fn string(v: &Value) -> Input<String> {
-        match v {
-            Value::Null => None,
-            Value::Unknown => Some(Known::Unknown),
-            Value::String(s) => Some(Known::Known(s.clone())),
-            _ => None,
-        }
-    }
-
-    pub fn boolean(v: &Value) -> Input<bool> {
-        match v {
-            Value::Null => None,
-            Value::Unknown => Some(Known::Unknown),
-            Value::Bool(b) => Some(Known::Known(*b)),
-            Value::String(s) => Some(Known::Known(s == "true")),
-            _ => None,
-        }
-    }
-
-    pub fn number(v: &Value) -> Input<f64> {
-        match v {
-            Value::Null => None,
-            Value::Unknown => Some(Known::Unknown),
-            Value::Number(n) => Some(Known::Known(*n)),
-            Value::String(s) => s.parse().ok().map(Known::Known),
-            _ => None,
-        }
-    }
-
-    /// The items of a list or set: None when null, Unknown when the collection is unknown.
-    pub fn items(v: &Value) -> Input<&[Value]> {
-        match v {
-            Value::Null => None,
-            Value::Unknown => Some(Known::Unknown),
-            Value::List(l) => Some(Known::Known(l.as_slice())),
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

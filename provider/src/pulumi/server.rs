@@ -272,11 +272,14 @@ impl ResourceProvider for Provider {
             }
             let a = self
                 .svc
-                .apply(Apply {
-                    prior: None,
-                    planned: Some(p.planned),
-                    timeout: custom_timeout(req.timeout),
-                })
+                .apply_plan(
+                    Apply {
+                        prior: None,
+                        planned: Some(p.planned),
+                        timeout: custom_timeout(req.timeout),
+                    },
+                    p.typed,
+                )
                 .await;
             match (&a.state, !has_errors(&a.diagnostics)) {
                 (Some(st), true) => {
@@ -399,11 +402,14 @@ impl ResourceProvider for Provider {
             }
             let a = self
                 .svc
-                .apply(Apply {
-                    prior: Some(olds.value),
-                    planned: Some(p.planned),
-                    timeout: custom_timeout(req.timeout),
-                })
+                .apply_plan(
+                    Apply {
+                        prior: Some(olds.value),
+                        planned: Some(p.planned),
+                        timeout: custom_timeout(req.timeout),
+                    },
+                    p.typed,
+                )
                 .await;
             match (&a.state, !has_errors(&a.diagnostics)) {
                 (Some(st), true) => Ok(Response::new(rpc::UpdateResponse {

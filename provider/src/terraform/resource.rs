@@ -9,7 +9,6 @@ use crate::domain::model::TF_RESOURCE_TYPE;
 use crate::domain::moved::MoveSource;
 use crate::domain::private::Private;
 use crate::domain::service::{Apply, Service};
-use crate::domain::state;
 use crate::domain::value::Value;
 
 use super::wire::{config_inputs, decode, diags, encode_state, resource_attrs};
@@ -113,7 +112,8 @@ pub async fn plan(
         diagnostics = p.diagnostics.len(),
         "planned"
     );
-    let planned = state::complete(std::mem::take(&mut p.planned));
+    // Complete already: the plan starts from the completed inputs and sets only whole values.
+    let planned = std::mem::take(&mut p.planned);
     // An update keeps the recorded identity, or fills it in from the prior state. A create (or a
     // replace) plans none: its id is not known yet, and Terraform 1.15's `show -json` of a plan
     // fails on an identity with unknown parts; the apply returns it.
