@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{Region, SCAN_CONCURRENCY};
-use crate::domain::batch::MAX_IDS;
 use crate::domain::cloud::Group;
+use crate::domain::cloud::MAX_IDS;
 use crate::domain::engine::fake::FakeCloud;
 
 const RULES: &str = "DescribeSecurityGroupRules";
