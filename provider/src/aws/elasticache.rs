@@ -109,13 +109,9 @@ impl Aws {
         &self,
         name: &str,
     ) -> Result<(Option<String>, Vec<String>), CloudError> {
-        // read once per process, like the cluster's describe (a subnet group's VPC never changes)
-        let kept = (self.subnet_groups.lock().unwrap_or_else(|p| p.into_inner()))
-            .get(name)
-            .cloned();
-        if let Some(f) = kept {
-            return Ok(f);
-        }
+        // Read each time, not kept for the process: a subnet group may be deleted and made again
+        // under its name in another VPC (a program moving its cache), and its subnets change with
+        // ModifyCacheSubnetGroup; a long-lived Pulumi plugin would plan from the old VPC.
         debug!(
             operation = "DescribeCacheSubnetGroups",
             cache_subnet_group_name = name,
@@ -137,12 +133,7 @@ impl Aws {
                     .collect()
             })
             .unwrap_or_default();
-        let facts = (g.and_then(|g| g.vpc_id()).map(str::to_string), subnets);
-        if g.is_some() {
-            let mut m = self.subnet_groups.lock().unwrap_or_else(|p| p.into_inner());
-            m.insert(name.to_string(), facts.clone());
-        }
-        Ok(facts)
+        Ok((g.and_then(|g| g.vpc_id()).map(str::to_string), subnets))
     }
 
     async fn describe_replication_group(&self, id: &str) -> Result<ClusterInfo, CloudError> {

@@ -68,12 +68,7 @@ pub struct Aws {
     pub(crate) members: Arc<std::sync::Mutex<BTreeMap<String, Vec<String>>>>,
     /// Whether each RBAC user group read by this process holds an IAM user (`user_groups`).
     pub(crate) iam_groups: Arc<std::sync::Mutex<BTreeMap<String, bool>>>,
-    /// Each cache subnet group read by this process: its VPC and subnets (`subnet_group_vpc`).
-    pub(crate) subnet_groups: Arc<std::sync::Mutex<BTreeMap<String, SubnetGroupFacts>>>,
 }
-
-/// A cache subnet group's VPC and subnets.
-pub(crate) type SubnetGroupFacts = (Option<String>, Vec<String>);
 
 impl Aws {
     /// Wraps clients built elsewhere (tests build them with mocks); such an `Aws` has no
@@ -88,7 +83,6 @@ impl Aws {
             signing: TokenSigning::new(None, region),
             members: Default::default(),
             iam_groups: Default::default(),
-            subnet_groups: Default::default(),
         }
     }
 
