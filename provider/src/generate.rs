@@ -21,8 +21,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::docs::{access_md, iam_auth_token_md, index_md, pretty};
-use crate::domain::model::{AccessArgs, AccessOutputs, ProviderConfig};
-use crate::domain::schema;
+use crate::domain::declaration::model::{AccessArgs, AccessOutputs, ProviderConfig};
+use crate::domain::declaration::schema;
 use crate::terraform::schema_json::terraform_schema_json;
 
 /// Directories whose every file is generated: a file there that [`documents`] does not produce is
@@ -64,11 +64,13 @@ pub fn documents() -> BTreeMap<PathBuf, String> {
     );
     put(
         "sdk-schemas/jsonschema/reachability.schema.json",
-        pretty(&schema::json_schema::<crate::domain::reach::Reachability>()),
+        pretty(&schema::json_schema::<
+            crate::domain::declaration::reach::Reachability,
+        >()),
     );
     put(
         "policies/findings.json",
-        pretty(&crate::domain::reach::findings_json()),
+        pretty(&crate::domain::declaration::reach::findings_json()),
     );
     put("docs/index.md", index_md());
     put("docs/resources/access.md", access_md());
@@ -262,8 +264,8 @@ pub fn main_from_args(args: &[String]) -> Option<i32> {
 mod tests {
     use super::*;
     use crate::docs::{iam_policy, EXAMPLES, PULUMI_EXAMPLE};
-    use crate::domain::model;
-    use crate::domain::model::TF_PROVIDER_ADDRESS;
+    use crate::domain::declaration::model;
+    use crate::domain::declaration::model::TF_PROVIDER_ADDRESS;
     use serde_json::json;
     use serde_json::Value as Json;
 
@@ -418,7 +420,7 @@ mod tests {
             assert!(text.contains(":serverlesscache:sessions\""));
             assert!(text.contains(":user:app\""));
         }
-        for a in &crate::domain::auth_token::token_schema().attributes {
+        for a in &crate::domain::service::auth_token::token_schema().attributes {
             assert!(page.contains(&format!("- `{}` (", a.name)), "{}", a.name);
         }
     }

@@ -12,8 +12,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::aws::AwsConnector;
+use crate::domain::declaration::value::Value;
 use crate::domain::service::Service;
-use crate::domain::value::Value;
 
 /// What the command line asks for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

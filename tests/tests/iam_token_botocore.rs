@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, Context, Result};
 use aws_sdk_elasticache::config::Credentials;
 use elasticache_provider::aws::iam_token::presign;
-use elasticache_provider::domain::auth_token::{self, CacheKind};
-use elasticache_provider::domain::value::Value;
+use elasticache_provider::domain::declaration::value::Value;
+use elasticache_provider::domain::service::auth_token::{self, CacheKind};
 use serde_json::json;
 
 /// botocore's presigner, its clock frozen at the case's time.

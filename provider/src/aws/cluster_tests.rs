@@ -4,7 +4,7 @@
 use super::tests::*;
 use super::*;
 use crate::domain::cloud::{ClusterGroups, ClusterKind};
-use crate::domain::model::MEMCACHED_PORT;
+use crate::domain::declaration::model::MEMCACHED_PORT;
 
 use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput;
 use aws_sdk_elasticache::operation::describe_cache_clusters::DescribeCacheClustersOutput;

@@ -11,8 +11,8 @@ use aws_types::region::Region;
 use tracing::debug;
 
 use crate::aws::Aws;
+use crate::domain::declaration::settings::AwsSettings;
 use crate::domain::diag::{AttrPath, Diagnostic};
-use crate::domain::settings::AwsSettings;
 
 /// First retry backoff of the standard retry mode.
 pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);

@@ -7,7 +7,7 @@ use aws_config::{BehaviorVersion, ConfigLoader};
 use super::connect::{check_profile_in, timeout_config, INITIAL_BACKOFF, MAX_BACKOFF};
 use super::Aws;
 use crate::domain::cloud::{Cloud, CloudError};
-use crate::domain::settings::{AwsSettings, EndpointSettings};
+use crate::domain::declaration::settings::{AwsSettings, EndpointSettings};
 
 fn test_loader() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest()).credentials_provider(

@@ -9,8 +9,8 @@ use crate::aws::Aws;
 use crate::domain::cloud::{
     CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, ClustersUsing, Posture,
 };
-use crate::domain::model::{DEFAULT_PORT, MEMCACHED_PORT};
-use crate::domain::reach::authentication;
+use crate::domain::declaration::model::{DEFAULT_PORT, MEMCACHED_PORT};
+use crate::domain::declaration::reach::authentication;
 
 /// A member read by id: its id, its security groups, the whole answer.
 type MemberRead = (String, Vec<String>, CacheCluster);

@@ -25,10 +25,10 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::domain::auth_token::{
+use crate::domain::diag::Diagnostic;
+use crate::domain::service::auth_token::{
     rfc3339, CacheKind, Signed, TokenRequest, TokenSigner, TOKEN_LIFETIME,
 };
-use crate::domain::diag::Diagnostic;
 
 /// The signing name of ElastiCache.
 pub const SERVICE: &str = "elasticache";

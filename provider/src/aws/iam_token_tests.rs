@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_credential_types::provider::future;
 
 use super::*;
-use crate::domain::auth_token::{CacheKind, TokenRequest, TokenSigner};
+use crate::domain::service::auth_token::{CacheKind, TokenRequest, TokenSigner};
 
 /// 2024-08-02T12:11:50Z
 fn at() -> SystemTime {

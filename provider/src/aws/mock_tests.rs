@@ -29,9 +29,9 @@ use aws_smithy_types::error::metadata::ErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 
 use super::Aws;
-use crate::domain::desired::{self, Desired};
+use crate::domain::declaration::desired::{self, Desired};
+use crate::domain::declaration::value::Value;
 use crate::domain::engine::{Backoff, Engine, TagSettings};
-use crate::domain::value::Value;
 
 const OWN: &str = "123456789012";
 const CLUSTER_SG: &str = "sg-0000000000000c001";
@@ -155,7 +155,7 @@ fn no_groups() -> MockRule {
         .then_output(|| DescribeSecurityGroupsOutput::builder().build())
 }
 
-fn ids(st: &crate::domain::state::AccessState) -> BTreeMap<String, String> {
+fn ids(st: &crate::domain::planning::state::AccessState) -> BTreeMap<String, String> {
     st.outputs.ingress_rule_ids.clone()
 }
 
@@ -285,7 +285,7 @@ fn described(id: &str) -> SecurityGroup {
 #[tokio::test]
 async fn dependency_violation_is_retried_then_reported_with_what_holds_the_group() {
     let st = {
-        let mut s = crate::domain::state::AccessState {
+        let mut s = crate::domain::planning::state::AccessState {
             inputs: wanted(),
             outputs: Default::default(),
         };

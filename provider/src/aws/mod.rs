@@ -39,14 +39,14 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use aws_types::SdkConfig;
 
-use crate::domain::auth_token::{Signed, TokenRequest, TokenSigner};
 use crate::domain::cloud::{
     Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, ClustersUsing, CreatedGroup, Group,
     GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec,
 };
+use crate::domain::declaration::settings::AwsSettings;
 use crate::domain::diag::Diagnostic;
+use crate::domain::service::auth_token::{Signed, TokenRequest, TokenSigner};
 use crate::domain::service::{Connected, Connector};
-use crate::domain::settings::AwsSettings;
 
 pub use errors::cloud_error;
 pub use iam::IAM_ACTIONS;
@@ -251,13 +251,13 @@ impl Cloud for Aws {
     async fn network_interfaces_in(
         &self,
         vpc_id: &str,
-    ) -> Result<Vec<crate::domain::network::Eni>, CloudError> {
+    ) -> Result<Vec<crate::domain::cloud::network::Eni>, CloudError> {
         self.ec2_network_interfaces_in(vpc_id).await
     }
     async fn vpc_links(
         &self,
         vpc_id: &str,
-    ) -> Result<crate::domain::network::VpcLinks, CloudError> {
+    ) -> Result<crate::domain::cloud::network::VpcLinks, CloudError> {
         self.ec2_vpc_links(vpc_id).await
     }
     async fn prefix_list_entries(&self, id: &str) -> Result<Vec<ipnet::IpNet>, CloudError> {
@@ -266,7 +266,7 @@ impl Cloud for Aws {
     async fn network_acls(
         &self,
         subnet_ids: &[String],
-    ) -> Result<Vec<crate::domain::network::NetworkAcl>, CloudError> {
+    ) -> Result<Vec<crate::domain::cloud::network::NetworkAcl>, CloudError> {
         self.ec2_network_acls(subnet_ids).await
     }
     async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError> {

@@ -11,10 +11,10 @@ use tracing::{debug, warn};
 use crate::aws::ec2::filter;
 use crate::aws::errors::cloud_error;
 use crate::aws::Aws;
-use crate::domain::cloud::CloudError;
-use crate::domain::network::{
+use crate::domain::cloud::network::{
     AclEntry, Eni, NetworkAcl, Peering, Route, RouteTable, Target, VpcLinks,
 };
+use crate::domain::cloud::CloudError;
 
 fn nets<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<IpNet> {
     texts

@@ -1,6 +1,6 @@
 //! The resource page's section on what the plan checks before any write.
 
-use crate::domain::quota::{DEFAULT_GROUPS, DEFAULT_RULES, GROUPS_QUOTA, RULES_QUOTA};
+use crate::domain::planning::quota::{DEFAULT_GROUPS, DEFAULT_RULES, GROUPS_QUOTA, RULES_QUOTA};
 
 /// `## Checked at plan time`.
 pub fn section() -> String {

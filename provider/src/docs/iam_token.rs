@@ -8,7 +8,7 @@ use serde_json::{json, Value as Json};
 
 use super::pretty;
 use super::{finish, front_matter, prose, Page, GENERATED_NOTE};
-use crate::domain::auth_token::{
+use crate::domain::service::auth_token::{
     self, CacheKind, CONNECT_ACTION, PULUMI_FUNCTION_TOKEN, TF_EPHEMERAL_TYPE,
 };
 

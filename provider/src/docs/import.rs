@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::domain::model;
+use crate::domain::declaration::model;
 
 /// The Import section's part on `moved` from terraform-provider-aws.
 pub(super) fn moved_section(out: &mut String) {
@@ -23,7 +23,7 @@ pub(super) fn moved_section(out: &mut String) {
 
 /// The Import section's part on resource identity and `terraform query`.
 pub(super) fn identity_and_query(out: &mut String) {
-    let attrs: Vec<String> = crate::domain::identity::attributes()
+    let attrs: Vec<String> = crate::domain::planning::identity::attributes()
         .iter()
         .map(|a| format!("- `{}`: {}", a.name, a.description))
         .collect();
@@ -40,7 +40,7 @@ pub(super) fn identity_and_query(out: &mut String) {
          ```terraform\nlist \"{t}\" \"all\" {{\n  provider         = elasticache\n  include_resource = true\n  config {{\n    cluster {{\n      replication_group_id = \"demo\"\n    }}\n  }}\n}}\n```\n\n\
          `terraform query -generate-config-out=generated.tf` writes an `import` block and a resource block for each access found \
          (this needs `include_resource = true`); a plan with it imports them and changes nothing.",
-        v = crate::domain::identity::IDENTITY_VERSION,
+        v = crate::domain::planning::identity::IDENTITY_VERSION,
         list = attrs.join("\n"),
         t = model::TF_RESOURCE_TYPE,
     );

@@ -17,9 +17,9 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
 
-use crate::domain::model::TF_PROVIDER_SOURCE;
-use crate::domain::model::{self, Mode, Nesting};
-use crate::domain::schema::{self, Attribute, Type};
+use crate::domain::declaration::model::TF_PROVIDER_SOURCE;
+use crate::domain::declaration::model::{self, Mode, Nesting};
+use crate::domain::declaration::schema::{self, Attribute, Type};
 
 /// The Terraform examples embedded in the docs: (directory under `examples/terraform/`, title,
 /// what it shows, its `main.tf`).
@@ -260,8 +260,8 @@ pub fn index_md() -> String {
         out,
         "The ephemeral resource [`{}`](ephemeral-resources/iam_auth_token.md) (Pulumi: `{}`) signs \
          the short-lived IAM auth token a client presents to a cache with IAM authentication.\n",
-        crate::domain::auth_token::TF_EPHEMERAL_TYPE,
-        crate::domain::auth_token::PULUMI_FUNCTION_TOKEN
+        crate::domain::service::auth_token::TF_EPHEMERAL_TYPE,
+        crate::domain::service::auth_token::PULUMI_FUNCTION_TOKEN
     );
     out.push_str(
         "The same resource is served to Pulumi by `pulumi-resource-elasticache`; its package schema \

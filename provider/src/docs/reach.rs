@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::{finish, front_matter, prose, Page, GENERATED_NOTE};
-use crate::domain::reach::FINDINGS;
-use crate::domain::reach_query::{query_schema, PULUMI_INVOKE_TOKEN, TF_DATA_SOURCE_TYPE};
+use crate::domain::declaration::reach::FINDINGS;
+use crate::domain::service::reach_query::{query_schema, PULUMI_INVOKE_TOKEN, TF_DATA_SOURCE_TYPE};
 
 /// The data source example embedded in its page.
 pub const CHECK_EXAMPLE: &str =

@@ -2,59 +2,24 @@
 //! the state codec, the engine, and the service both protocol adapters call.
 //!
 //! # Layout
-//! - Declaration: [`model`] (the resource declared once: inputs, outputs, provider configuration),
-//!   [`input`] (each input declared once: its wire type, parsed type, parse and value),
-//!   [`behaviour`] (its behaviour table and which outputs follow which inputs), [`schema`] (the
-//!   protocol-neutral schema derived from it), [`auth_token`] (the IAM auth token's declaration, its
-//!   arguments checked with their paths, the signer port).
-//! - Parsed inputs: [`value`] (the dynamic value both adapters decode into), [`typecheck`] (shapes),
-//!   [`types`] (typed values; `Known` for what a plan does not know yet), [`desired`] with [`parse`]
-//!   (the inputs parsed once; each input's format, then the rules between inputs), [`settings`] (the provider configuration), [`diag`] (diagnostics with
-//!   their attribute paths).
-//! - Plan and state: [`plan`] (one plan pipeline), [`state`] (the state and its codec),
-//!   [`identity`] (the resource identity), [`moved`] (`moved` from `aws_security_group`),
-//!   [`quota`] (what AWS's Amazon VPC quotas allow an access: the plan's checks count with it),
-//!   [`private`] (what an access keeps between runs out of the user's sight: hints that save a
-//!   later process a round trip).
-//! - The cloud port and what sits on it: [`cloud`] (the port to AWS), [`holders`] (what still holds
-//!   a group that cannot be deleted), [`batch`] (concurrent reads share batched describes), [`scan`]
-//!   (a run that read many accesses is answered by one scan of the Region's tagged groups).
-//! - Who can reach the cache: [`reach`] (the `reachability` object declared once, its findings
-//!   table), [`reach_plan`] (what a plan knows of it), [`reach_query`] (the data source and the
-//!   Pulumi invoke), [`network`] (network interfaces, VPCs, peering, prefix lists, network ACLs).
-//! - [`engine`]: create, read, import, update, delete, attach, sweep over a world of what AWS holds.
-//! - The service: [`service`] (the one service both adapters call), [`listing`] (identity imports
-//!   and `terraform query`'s list resource).
+//! Each layer uses only the layers above it in this list (bottom first):
+//! - Shared vocabulary: [`types`] (typed values; `Known` for what a plan does not know yet) and
+//!   [`diag`] (diagnostics with their attribute paths).
+//! - [`cloud`]: the port to AWS and its value types (`cloud/`).
+//! - [`declaration`]: the resource declared once and its inputs parsed once (`declaration/`).
+//! - [`planning`]: the plan, the state and its codec, the identity, the quota checks (`planning/`).
+//! - [`engine`]: create, read, import, update, delete, attach, sweep over a world of what AWS holds
+//!   (`engine/`).
+//! - [`service`]: the one service both adapters call, the batching and scan it wraps around the
+//!   engine's cloud, and the calls beside apply (`service/`).
 
-pub mod auth_token;
-pub mod batch;
-pub mod behaviour;
 pub mod cloud;
-pub mod desired;
+pub mod declaration;
 pub mod diag;
 pub mod engine;
-pub mod holders;
-pub mod identity;
-pub mod input;
-pub mod listing;
-pub mod model;
-pub mod moved;
-pub mod network;
-pub mod parse;
-pub mod plan;
-pub mod private;
-pub mod quota;
-pub mod reach;
-pub mod reach_plan;
-pub mod reach_query;
-pub mod scan;
-pub mod schema;
+pub mod planning;
 pub mod service;
-pub mod settings;
-pub mod state;
-pub mod typecheck;
 pub mod types;
-pub mod value;
 
 #[cfg(test)]
 mod tests {

@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::value::Value;
-use crate::domain::{desired, settings};
+use crate::domain::declaration::value::Value;
+use crate::domain::declaration::{desired, settings};
 
 /// Strings near the formats (ids, CIDR blocks, durations, ARNs, URLs) and anything at all.
 fn text() -> impl Strategy<Value = String> {

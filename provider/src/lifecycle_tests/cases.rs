@@ -7,8 +7,8 @@ use serde_json::json;
 use super::pulumi::Pulumi;
 use super::terraform::Terraform;
 use super::{ok, service, Driver, Planned};
+use crate::domain::declaration::value::Value;
 use crate::domain::engine::rig::{Rig, CLUSTER, CLUSTER_B};
-use crate::domain::value::Value;
 use crate::pulumi::server::Provider;
 use crate::terraform::server::ProviderService;
 

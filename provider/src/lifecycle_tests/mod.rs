@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::domain::declaration::model::Mode;
+use crate::domain::declaration::schema;
+use crate::domain::declaration::value::Value;
 use crate::domain::engine::rig::{fast, Rig};
-use crate::domain::model::Mode;
-use crate::domain::schema;
 use crate::domain::service::Service;
-use crate::domain::value::Value;
 
 /// A plan as an engine sees it.
 #[derive(Clone, Debug, PartialEq)]

@@ -10,9 +10,9 @@ use prost_types::Struct;
 use tonic::{Request, Status};
 
 use super::{inputs, Driver, Outcome, Planned};
-use crate::domain::model;
-use crate::domain::schema;
-use crate::domain::value::Value;
+use crate::domain::declaration::model;
+use crate::domain::declaration::schema;
+use crate::domain::declaration::value::Value;
 use crate::pulumi::codec::{self, EncodeOptions};
 use crate::pulumi::server::{Provider, RpcStatus};
 
@@ -73,7 +73,7 @@ impl Pulumi {
     ) -> Result<Struct, String> {
         let olds = prior.map(|p| {
             encode(
-                &crate::domain::state::inputs_of(p),
+                &crate::domain::planning::state::inputs_of(p),
                 &schema::resource().attributes,
             )
         });

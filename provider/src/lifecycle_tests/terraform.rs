@@ -6,10 +6,10 @@ use tf::provider_server::Provider as _;
 use tonic::Request;
 
 use super::{differing, inputs, Driver, Outcome, Planned};
-use crate::domain::model::TF_RESOURCE_TYPE;
-use crate::domain::schema;
-use crate::domain::state;
-use crate::domain::value::Value;
+use crate::domain::declaration::model::TF_RESOURCE_TYPE;
+use crate::domain::declaration::schema;
+use crate::domain::declaration::value::Value;
+use crate::domain::planning::state;
 use crate::terraform::convert;
 use crate::terraform::server::ProviderService;
 

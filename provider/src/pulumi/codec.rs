@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use prost_types::{value::Kind, ListValue, Struct};
 
+use crate::domain::declaration::model;
+use crate::domain::declaration::schema::{Attribute, Type};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, PathStep};
-use crate::domain::model;
-use crate::domain::schema::{Attribute, Type};
-use crate::domain::value::Value;
 
 /// The key that marks a special object.
 pub const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
@@ -369,8 +369,14 @@ fn snake_names() -> &'static BTreeSet<String> {
     }
     NAMES.get_or_init(|| {
         let mut out = BTreeSet::new();
-        walk(&crate::domain::schema::resource().attributes, &mut out);
-        walk(&crate::domain::schema::provider().attributes, &mut out);
+        walk(
+            &crate::domain::declaration::schema::resource().attributes,
+            &mut out,
+        );
+        walk(
+            &crate::domain::declaration::schema::provider().attributes,
+            &mut out,
+        );
         out
     })
 }

@@ -8,7 +8,7 @@ use prost::Message;
 use prost_types::{value::Kind, ListValue, Struct, Value as Pv};
 
 use super::*;
-use crate::domain::schema;
+use crate::domain::declaration::schema;
 
 fn attrs() -> Vec<Attribute> {
     schema::resource().attributes.clone()

@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::schema;
+use crate::domain::declaration::schema;
 
 fn sv(s: &str) -> prost_types::Value {
     string(s)

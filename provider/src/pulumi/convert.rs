@@ -14,12 +14,12 @@ use tonic::{Code, Status};
 use super::codec::{self, Decoded};
 use super::inputs;
 use super::redact::{self, Secrets};
+use crate::domain::declaration::model;
+use crate::domain::declaration::schema;
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::Diagnostic;
-use crate::domain::model;
-use crate::domain::plan::{ChangeKind, Plan};
-use crate::domain::schema;
-use crate::domain::state;
-use crate::domain::value::Value;
+use crate::domain::planning::plan::{ChangeKind, Plan};
+use crate::domain::planning::state;
 
 /// `google.rpc.Status`, the payload of a gRPC status's details.
 #[derive(Clone, PartialEq, Message)]

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{Rng, SeedableRng};
 
-use crate::domain::model;
-use crate::domain::schema::{self, Attribute, Type};
+use crate::domain::declaration::model;
+use crate::domain::declaration::schema::{self, Attribute, Type};
+use crate::domain::declaration::value::Value;
 use crate::domain::types::Cidr;
-use crate::domain::value::Value;
 
 /// Length of the random suffix of an auto-name (Pulumi's convention: 7 lowercase letters and digits).
 pub const AUTONAME_SUFFIX_LEN: usize = 7;

@@ -12,9 +12,9 @@ use tonic::Status;
 use super::codec;
 use super::convert::check_failures;
 use super::provider::Provider;
-use crate::domain::auth_token::{self, PULUMI_FUNCTION_TOKEN};
-use crate::domain::reach_query::{self, PULUMI_INVOKE_TOKEN};
-use crate::domain::schema::Attribute;
+use crate::domain::declaration::schema::Attribute;
+use crate::domain::service::auth_token::{self, PULUMI_FUNCTION_TOKEN};
+use crate::domain::service::reach_query::{self, PULUMI_INVOKE_TOKEN};
 
 fn attrs() -> &'static [Attribute] {
     &auth_token::token_schema().attributes

@@ -13,7 +13,7 @@ use crate::domain::engine::rig::Rig;
 use crate::pulumi::codec::{SECRET_SIG, SIG_KEY};
 
 fn args(j: serde_json::Value) -> Option<Struct> {
-    let v = crate::domain::value::Value::from_json(&j);
+    let v = crate::domain::declaration::value::Value::from_json(&j);
     Some(codec::encode(&v, &[], &BTreeSet::new(), Default::default()))
 }
 

@@ -2,10 +2,10 @@
 //! `elasticache`, resource `elasticache:index:Access` and function `elasticache:index:getIamAuthToken`.
 //!
 //! # Layout
-//! - [`codec`]: `google.protobuf.Struct` ⇄ [`crate::domain::value::Value`] (camelCase ⇄ snake_case by the
+//! - [`codec`]: `google.protobuf.Struct` ⇄ [`crate::domain::declaration::value::Value`] (camelCase ⇄ snake_case by the
 //!   schema, unknown sentinels, secrets, output values).
 //! - [`inputs`]: what Check adds: auto-naming, normalization, secrets of derived outputs.
-//! - [`schema`]: the Pulumi package schema, derived from [`crate::domain::schema`].
+//! - [`schema`]: the Pulumi package schema, derived from [`crate::domain::declaration::schema`].
 //! - [`server`]: the RPCs, each converting in, calling the core's service, converting out, with
 //!   `provider` (the provider's state and the conversions the RPCs share) and [`convert`] (Pulumi's
 //!   wire forms: requests, diagnostics, failures, the diff answer); `invoke`: the function

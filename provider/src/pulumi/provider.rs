@@ -15,11 +15,11 @@ use super::convert::{self, attrs, errors_text, Shown};
 use super::logging::EngineLog;
 use super::redact::Secrets;
 use crate::aws::AwsConnector;
+use crate::domain::declaration::model::Mode;
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::has_errors;
-use crate::domain::model::Mode;
-use crate::domain::plan::Plan;
+use crate::domain::planning::plan::Plan;
 use crate::domain::service::{Applied, Service};
-use crate::domain::value::Value;
 
 /// The provider: a converter pair around the shared [`Service`].
 pub struct Provider {
@@ -143,10 +143,10 @@ impl Provider {
 pub(super) fn ignoring(mut news: Value, old_inputs: &Value, ignore: &[String]) -> Value {
     for path in ignore {
         let top = path.split(['.', '[']).next().unwrap_or(path);
-        if let Some(a) = attrs()
-            .iter()
-            .find(|a| crate::domain::model::camel_case(&a.name) == top && a.mode != Mode::Computed)
-        {
+        if let Some(a) = attrs().iter().find(|a| {
+            crate::domain::declaration::model::camel_case(&a.name) == top
+                && a.mode != Mode::Computed
+        }) {
             news.set(&a.name, old_inputs.get(&a.name).clone());
         }
     }

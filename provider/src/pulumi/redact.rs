@@ -21,9 +21,9 @@ use std::sync::RwLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic, PathStep};
 use crate::domain::types::{Cidr, GroupRef};
-use crate::domain::value::Value;
 
 /// What a secret is shown as.
 pub const SHOWN: &str = "[secret]";

@@ -1,7 +1,7 @@
 //! Secrets kept out of messages: by path, and by text.
 
 use super::*;
-use crate::domain::desired;
+use crate::domain::declaration::desired;
 
 fn v(j: serde_json::Value) -> Value {
     Value::from_json(&j)

@@ -1,4 +1,4 @@
-//! The Pulumi package schema (`pulumi package get-schema`), derived from [`crate::domain::schema`].
+//! The Pulumi package schema (`pulumi package get-schema`), derived from [`crate::domain::declaration::schema`].
 //!
 //! One resource, `elasticache:index:Access`, with camelCase properties, and one function,
 //! `elasticache:index:getIamAuthToken` (its `token` output a secret); nested objects become named
@@ -9,10 +9,10 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::codec;
-use crate::domain::auth_token;
-use crate::domain::model::{self, Mode};
-use crate::domain::reach_query;
-use crate::domain::schema::{self, Attribute, ResourceSchema, Type};
+use crate::domain::declaration::model::{self, Mode};
+use crate::domain::declaration::schema::{self, Attribute, ResourceSchema, Type};
+use crate::domain::service::auth_token;
+use crate::domain::service::reach_query;
 
 /// The package name.
 pub const PACKAGE: &str = "elasticache";

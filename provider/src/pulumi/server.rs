@@ -16,13 +16,13 @@ use super::codec;
 use super::convert::{self, attrs, errors_text};
 use super::inputs::{self, Autonaming};
 use super::logging::rpc_span;
+use crate::domain::declaration::model::Mode;
+use crate::domain::declaration::schema;
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::has_errors;
-use crate::domain::model::Mode;
-use crate::domain::plan::{self, ChangeKind, Plan};
-use crate::domain::schema;
+use crate::domain::planning::plan::{self, ChangeKind, Plan};
+use crate::domain::planning::state;
 use crate::domain::service::Apply;
-use crate::domain::state;
-use crate::domain::value::Value;
 
 pub use convert::{with_detail, RpcStatus, INIT_FAILED_TYPE_URL};
 

@@ -3,8 +3,8 @@
 use prost::Message;
 
 use super::*;
+use crate::domain::declaration::settings;
 use crate::domain::diag::AttrPath;
-use crate::domain::settings;
 use elasticache_proto::pulumirpc::{diff_response::DiffChanges, property_diff::Kind as DiffKind};
 use std::time::Duration;
 

@@ -4,10 +4,10 @@
 use elasticache_proto::tfplugin6 as tf;
 use serde_json::{json, Value as Json};
 
+use crate::domain::declaration::model::{Mode, Nesting};
+use crate::domain::declaration::schema::{Attribute, ResourceSchema, Type};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic, PathStep, Severity};
-use crate::domain::model::{Mode, Nesting};
-use crate::domain::schema::{Attribute, ResourceSchema, Type};
-use crate::domain::value::Value;
 
 use super::msgpack;
 
@@ -235,7 +235,7 @@ pub fn encode(v: &Value, attrs: &[Attribute]) -> tf::DynamicValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::schema;
+    use crate::domain::declaration::schema;
     use tf::attribute_path::step::Selector;
 
     fn selectors(p: &tf::AttributePath) -> Vec<Selector> {
@@ -266,7 +266,7 @@ mod tests {
     fn resource_schema_has_single_blocks_for_timeouts_and_cluster() {
         let s = schema(schema::resource());
         let b = s.block.unwrap_or_default();
-        assert_eq!(s.version, crate::domain::model::SCHEMA_VERSION);
+        assert_eq!(s.version, crate::domain::declaration::model::SCHEMA_VERSION);
         for (name, inner) in [
             ("timeouts", vec!["create", "delete", "update"]),
             (
@@ -399,7 +399,7 @@ mod tests {
     #[test]
     fn dynamic_values_round_trip_and_json_is_accepted() {
         let attrs = &schema::resource().attributes;
-        let v = crate::domain::state::complete(Value::from_json(
+        let v = crate::domain::planning::state::complete(Value::from_json(
             &json!({"vpc_id": "vpc-1", "port": 6379, "allowed_cidr_blocks": ["10.0.0.0/8"]}),
         ));
         let back = decode(Some(&encode(&v, attrs)), attrs, "state");

@@ -1,11 +1,11 @@
 //! The data source `elasticache_reachability` on the wire: its schema, ValidateDataResourceConfig
-//! and ReadDataSource (the answer of [`crate::domain::reach_query`]).
+//! and ReadDataSource (the answer of [`crate::domain::service::reach_query`]).
 
 use elasticache_proto::tfplugin6 as tf;
 use tonic::Status;
 
-use crate::domain::reach_query::{query_schema, TF_DATA_SOURCE_TYPE};
-use crate::domain::schema::Attribute;
+use crate::domain::declaration::schema::Attribute;
+use crate::domain::service::reach_query::{query_schema, TF_DATA_SOURCE_TYPE};
 use crate::domain::service::Service;
 
 use super::convert;

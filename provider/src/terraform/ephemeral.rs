@@ -9,8 +9,8 @@ use elasticache_proto::prost_types::Timestamp;
 use elasticache_proto::tfplugin6 as tf;
 use tonic::Status;
 
-use crate::domain::auth_token::{self, TF_EPHEMERAL_TYPE};
-use crate::domain::schema::Attribute;
+use crate::domain::declaration::schema::Attribute;
+use crate::domain::service::auth_token::{self, TF_EPHEMERAL_TYPE};
 use crate::domain::service::Service;
 
 use super::convert;

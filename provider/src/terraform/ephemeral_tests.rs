@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::domain::auth_token::{self, TF_EPHEMERAL_TYPE};
 use crate::domain::engine::rig::Rig;
+use crate::domain::service::auth_token::{self, TF_EPHEMERAL_TYPE};
 use tf::provider_server::Provider;
 
 fn attrs() -> &'static [Attribute] {

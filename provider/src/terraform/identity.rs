@@ -1,12 +1,12 @@
 //! Resource identity on the wire (protocol 6.9): the identity schema, and identities as
 //! `ResourceIdentityData` (msgpack of the identity object). What the identity is, the core decides
-//! ([`crate::domain::identity`]).
+//! ([`crate::domain::planning::identity`]).
 
 use elasticache_proto::tfplugin6 as tf;
 
-use crate::domain::identity::{self, IDENTITY_VERSION};
-use crate::domain::model::TF_RESOURCE_TYPE;
-use crate::domain::value::Value;
+use crate::domain::declaration::model::TF_RESOURCE_TYPE;
+use crate::domain::declaration::value::Value;
+use crate::domain::planning::identity::{self, IDENTITY_VERSION};
 
 use super::convert;
 

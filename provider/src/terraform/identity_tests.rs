@@ -8,7 +8,7 @@ use tokio_stream::StreamExt;
 use super::*;
 use crate::domain::engine::fake::{ACCOUNT, REGION};
 use crate::domain::engine::rig::{Rig, CLUSTER};
-use crate::domain::state;
+use crate::domain::planning::state;
 use tf::provider_server::Provider;
 
 fn dv(v: &Value) -> Option<tf::DynamicValue> {
@@ -233,14 +233,14 @@ async fn list(
 ) -> Vec<tf::list_resource::Event> {
     let config = state::complete_with(
         Value::from_json(&config),
-        &crate::domain::listing::list_schema().attributes,
+        &crate::domain::service::listing::list_schema().attributes,
     );
     let r = p
         .list_resource(Request::new(tf::list_resource::Request {
             type_name: TF_RESOURCE_TYPE.into(),
             config: Some(convert::encode(
                 &config,
-                &crate::domain::listing::list_schema().attributes,
+                &crate::domain::service::listing::list_schema().attributes,
             )),
             include_resource_object: include,
             limit,
@@ -289,7 +289,7 @@ async fn list_resource_streams_one_event_per_access_with_its_identity() {
 #[tokio::test]
 async fn validate_list_resource_config_points_at_the_second_cluster_id() {
     let (p, _) = provider().await;
-    let attrs = &crate::domain::listing::list_schema().attributes;
+    let attrs = &crate::domain::service::listing::list_schema().attributes;
     let c = state::complete_with(
         Value::from_json(
             &json!({"cluster": {"replication_group_id": "a", "cache_cluster_id": "b"}}),

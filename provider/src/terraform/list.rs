@@ -4,13 +4,13 @@
 
 use elasticache_proto::tfplugin6 as tf;
 
-use crate::domain::listing::{self, Listed};
+use crate::domain::service::listing::{self, Listed};
 use crate::domain::service::Service;
 
 use super::wire::{encode_state, resource_attrs};
 use super::{convert, identity};
 
-fn list_attrs() -> &'static [crate::domain::schema::Attribute] {
+fn list_attrs() -> &'static [crate::domain::declaration::schema::Attribute] {
     &listing::list_schema().attributes
 }
 

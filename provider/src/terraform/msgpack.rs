@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use rmpv::ValueRef as Mp;
 
-use crate::domain::schema::{Attribute, Type};
-use crate::domain::value::Value;
+use crate::domain::declaration::schema::{Attribute, Type};
+use crate::domain::declaration::value::Value;
 
 /// A value that does not fit its schema type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

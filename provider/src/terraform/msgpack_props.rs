@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use rmpv::Value as Mp;
 
 use super::*;
-use crate::domain::schema;
+use crate::domain::declaration::schema;
 
 fn resource() -> Vec<Attribute> {
     schema::resource().attributes.clone()

@@ -4,8 +4,8 @@ use proptest::prelude::*;
 use rmpv::Value as Mp;
 
 use super::*;
-use crate::domain::model::{Mode, Nesting};
-use crate::domain::schema as resource_schema;
+use crate::domain::declaration::model::{Mode, Nesting};
+use crate::domain::declaration::schema as resource_schema;
 
 fn attr(name: &str, ty: Type) -> Attribute {
     Attribute {

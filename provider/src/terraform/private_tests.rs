@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::*;
 use crate::domain::engine::rig::Rig;
-use crate::domain::state;
+use crate::domain::planning::state;
 use tf::provider_server::Provider;
 
 fn dv(v: &Value) -> Option<tf::DynamicValue> {

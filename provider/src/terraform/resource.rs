@@ -4,12 +4,12 @@
 
 use elasticache_proto::tfplugin6 as tf;
 
+use crate::domain::declaration::model::TF_RESOURCE_TYPE;
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::Diagnostic;
-use crate::domain::model::TF_RESOURCE_TYPE;
-use crate::domain::moved::MoveSource;
-use crate::domain::private::Private;
+use crate::domain::service::moved::MoveSource;
+use crate::domain::service::private::Private;
 use crate::domain::service::{Apply, Service};
-use crate::domain::value::Value;
 
 use super::wire::{config_inputs, decode, diags, encode_state, resource_attrs};
 use super::{convert, identity};

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use elasticache_proto::tfplugin6 as tf;
 use serde_json::{json, Map, Value as Json};
 
-use crate::domain::model::TF_PROVIDER_ADDRESS;
+use crate::domain::declaration::model::TF_PROVIDER_ADDRESS;
 
 /// `v` with every object's keys sorted (Go's encoding/json writes maps sorted).
 pub fn sorted(v: &Json) -> Json {

@@ -9,12 +9,12 @@ use elasticache_proto::tfplugin6 as tf;
 use tonic::{Request, Response, Status};
 
 use crate::aws::AwsConnector;
-use crate::domain::auth_token::TF_EPHEMERAL_TYPE;
-use crate::domain::model::TF_RESOURCE_TYPE;
-use crate::domain::reach_query::TF_DATA_SOURCE_TYPE;
-use crate::domain::schema::{self, Attribute};
+use crate::domain::declaration::model::TF_RESOURCE_TYPE;
+use crate::domain::declaration::schema::{self, Attribute};
+use crate::domain::declaration::value::Value;
+use crate::domain::service::auth_token::TF_EPHEMERAL_TYPE;
+use crate::domain::service::reach_query::TF_DATA_SOURCE_TYPE;
 use crate::domain::service::Service;
-use crate::domain::value::Value;
 
 use super::wire::{config_inputs, diags, encode_state, resource_attrs};
 use super::{convert, data_source, ephemeral, identity, list, resource};
@@ -219,7 +219,7 @@ impl tf::provider_server::Provider for ProviderService {
         // Version 0 is the only identity version: nothing is ever older than the schema.
         Err(Status::unimplemented(format!(
             "elasticache_access has only identity version {}; cannot upgrade version {}",
-            crate::domain::identity::IDENTITY_VERSION,
+            crate::domain::planning::identity::IDENTITY_VERSION,
             req.version
         )))
     }

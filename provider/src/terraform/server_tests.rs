@@ -1,7 +1,7 @@
 //! The Terraform adapter's own conversions (the lifecycle through it is in `lifecycle_tests.rs`).
 
 use super::*;
-use crate::domain::state;
+use crate::domain::planning::state;
 use tf::provider_server::Provider;
 
 fn dv(v: &Value) -> Option<tf::DynamicValue> {

@@ -4,10 +4,10 @@
 
 use elasticache_proto::tfplugin6 as tf;
 
+use crate::domain::declaration::model::Mode;
+use crate::domain::declaration::schema::{self, Attribute};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::Diagnostic;
-use crate::domain::model::Mode;
-use crate::domain::schema::{self, Attribute};
-use crate::domain::value::Value;
 
 use super::convert;
 

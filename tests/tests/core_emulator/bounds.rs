@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
-use elasticache_provider::domain::value::Value;
+use elasticache_provider::domain::declaration::value::Value;
 use elasticache_tests::Emulator;
 
 use crate::support::*;

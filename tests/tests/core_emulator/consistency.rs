@@ -4,7 +4,7 @@
 //! access, and a serverless cache whose last group the access would remove.
 
 use anyhow::Result;
-use elasticache_provider::domain::value::Value;
+use elasticache_provider::domain::declaration::value::Value;
 use elasticache_tests::Emulator;
 
 use crate::support::*;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange};
-use elasticache_provider::domain::value::Value;
+use elasticache_provider::domain::declaration::value::Value;
 use elasticache_tests::Emulator;
 
 use crate::support::*;

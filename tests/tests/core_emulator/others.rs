@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
-use elasticache_provider::domain::value::Value;
+use elasticache_provider::domain::declaration::value::Value;
 use elasticache_tests::Emulator;
 
 use crate::support::*;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Result;
-use elasticache_provider::domain::value::Value;
+use elasticache_provider::domain::declaration::value::Value;
 use elasticache_tests::Emulator;
 
 use crate::support::*;

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use elasticache_provider::aws::AwsConnector;
+use elasticache_provider::domain::declaration::value::Value;
 use elasticache_provider::domain::diag::Diagnostic;
-use elasticache_provider::domain::plan::Plan;
+use elasticache_provider::domain::planning::plan::Plan;
 use elasticache_provider::domain::service::{Apply, Service};
-use elasticache_provider::domain::value::Value;
 use elasticache_tests::Emulator;
 
 /// The service over the real AWS module, with the calls of one operation at a time.

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::domain::desired::{Desired, Timeouts, RESERVED_TAG_PREFIX};
+use crate::domain::declaration::desired::{Desired, Timeouts, RESERVED_TAG_PREFIX};
 use crate::domain::types::{known, Known, Timeout};
 
 /// The access's name (on both groups and every rule).
@@ -264,8 +264,8 @@ pub fn user_tags(default_tags: &BTreeMap<String, String>, d: &Desired) -> BTreeM
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::desired::parse;
-    use crate::domain::value::Value;
+    use crate::domain::declaration::desired::parse;
+    use crate::domain::declaration::value::Value;
 
     fn desired(j: serde_json::Value) -> Desired {
         parse(&Value::from_json(&j))

@@ -169,14 +169,14 @@ impl Cloud for Cancellable {
     async fn network_interfaces_in(
         &self,
         vpc_id: &str,
-    ) -> Result<Vec<crate::domain::network::Eni>, CloudError> {
+    ) -> Result<Vec<crate::domain::cloud::network::Eni>, CloudError> {
         self.race(self.inner.network_interfaces_in(vpc_id)).await
     }
 
     async fn vpc_links(
         &self,
         vpc_id: &str,
-    ) -> Result<crate::domain::network::VpcLinks, CloudError> {
+    ) -> Result<crate::domain::cloud::network::VpcLinks, CloudError> {
         self.race(self.inner.vpc_links(vpc_id)).await
     }
 
@@ -187,7 +187,7 @@ impl Cloud for Cancellable {
     async fn network_acls(
         &self,
         subnet_ids: &[String],
-    ) -> Result<Vec<crate::domain::network::NetworkAcl>, CloudError> {
+    ) -> Result<Vec<crate::domain::cloud::network::NetworkAcl>, CloudError> {
         self.race(self.inner.network_acls(subnet_ids)).await
     }
 

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::cloud::{CloudError, Group, GroupFilter, RuleSpec};
-use crate::domain::desired::{Desired, Op};
+use crate::domain::declaration::desired::{Desired, Op};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping::{self as bk};
 use crate::domain::engine::lease::{self, new_token, Holder};
@@ -19,7 +19,7 @@ use crate::domain::engine::observe::{derive, Attachment, World, SSH_PORT};
 use crate::domain::engine::rules::Want;
 use crate::domain::engine::target::Target;
 use crate::domain::engine::{cloud_diag, Engine, Failed};
-use crate::domain::state::AccessState;
+use crate::domain::planning::state::AccessState;
 use crate::domain::types::{known, Known};
 
 /// The rule specs of the cluster group for `t`, with `client` as the created client group.

@@ -6,14 +6,14 @@ use tokio::time::Instant;
 
 use crate::domain::cloud::CloudError;
 use crate::domain::cloud::Group;
-use crate::domain::desired::Op;
+use crate::domain::declaration::desired::Op;
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::lease::Creation;
 use crate::domain::engine::observe::{derive, Attachment, World};
 use crate::domain::engine::ownership::owns_client;
 use crate::domain::engine::{cloud_diag, Engine, Failed};
-use crate::domain::state::AccessState;
+use crate::domain::planning::state::AccessState;
 use crate::domain::types::Known;
 
 impl Engine {

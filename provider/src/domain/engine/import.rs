@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::cloud::{ClusterRef, Group};
-use crate::domain::desired::Desired;
+use crate::domain::declaration::desired::Desired;
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::bookkeeping::{self as bk, is_reserved};
 use crate::domain::engine::lease::Creation;
@@ -13,7 +13,7 @@ use crate::domain::engine::observe::{derive, World};
 use crate::domain::engine::ownership::holder_text;
 use crate::domain::engine::setup::{adopted_name, adopted_rules, hand_built};
 use crate::domain::engine::{cloud_diag, Engine};
-use crate::domain::state::AccessState;
+use crate::domain::planning::state::AccessState;
 use crate::domain::types::{Known, Port, VpcId};
 
 fn not_importable(detail: String) -> Diagnostic {

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::fake::ACCOUNT;
 use super::rig::{client_group, cluster_group, map, s, Rig, CLUSTER, CLUSTER_B, VPC};
 use crate::domain::cloud::Source;
-use crate::domain::value::Value;
+use crate::domain::declaration::value::Value;
 
 #[tokio::test]
 async fn create_refresh_plan_nothing_delete() {

@@ -7,7 +7,7 @@ use crate::domain::cloud::{ClusterRef, GroupFilter};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::{cloud_diag, Engine};
-use crate::domain::state::AccessState;
+use crate::domain::planning::state::AccessState;
 
 /// Which accesses to list: every one given is required to match.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -54,9 +54,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::cloud::{Cloud, CloudError, ClusterInfo, ClusterRef};
+use crate::domain::declaration::settings::TagFilter;
 use crate::domain::diag::Diagnostic;
-use crate::domain::settings::TagFilter;
-use crate::domain::state::AccessState;
+use crate::domain::planning::state::AccessState;
 
 pub use observe::World;
 

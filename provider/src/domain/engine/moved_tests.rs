@@ -8,8 +8,8 @@ use super::bookkeeping as bk;
 use super::fake::ACCOUNT;
 use super::rig::{map, Rig, VPC};
 use crate::domain::cloud::Source;
-use crate::domain::moved::MoveSource;
-use crate::domain::value::Value;
+use crate::domain::declaration::value::Value;
+use crate::domain::service::moved::MoveSource;
 
 const WRITES: [&str; 5] = [
     "CreateSecurityGroup",

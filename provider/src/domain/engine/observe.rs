@@ -7,11 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::cloud::{ClusterRef, Group, Rule, Source};
-use crate::domain::desired::Desired;
+use crate::domain::declaration::desired::Desired;
+use crate::domain::declaration::model::{AccessOutputs, UnmanagedRule, DEFAULT_PORT};
 use crate::domain::engine::bookkeeping::{self as bk, default_rule_description, is_reserved};
 use crate::domain::engine::TagSettings;
-use crate::domain::model::{AccessOutputs, UnmanagedRule, DEFAULT_PORT};
-use crate::domain::state::AccessState;
+use crate::domain::planning::state::AccessState;
 use crate::domain::types::{known, Cidr, GroupRef, Input, Known, Port, PrefixListId, VpcId};
 
 /// The port of the client group's SSH rules.

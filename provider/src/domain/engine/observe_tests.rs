@@ -2,8 +2,8 @@
 //! the recorded spelling kept where AWS agrees.
 
 use super::*;
-use crate::domain::desired;
-use crate::domain::value::Value;
+use crate::domain::declaration::desired;
+use crate::domain::declaration::value::Value;
 
 const OWN: &str = "123456789012";
 

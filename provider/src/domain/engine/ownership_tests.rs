@@ -269,7 +269,7 @@ async fn a_client_group_without_proof_is_never_deleted() {
     let mut st = st;
     st.set(
         "client_security_group_id",
-        crate::domain::value::Value::from(rig.app.as_str()),
+        crate::domain::declaration::value::Value::from(rig.app.as_str()),
     );
     let gone = rig.destroy(&st).await;
     assert!(!has_errors(&gone.diagnostics), "{:?}", gone.diagnostics);

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::fake::{Fault, ACCOUNT};
 use super::rig::{client_group, cluster_group, map, s, Rig, CLUSTER, VPC};
 use crate::domain::cloud::Source;
-use crate::domain::value::Value;
+use crate::domain::declaration::value::Value;
 
 /// 8. A cluster created in the same apply: the plan leaves its facts unknown; apply checks them.
 #[tokio::test]

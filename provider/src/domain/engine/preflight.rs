@@ -13,14 +13,14 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use crate::domain::cloud::{CloudError, ClusterInfo, Peer, PrefixList, Source};
-use crate::domain::desired::Desired;
+use crate::domain::declaration::desired::Desired;
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::Engine;
-use crate::domain::plan::{ClusterFacts, Plan};
-use crate::domain::quota::{self, Rules};
-use crate::domain::state::AccessState;
+use crate::domain::planning::plan::{ClusterFacts, Plan};
+use crate::domain::planning::quota::{self, Rules};
+use crate::domain::planning::state::AccessState;
 use crate::domain::types::{known, ClusterRef, GroupRef, Known};
-use crate::domain::value::Value;
 
 /// A quota's value, or why it could not be read; read once.
 type QuotaCell = Arc<OnceCell<Result<u32, String>>>;

@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::domain::cloud::Peer;
 use crate::domain::engine::fake::ACCOUNT;
 use crate::domain::engine::rig::{Rig, CLUSTER, VPC};
-use crate::domain::plan::Plan;
+use crate::domain::planning::plan::Plan;
 use crate::domain::service::Service;
 
 const PL_A: &str = "pl-0123456789abcdef0";

@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 use ipnet::IpNet;
 use tokio::sync::OnceCell;
 
+use crate::domain::cloud::network::{Eni, NetworkAcl, VpcLinks};
 use crate::domain::cloud::{CloudError, ClusterInfo, ClusterRef, Group, Rule, Source};
+use crate::domain::declaration::reach::{ReachSource, Reachability};
 use crate::domain::engine::Engine;
-use crate::domain::network::{Eni, NetworkAcl, VpcLinks};
-use crate::domain::reach::{ReachSource, Reachability};
-use crate::domain::state::AccessState;
+use crate::domain::planning::state::AccessState;
 use crate::domain::types::known;
 
 type Cells<T> = Mutex<BTreeMap<String, Arc<OnceCell<T>>>>;
@@ -165,10 +165,10 @@ impl Engine {
 
     /// `reachability` of an access as AWS shows it now.
     pub async fn observe_reach(&self, st: &AccessState) -> Reachability {
-        let port = known(&st.inputs.port)
-            .map_or(i64::from(crate::domain::model::DEFAULT_PORT), |p| {
-                i64::from(p.get())
-            });
+        let port = known(&st.inputs.port).map_or(
+            i64::from(crate::domain::declaration::model::DEFAULT_PORT),
+            |p| i64::from(p.get()),
+        );
         let cg = st.outputs.cluster_security_group_id.as_str();
         let own = st.outputs.owner_id.as_str();
         let mut sources = Vec::new();
@@ -250,7 +250,10 @@ impl Engine {
     /// may have described it before its groups changed.
     pub async fn cluster_reach(&self, c: &ClusterRef) -> Result<Reachability, CloudError> {
         let i = self.cloud.describe_cluster(c).await?;
-        let port = i64::from(i.port.unwrap_or(crate::domain::model::DEFAULT_PORT));
+        let port = i64::from(
+            i.port
+                .unwrap_or(crate::domain::declaration::model::DEFAULT_PORT),
+        );
         let groups = cluster_groups(&i);
         let described = self.cloud.describe_security_groups(&groups).await?;
         let own = described

@@ -4,10 +4,12 @@
 use ipnet::IpNet;
 
 use super::Scope;
+use crate::domain::cloud::network::{Hop, Peering, VpcLinks};
+use crate::domain::declaration::reach::{
+    self, Finding, ReachSource, Reachability, REACH_SCHEMA_VERSION,
+};
 use crate::domain::engine::Engine;
-use crate::domain::network::{Hop, Peering, VpcLinks};
-use crate::domain::reach::{self, Finding, ReachSource, Reachability, REACH_SCHEMA_VERSION};
-use crate::domain::reach_plan::cluster_of;
+use crate::domain::planning::reach_plan::cluster_of;
 
 /// What one source lets in, for the network ACL check.
 struct Enriched {

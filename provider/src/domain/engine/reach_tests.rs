@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::rig::Rig;
-use crate::domain::value::Value;
+use crate::domain::declaration::value::Value;
 
 fn finding_ids(state: &Value) -> Vec<(String, String)> {
     state

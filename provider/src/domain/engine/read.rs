@@ -12,7 +12,7 @@ use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::lease::Creation;
 use crate::domain::engine::observe::{derive, Attachment, World};
 use crate::domain::engine::{cloud_diag, Engine};
-use crate::domain::state::AccessState;
+use crate::domain::planning::state::AccessState;
 use crate::domain::types::known;
 
 impl Engine {

@@ -13,11 +13,11 @@ use serde_json::json;
 use super::fake::{FakeCloud, FakeCluster, FakeSigner};
 use super::Backoff;
 use crate::domain::cloud::ClusterKind;
+use crate::domain::declaration::settings::AwsSettings;
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::Diagnostic;
-use crate::domain::plan::Plan;
+use crate::domain::planning::plan::Plan;
 use crate::domain::service::{Applied, Apply, Connected, Connector, Service};
-use crate::domain::settings::AwsSettings;
-use crate::domain::value::Value;
 
 pub const VPC: &str = "vpc-0123456789abcdef0";
 pub const CLUSTER: &str = "redis";

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use tokio::time::Instant;
 
 use crate::domain::cloud::{AwsTime, Group, GroupFilter};
-use crate::domain::desired::Op;
+use crate::domain::declaration::desired::Op;
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::lease::Creation;

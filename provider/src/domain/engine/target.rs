@@ -2,12 +2,12 @@
 //! (`vpc_id`, `port`, `name`) decided, and the cluster's facts read.
 
 use crate::domain::cloud::{CloudError, ClusterInfo, ClusterRef};
-use crate::domain::desired::Desired;
+use crate::domain::declaration::desired::Desired;
+use crate::domain::declaration::model::DEFAULT_PORT;
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::bookkeeping::unique_name;
 use crate::domain::engine::{cloud_diag, Engine};
-use crate::domain::model::DEFAULT_PORT;
-use crate::domain::plan::ClusterFacts;
+use crate::domain::planning::plan::ClusterFacts;
 use crate::domain::types::{known, Known, Port, VpcId};
 
 /// The inputs of an apply, every one known.
@@ -66,7 +66,7 @@ impl Engine {
         };
         if let Some(refused) = info
             .as_ref()
-            .and_then(|i| crate::domain::plan::member_refused(i, d.attach()))
+            .and_then(|i| crate::domain::planning::plan::member_refused(i, d.attach()))
         {
             return Err(refused);
         }

@@ -7,14 +7,14 @@
 use tokio::time::Instant;
 
 use crate::domain::cloud::{Group, Source};
-use crate::domain::desired::{Desired, Op};
+use crate::domain::declaration::desired::{Desired, Op};
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::bookkeeping as bk;
 use crate::domain::engine::observe::{derive, Attachment, World, SSH_PORT};
 use crate::domain::engine::ownership::owns_client;
 use crate::domain::engine::target::Target;
 use crate::domain::engine::{cloud_diag, Engine, Failed};
-use crate::domain::state::AccessState;
+use crate::domain::planning::state::AccessState;
 use crate::domain::types::{known, Known};
 
 impl Engine {

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
-use crate::domain::auth_token::{Signed, TokenRequest, TokenSigner, TOKEN_LIFETIME};
 use crate::domain::diag::Diagnostic;
+use crate::domain::service::auth_token::{Signed, TokenRequest, TokenSigner, TOKEN_LIFETIME};
 
 #[derive(Clone, Default)]
 pub struct FakeSigner {

@@ -10,11 +10,11 @@
 //! prefix-list entries, network ACLs) appear at the next refresh, which takes AWS's answer whole.
 
 use crate::domain::cloud::{ClusterInfo, ClusterKind};
-use crate::domain::desired::{set_of, Desired};
-use crate::domain::plan::ClusterFacts;
-use crate::domain::reach::{self, ReachCluster, ReachSource, REACH_SCHEMA_VERSION};
+use crate::domain::declaration::desired::{set_of, Desired};
+use crate::domain::declaration::reach::{self, ReachCluster, ReachSource, REACH_SCHEMA_VERSION};
+use crate::domain::declaration::value::Value;
+use crate::domain::planning::plan::ClusterFacts;
 use crate::domain::types::Known;
-use crate::domain::value::Value;
 
 /// The posture of a described cluster.
 pub fn cluster_of(i: &ClusterInfo) -> ReachCluster {

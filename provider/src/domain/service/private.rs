@@ -10,10 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::declaration::value::Value;
+use crate::domain::planning::state::AccessState;
 use crate::domain::service::Service;
-use crate::domain::state::AccessState;
 use crate::domain::types::{known, ClusterRef};
-use crate::domain::value::Value;
 
 /// The private state of an access.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,15 @@
 //! ElastiCache), and so do fakes in tests. `aws::errors` classifies every AWS error code into a
 //! [`CloudError`] kind, so the engine can match on "not found" versus "throttled" versus "still in
 //! use" without looking at strings.
+//!
+//! # Layout
+//! - This file: the port ([`Cloud`]), its data types and error kinds.
+//! - [`holders`]: what still holds a group that cannot be deleted.
+//! - [`network`]: network interfaces, VPCs, peering, prefix lists, network ACLs.
+//! - Unit tests: module `tests`, in `cloud_tests.rs`.
+
+pub mod holders;
+pub mod network;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,8 +20,8 @@ use std::fmt;
 use async_trait::async_trait;
 use ipnet::IpNet;
 
-pub use crate::domain::holders::Holders;
-pub use crate::domain::network::{Eni, NetworkAcl, VpcLinks};
+pub use crate::domain::cloud::holders::Holders;
+pub use crate::domain::cloud::network::{Eni, NetworkAcl, VpcLinks};
 pub use crate::domain::types::ClusterRef;
 
 /// The source of an ingress rule.
@@ -191,7 +200,7 @@ pub struct ClusterInfo {
 pub struct Posture {
     /// In-transit encryption on; None when AWS does not say.
     pub transit_encryption: Option<bool>,
-    /// `none`, `auth_token`, `rbac` or `iam` ([`crate::domain::reach::authentication`]); None
+    /// `none`, `auth_token`, `rbac` or `iam` ([`crate::domain::declaration::reach::authentication`]); None
     /// when AWS does not say.
     pub authentication: Option<String>,
     /// The subnets of its cache subnet group (or the serverless cache's), for network ACLs.

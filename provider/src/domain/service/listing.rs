@@ -4,15 +4,15 @@
 
 use std::sync::OnceLock;
 
+use crate::domain::declaration::model::{Mode, Nesting};
+use crate::domain::declaration::schema::{self, Attribute, ResourceSchema, Type};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::list::ListFilter;
-use crate::domain::identity;
-use crate::domain::model::{Mode, Nesting};
-use crate::domain::schema::{self, Attribute, ResourceSchema, Type};
+use crate::domain::planning::identity;
+use crate::domain::planning::state;
 use crate::domain::service::{not_configured, Service};
-use crate::domain::state;
 use crate::domain::types::{ClusterRef, CLUSTER_ATTRS};
-use crate::domain::value::Value;
 
 /// One access a list finds.
 #[derive(Clone, Debug, PartialEq)]

@@ -10,7 +10,7 @@
 //! No answer is stale: a request joins only a batch that has not been sent yet, so every answer
 //! comes from a call sent after the request was made (and after every write this process finished
 //! before it). Nothing is cached between batches, except the optional Region scan
-//! ([`crate::domain::scan`], on for the provider: a process that has read more than a handful of
+//! ([`crate::domain::service::scan`], on for the provider: a process that has read more than a handful of
 //! accesses without writing reads the rest from one scan of its tagged groups). Writes go straight
 //! to the inner cloud. When a batched call fails, each of its requests makes its own call, so errors
 //! are exactly those of one-by-one reads; but when it was throttled, its requests wait and go again
@@ -27,7 +27,7 @@ use crate::domain::cloud::{
     Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, ClustersUsing, CreatedGroup, Group,
     GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec, MAX_IDS,
 };
-use crate::domain::scan::Scanner;
+use crate::domain::service::scan::Scanner;
 
 /// How long a request waits for others to join it (10 ms: 0.39 calls per access for a refresh of 100
 /// accesses against 0.57 with 4 ms, bench/run; small next to AWS's 50 to 150 ms answers).
@@ -367,14 +367,14 @@ impl Cloud for Coalesced {
     async fn network_interfaces_in(
         &self,
         vpc_id: &str,
-    ) -> Result<Vec<crate::domain::network::Eni>, CloudError> {
+    ) -> Result<Vec<crate::domain::cloud::network::Eni>, CloudError> {
         (self.inner.network_interfaces_in(vpc_id)).await
     }
 
     async fn vpc_links(
         &self,
         vpc_id: &str,
-    ) -> Result<crate::domain::network::VpcLinks, CloudError> {
+    ) -> Result<crate::domain::cloud::network::VpcLinks, CloudError> {
         (self.inner.vpc_links(vpc_id)).await
     }
 
@@ -385,7 +385,7 @@ impl Cloud for Coalesced {
     async fn network_acls(
         &self,
         subnet_ids: &[String],
-    ) -> Result<Vec<crate::domain::network::NetworkAcl>, CloudError> {
+    ) -> Result<Vec<crate::domain::cloud::network::NetworkAcl>, CloudError> {
         (self.inner.network_acls(subnet_ids)).await
     }
 

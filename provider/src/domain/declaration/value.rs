@@ -185,8 +185,8 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// Reads typed scalars and collections out of a checked configuration, turning null into "not set"
 /// and an unknown into `Known::Unknown`. Pulumi may send numbers and booleans as strings.
 pub mod read {
+    use crate::domain::declaration::value::Value;
     use crate::domain::types::{Input, Known};
-    use crate::domain::value::Value;
 
     pub fn string(v: &Value) -> Input<String> {
         match v {

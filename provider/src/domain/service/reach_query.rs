@@ -5,14 +5,14 @@
 
 use std::sync::OnceLock;
 
+use crate::domain::declaration::model::{Mode, Nesting};
+use crate::domain::declaration::reach::Reachability;
+use crate::domain::declaration::schema::{self, Attribute, ResourceSchema, Type};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::cloud_diag;
-use crate::domain::model::{Mode, Nesting};
-use crate::domain::reach::Reachability;
-use crate::domain::schema::{self, Attribute, ResourceSchema, Type};
 use crate::domain::service::{not_configured, Service};
 use crate::domain::types::ClusterRef;
-use crate::domain::value::Value;
 
 /// The data source's type name in Terraform.
 pub const TF_DATA_SOURCE_TYPE: &str = "elasticache_reachability";

@@ -13,11 +13,11 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::parse::{field, Parser, SetItem, Timeouts};
+use crate::domain::declaration::parse::{field, Parser, SetItem, Timeouts};
+use crate::domain::declaration::value::Value;
 use crate::domain::types::{
     Cidr, ClusterRef, GroupRef, Input, Known, Port, PrefixListId, VpcId, CLUSTER_ATTRS,
 };
-use crate::domain::value::Value;
 
 /// Makes the declaration, the parsed inputs, their parse and their value from one list of inputs:
 /// `/// doc`, optionally `@schemars(...)`, then `name: WireType => ParsedType, parse f, value g;`

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::desired::{self, Desired};
+use crate::domain::declaration::desired::{self, Desired};
+use crate::domain::declaration::model::{AccessOutputs, Mode, UnmanagedRule, SCHEMA_VERSION};
+use crate::domain::declaration::schema::{self, Type};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::Diagnostic;
-use crate::domain::model::{AccessOutputs, Mode, UnmanagedRule, SCHEMA_VERSION};
-use crate::domain::schema::{self, Type};
-use crate::domain::value::Value;
 
 /// An access as recorded: the inputs it was applied with (where AWS shows them, as AWS holds them)
 /// and what the provider computed.

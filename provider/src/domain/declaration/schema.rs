@@ -1,7 +1,7 @@
 //! The protocol-neutral schema, derived from the declaration in `model.rs`.
 //!
 //! Types and descriptions come from the JSON Schema that schemars derives from the Rust types; modes,
-//! replacement and defaults come from [`crate::domain::model::BEHAVIOUR`]. The Terraform and Pulumi adapters
+//! replacement and defaults come from [`crate::domain::declaration::model::BEHAVIOUR`]. The Terraform and Pulumi adapters
 //! each turn a [`ResourceSchema`] into their own wire schema.
 
 use std::sync::OnceLock;
@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 use schemars::JsonSchema;
 use serde_json::Value as Json;
 
-use crate::domain::model::{self, AccessArgs, AccessOutputs, Mode, Nesting, ProviderConfig};
+use crate::domain::declaration::model::{
+    self, AccessArgs, AccessOutputs, Mode, Nesting, ProviderConfig,
+};
 
 /// An attribute's type.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,7 @@
 //!
 //! The object is declared here once; the Terraform and Pulumi schemas, the docs and
 //! `sdk-schemas/jsonschema/reachability.schema.json` derive from these types. What the plan knows
-//! of it is built by [`crate::domain::reach_plan`]; what AWS shows, by the engine
+//! of it is built by [`crate::domain::planning::reach_plan`]; what AWS shows, by the engine
 //! (`engine/reach.rs`).
 
 use ipnet::IpNet;

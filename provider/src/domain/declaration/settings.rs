@@ -5,14 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::domain::desired::{parse_tags_at, Checked};
+use crate::domain::declaration::desired::{parse_tags_at, Checked};
+use crate::domain::declaration::model::DEFAULT_MAX_RETRIES;
+use crate::domain::declaration::schema;
+use crate::domain::declaration::typecheck;
+use crate::domain::declaration::value::read;
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic};
-use crate::domain::model::DEFAULT_MAX_RETRIES;
-use crate::domain::schema;
-use crate::domain::typecheck;
 use crate::domain::types::{is_account, parse_duration, Known};
-use crate::domain::value::read;
-use crate::domain::value::Value;
 
 /// Session name used for `assume_role` when none is set.
 pub const DEFAULT_SESSION_NAME: &str = "elasticache-access";

@@ -17,11 +17,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::declaration::model::{Mode, Nesting};
+use crate::domain::declaration::schema::{Attribute, ResourceSchema, Type};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic};
-use crate::domain::model::{Mode, Nesting};
-use crate::domain::schema::{Attribute, ResourceSchema, Type};
 use crate::domain::service::{not_configured, Service};
-use crate::domain::value::Value;
 
 /// The Terraform ephemeral resource type.
 pub const TF_EPHEMERAL_TYPE: &str = "elasticache_iam_auth_token";

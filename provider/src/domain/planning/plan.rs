@@ -15,15 +15,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::cloud::ClusterInfo;
-use crate::domain::desired::{Desired, MAX_USER_TAGS};
+use crate::domain::declaration::desired::{Desired, MAX_USER_TAGS};
+use crate::domain::declaration::model::{self, Mode};
+use crate::domain::declaration::parse::{field, Parser};
+use crate::domain::declaration::schema;
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic};
-use crate::domain::model::{self, Mode};
-use crate::domain::parse::{field, Parser};
-use crate::domain::reach_plan;
-use crate::domain::schema;
-use crate::domain::state::{self, AccessState};
+use crate::domain::planning::reach_plan;
+use crate::domain::planning::state::{self, AccessState};
 use crate::domain::types::{known, ClusterRef, Known};
-use crate::domain::value::Value;
 
 /// What the plan knows of the cluster named by `cluster`.
 // One per plan: the size of the described cluster does not matter.

@@ -1,10 +1,10 @@
 //! Shape checks of a configuration against the schema, before any rule: attributes the schema does not
 //! know, and values of the wrong type (Pulumi sends untyped values; Terraform's are typed already).
 
+use crate::domain::declaration::model::Mode;
+use crate::domain::declaration::schema::{Attribute, Type};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic};
-use crate::domain::model::Mode;
-use crate::domain::schema::{Attribute, Type};
-use crate::domain::value::Value;
 
 /// Checks an object against `attrs`, reporting each unknown attribute and each value of the wrong
 /// type with its path.
@@ -83,7 +83,7 @@ fn check_value(v: &Value, ty: &Type, path: &AttrPath, out: &mut Vec<Diagnostic>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::schema;
+    use crate::domain::declaration::schema;
 
     #[test]
     fn unknown_attributes_and_wrong_types_have_paths() {

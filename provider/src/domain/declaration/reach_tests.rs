@@ -137,7 +137,7 @@ fn authentication_prefers_iam_then_rbac_then_a_token() {
 
 #[test]
 fn the_json_schema_accepts_the_object_and_names_every_field() {
-    let schema = crate::domain::schema::json_schema::<Reachability>();
+    let schema = crate::domain::declaration::schema::json_schema::<Reachability>();
     let text = schema.to_string();
     for f in [
         "schema_version",

@@ -5,6 +5,27 @@
 //! (a cancel that arrives before Configure is kept); and whether an apply creates, updates or
 //! deletes. Adapters convert their wire values into [`Value`]s, call one method, and convert the
 //! answer back.
+//!
+//! # Layout
+//! - This file: the service, its connection slot and the apply that creates, updates or deletes.
+//! - What the service wraps around the engine's cloud: [`batch`] (concurrent reads share batched
+//!   describes) and [`scan`] (a run that read many accesses is answered by one scan of the Region's
+//!   tagged groups). They sit here, not in `domain/cloud/`, because [`scan`] names the engine's
+//!   bookkeeping tags: kept above the engine, the layers form a line.
+//! - The calls beside apply: [`listing`] (identity imports and `terraform query`'s list resource),
+//!   [`reach_query`] (the reachability data source and the Pulumi invoke), [`moved`] (`moved` from
+//!   `aws_security_group`), [`auth_token`] (the IAM auth token's declaration, its arguments checked
+//!   with their paths, the signer port), [`private`] (what an access keeps between runs out of the
+//!   user's sight: hints that save a later process a round trip).
+//! - Unit tests: module `tests`, in `service_tests.rs`.
+
+pub mod auth_token;
+pub mod batch;
+pub mod listing;
+pub mod moved;
+pub mod private;
+pub mod reach_query;
+pub mod scan;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -12,19 +33,19 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::auth_token::TokenSigner;
-use crate::domain::batch::Coalesced;
 use crate::domain::cloud::Cloud;
-use crate::domain::desired::{self, Desired, Op, Timeouts};
+use crate::domain::declaration::desired::{self, Desired, Op, Timeouts};
+use crate::domain::declaration::settings::{self, AwsSettings, Settings};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{has_errors, Diagnostic};
 use crate::domain::engine::lease::LeaseTiming;
 use crate::domain::engine::{Backoff, Engine, Failed, TagSettings};
-use crate::domain::moved::{self, MoveSource};
-use crate::domain::plan::{self, ClusterFacts, Facts, Plan, Typed};
-use crate::domain::settings::{self, AwsSettings, Settings};
-use crate::domain::state::{self, AccessState};
+use crate::domain::planning::plan::{self, ClusterFacts, Facts, Plan, Typed};
+use crate::domain::planning::state::{self, AccessState};
+use crate::domain::service::auth_token::TokenSigner;
+use crate::domain::service::batch::Coalesced;
+use crate::domain::service::moved::MoveSource;
 use crate::domain::types::Known;
-use crate::domain::value::Value;
 
 /// What a connection to AWS gives: the cloud the engine talks to, and the signer of IAM auth
 /// tokens, both with the same credentials and Region.
@@ -158,7 +179,7 @@ impl Service {
         };
         // Concurrent reads of this process share their describe calls.
         let cloud: Arc<dyn Cloud> =
-            Arc::new(Coalesced::new(cloud).with_scan(crate::domain::scan::managed_groups()));
+            Arc::new(Coalesced::new(cloud).with_scan(scan::managed_groups()));
         let mut engine = Engine::new(cloud, tags)
             .with_cancel(self.cancel.clone())
             .with_lease(self.lease.unwrap_or_else(LeaseTiming::from_env));
@@ -358,7 +379,7 @@ async fn write(
 }
 
 /// The value of `st` with its `reachability` as AWS shows it now; after an apply, the `planned` one
-/// with its unknowns filled ([`crate::domain::reach_plan::conform`]). The state is written as a
+/// with its unknowns filled ([`crate::domain::planning::reach_plan::conform`]). The state is written as a
 /// value once, here: it is never read back from the value.
 pub(crate) async fn with_reach(
     engine: &Engine,
@@ -368,7 +389,7 @@ pub(crate) async fn with_reach(
     let observed =
         Value::from_json(&serde_json::to_value(engine.observe_reach(st).await).unwrap_or_default());
     let reach = match planned {
-        Some(p) if !p.is_null() => crate::domain::reach_plan::conform(p, &observed),
+        Some(p) if !p.is_null() => crate::domain::planning::reach_plan::conform(p, &observed),
         _ => observed,
     };
     let mut state = st.to_value();

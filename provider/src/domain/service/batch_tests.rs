@@ -185,12 +185,12 @@ fn tagged_pairs(fake: &FakeCloud, n: usize) -> Vec<Vec<String>> {
 }
 
 fn scanning(fake: &FakeCloud) -> Coalesced {
-    Coalesced::new(Arc::new(fake.clone())).with_scan(crate::domain::scan::managed_groups())
+    Coalesced::new(Arc::new(fake.clone())).with_scan(crate::domain::service::scan::managed_groups())
 }
 
 #[tokio::test]
 async fn after_a_handful_of_reads_one_scan_answers_the_rest_as_reads_by_id_would() {
-    use crate::domain::scan::SCAN_AFTER;
+    use crate::domain::service::scan::SCAN_AFTER;
     let fake = FakeCloud::new();
     let sets = tagged_pairs(&fake, 20);
     let cloud = scanning(&fake);

@@ -12,14 +12,14 @@
 use std::collections::BTreeMap;
 
 use crate::domain::cloud::{Group, Rule, Source};
-use crate::domain::desired::{Desired, RESERVED_TAG_PREFIX};
+use crate::domain::declaration::desired::{Desired, RESERVED_TAG_PREFIX};
+use crate::domain::declaration::model::{AccessOutputs, TF_RESOURCE_TYPE};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::Diagnostic;
 use crate::domain::engine::setup::{adopted_name, hand_built};
-use crate::domain::identity;
-use crate::domain::model::{AccessOutputs, TF_RESOURCE_TYPE};
-use crate::domain::state::AccessState;
+use crate::domain::planning::identity;
+use crate::domain::planning::state::AccessState;
 use crate::domain::types::{Known, Port, VpcId};
-use crate::domain::value::Value;
 
 /// The provider whose resources can be moved in (any registry host).
 pub const AWS_PROVIDER: &str = "hashicorp/aws";

@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::domain::desired;
+use crate::domain::declaration::desired;
 
 fn desired(cfg: serde_json::Value) -> Desired {
     desired::parse(&Value::from_json(&cfg)).unwrap().value

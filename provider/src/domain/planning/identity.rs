@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use crate::domain::declaration::model::Mode;
+use crate::domain::declaration::model::Nesting;
+use crate::domain::declaration::schema::{Attribute, Type};
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::Diagnostic;
-use crate::domain::model::Mode;
-use crate::domain::model::Nesting;
-use crate::domain::schema::{Attribute, Type};
-use crate::domain::value::Value;
 
 /// The identity schema's version.
 pub const IDENTITY_VERSION: i64 = 0;

@@ -24,8 +24,8 @@ pub const DEFAULT_UPDATE_TIMEOUT: &str = "10m";
 /// Delete timeout when `timeouts.delete` is not set.
 pub const DEFAULT_DELETE_TIMEOUT: &str = "15m";
 
-pub use crate::domain::input::wire::{ClusterRef, Timeouts};
-pub use crate::domain::input::AccessArgs;
+pub use crate::domain::declaration::input::wire::{ClusterRef, Timeouts};
+pub use crate::domain::declaration::input::AccessArgs;
 
 /// Values the provider computes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -55,7 +55,7 @@ pub struct AccessOutputs {
     /// the configuration and the cluster's posture (read at plan time) determine it; rule ids,
     /// network interface counts, prefix-list entries, rules added outside this access and network
     /// ACL findings are filled at apply and refresh.
-    pub reachability: Option<crate::domain::reach::Reachability>,
+    pub reachability: Option<crate::domain::declaration::reach::Reachability>,
 }
 
 /// An ingress rule on the cluster group that this access does not manage.
@@ -178,7 +178,7 @@ pub const PROVIDER_BLOCKS: [&str; 4] = ["assume_role", "endpoints", "default_tag
 /// Default of `max_retries`.
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
-pub use crate::domain::behaviour::{
+pub use crate::domain::declaration::behaviour::{
     behaviour, derived_from, Behaviour, Derivation, Mode, Nesting, BEHAVIOUR, DERIVED,
 };
 
@@ -190,7 +190,7 @@ pub const TF_PROVIDER_SOURCE: &str = "elasticache-access/elasticache";
 pub const TF_RESOURCE_TYPE: &str = "elasticache_access";
 /// The resource token in Pulumi.
 pub const PULUMI_RESOURCE_TOKEN: &str = "elasticache:index:Access";
-/// Version of the state layout; bump with an upgrade step in `state.rs`.
+/// Version of the state layout; bump with an upgrade step in `planning/state.rs`.
 pub const SCHEMA_VERSION: i64 = 1;
 
 /// The camelCase form of a snake_case name, as Pulumi programs write it.

@@ -49,7 +49,7 @@ const fn b(
 }
 
 /// Every attribute of the resource's state, in schema order. Inputs come first (in the order of
-/// [`AccessArgs`](crate::domain::model::AccessArgs)), then outputs (in the order of [`AccessOutputs`](crate::domain::model::AccessOutputs)); `vpc_id` and `port` are both.
+/// [`AccessArgs`](crate::domain::declaration::model::AccessArgs)), then outputs (in the order of [`AccessOutputs`](crate::domain::declaration::model::AccessOutputs)); `vpc_id` and `port` are both.
 pub const BEHAVIOUR: &[Behaviour] = &[
     b("vpc_id", Mode::OptionalComputed, true, None),
     // A block (`cluster { ... }`), not a nested attribute: Terraform 1.0.0-1.0.4 crash planning any

@@ -10,16 +10,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::domain::cloud::Source;
+use crate::domain::declaration::input;
+use crate::domain::declaration::model;
+use crate::domain::declaration::parse::Parser;
+use crate::domain::declaration::schema;
+use crate::domain::declaration::typecheck;
+use crate::domain::declaration::value::Value;
 use crate::domain::diag::{AttrPath, Diagnostic};
-use crate::domain::input;
-use crate::domain::model;
-use crate::domain::parse::Parser;
-use crate::domain::schema;
-use crate::domain::typecheck;
 use crate::domain::types::{known, unknown, Input, Known, Timeout};
-use crate::domain::value::Value;
 
-pub use crate::domain::parse::{
+pub use crate::domain::declaration::parse::{
     Timeouts, BOOKKEEPING_TAGS_MAX, GENERATED_SUFFIX_LEN, MAX_NAME_LEN, MAX_USER_TAGS,
     RESERVED_TAG_PREFIX,
 };
@@ -69,7 +69,7 @@ impl Op {
     }
 }
 
-pub use crate::domain::input::{cluster_value, Desired};
+pub use crate::domain::declaration::input::{cluster_value, Desired};
 
 /// A parse that succeeded, with the warnings it found.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,7 +189,7 @@ pub(crate) fn set_of<T>(i: &Input<Vec<T>>) -> Option<&[T]> {
     }
 }
 
-pub(crate) use crate::domain::parse::parse_tags_at;
+pub(crate) use crate::domain::declaration::parse::parse_tags_at;
 
 /// Parses and checks a resource configuration (inputs; computed attributes must be absent or null).
 pub fn parse(config: &Value) -> Result<Checked<Desired>, Vec<Diagnostic>> {

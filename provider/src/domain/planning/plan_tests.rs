@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::domain::cloud::ClusterKind;
-use crate::domain::desired;
+use crate::domain::declaration::desired;
 
 const VPC: &str = "vpc-0123456789abcdef0";
 

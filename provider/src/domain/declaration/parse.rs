@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::declaration::value::{read, Value};
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::types::{
     aws_text_problems, Cidr, ClusterRef, GroupRef, Input, Known, Port, PrefixListId, Timeout,
     VpcId, CLUSTER_ATTRS,
 };
-use crate::domain::value::{read, Value};
 
 /// AWS's limit on a security group name; the longest suffix we add is `-clients`.
 pub const MAX_NAME_LEN: usize = 255 - "-clients".len();
