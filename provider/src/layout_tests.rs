@@ -216,3 +216,15 @@ fn braces_expand_and_the_checks_see_a_missing_module() {
     let doc = top_doc(text);
     assert!(names(&doc, "one") && !names(&doc, "two"));
 }
+
+#[test]
+fn the_note_atop_every_generated_doc_names_paths_that_exist() {
+    let named = named_paths(crate::docs::GENERATED_NOTE);
+    assert!(!named.is_empty(), "the note names no path");
+    for p in named {
+        assert!(
+            repo_root().join(&p).exists(),
+            "the generated docs' note names {p}, which does not exist"
+        );
+    }
+}

@@ -56,9 +56,9 @@ async fn attach_to_and_detach_from_a_replication_group() -> Result<()> {
     }
     // read: three EC2 calls, and the cluster's one describe of this process (this process's attach
     // dropped the earlier one): the replication group and, beside it, each of its members by id
-    // (the members this process knows; never a page through the Region's clusters). The first
-    // member's subnet group was read once by this process (its VPC never changes). It was 7
-    // ElastiCache calls when the membership and the endpoint were described apart.
+    // (the members this process knows; never a page through the Region's clusters), then the
+    // first member's subnet group (read on every describe: it may have been made again in another
+    // VPC). It was 7 ElastiCache calls when the membership and the endpoint were described apart.
     emu.reset_calls()?;
     let read = e
         .read(&st)
@@ -85,6 +85,7 @@ async fn attach_to_and_detach_from_a_replication_group() -> Result<()> {
             "DescribeCacheClusters",
             "DescribeCacheClusters",
             "DescribeCacheClusters",
+            "DescribeCacheSubnetGroups",
             "DescribeReplicationGroups",
         ],
         "{calls:?}"
