@@ -4,11 +4,16 @@ real AWS, which answers in 50 to 150 ms (issue 11). Standard library only."""
 from __future__ import annotations
 
 import http.client
+import os
+import re
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# BENCH_PROXY_TRACE=<file>: each call's start, end (before the added latency), the latency and the
+# action, one line each (to see which calls wait on which).
+TRACE = os.environ.get("BENCH_PROXY_TRACE")
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 
@@ -35,6 +40,11 @@ def start(upstream: str, latency_ms: float) -> tuple[ThreadingHTTPServer, str]:
             data = r.read()
             with lock:
                 spans.append((t0, time.monotonic()))
+                if TRACE:
+                    action = re.search(rb"Action=(\w+)", body)
+                    name = action.group(1).decode() if action else self.headers.get("X-Amz-Target", "?")
+                    with open(TRACE, "a") as f:
+                        f.write(f"{t0:.3f} {spans[-1][1]:.3f} {latency_ms:.0f} {name}\n")
             time.sleep(latency_ms / 1000.0)
             self.send_response(r.status)
             for k, v in r.getheaders():

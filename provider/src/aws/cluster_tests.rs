@@ -3,7 +3,7 @@
 
 use super::tests::*;
 use super::*;
-use crate::domain::cloud::{ClusterGroups, ClusterKind};
+use crate::domain::cloud::{ClusterGroups, ClusterHints, ClusterKind};
 use crate::domain::declaration::model::MEMCACHED_PORT;
 
 use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput;
@@ -461,20 +461,41 @@ async fn learned_members_are_checked_and_the_subnet_group_is_read_once() {
         });
     let aws = aws(&[], &[&rg, &m1, &gone, &sn]);
     let c = rg_ref("rg-1");
-    assert_eq!(aws.members_seen(&c), None);
-    // a stale hint: its member is read beside the replication group, then dropped
-    aws.learn_members(&c, &["rg-1-009".to_string()]);
+    assert_eq!(aws.hints_seen(&c), None);
+    // stale hints: the member and the subnet group they name are read beside the replication
+    // group, then dropped for what it and its members name
+    aws.learn_hints(
+        &c,
+        &ClusterHints {
+            members: vec!["rg-1-009".into()],
+            subnet_group: Some("subnets-old".into()),
+        },
+    );
     let info = aws.describe_cluster(&c).await.unwrap();
     assert_eq!(
         info.member_groups,
         vec![("rg-1-001".into(), vec!["sg-a".into()])]
     );
     assert_eq!(info.vpc_id.as_deref(), Some("vpc-9"));
-    assert_eq!((gone.num_calls(), m1.num_calls()), (1, 1));
-    assert_eq!(aws.members_seen(&c), Some(vec!["rg-1-001".to_string()]));
-    // what this process saw is kept over a later hint; the right members are read beside the
-    // replication group; the subnet group is read again (it may have been made again elsewhere)
-    aws.learn_members(&c, &["rg-1-009".to_string()]);
+    assert_eq!(
+        (gone.num_calls(), m1.num_calls(), sn.num_calls()),
+        (1, 1, 1)
+    );
+    let seen = ClusterHints {
+        members: vec!["rg-1-001".into()],
+        subnet_group: Some("subnets-1".into()),
+    };
+    assert_eq!(aws.hints_seen(&c), Some(seen.clone()));
+    // what this process saw is kept over a later hint; the right members and subnet group are read
+    // beside the replication group (the subnet group on every describe: it may have been made
+    // again elsewhere)
+    aws.learn_hints(
+        &c,
+        &ClusterHints {
+            members: vec!["rg-1-009".into()],
+            subnet_group: None,
+        },
+    );
     let again = aws.describe_cluster(&c).await.unwrap();
     assert_eq!(again, info);
     let groups = aws.cluster_groups(&c).await.unwrap();
@@ -487,5 +508,97 @@ async fn learned_members_are_checked_and_the_subnet_group_is_read_once() {
             sn.num_calls()
         ),
         (3, 3, 1, 2)
+    );
+    // a new process taught what this one saw reads all of it at once, nothing after
+    let next = tests::aws(&[], &[&rg, &m1, &gone, &sn]);
+    next.learn_hints(&c, &seen);
+    assert_eq!(next.describe_cluster(&c).await.unwrap(), info);
+    assert_eq!((rg.num_calls(), m1.num_calls(), sn.num_calls()), (4, 4, 3));
+}
+
+/// Issue 23: a process that knows nothing of a replication group reads, beside it, its first
+/// member under the names ElastiCache gives (`<id>-001`, `<id>-0001-001`): confirmed by the group,
+/// it names the subnet group, read beside the other members (two round trips, not three); a
+/// guess the group does not name is dropped.
+#[tokio::test]
+async fn the_first_member_is_read_beside_a_replication_group_no_process_knows() {
+    let member = |id: &str, rg: &str| {
+        CacheCluster::builder()
+            .cache_cluster_id(id)
+            .replication_group_id(rg)
+            .cache_subnet_group_name("subnets-1")
+            .security_groups(
+                SecurityGroupMembership::builder()
+                    .security_group_id("sg-a")
+                    .build(),
+            )
+            .build()
+    };
+    let rg = mock!(aws_sdk_elasticache::Client::describe_replication_groups)
+        .match_requests(|r| r.replication_group_id() == Some("rg-1"))
+        .then_output(|| {
+            DescribeReplicationGroupsOutput::builder()
+                .replication_groups(
+                    ReplicationGroup::builder()
+                        .replication_group_id("rg-1")
+                        .member_clusters("rg-1-0001-001")
+                        .member_clusters("rg-1-0001-002")
+                        .build(),
+                )
+                .build()
+        });
+    let first = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+        .match_requests(|r| r.cache_cluster_id() == Some("rg-1-0001-001"))
+        .then_output(move || {
+            DescribeCacheClustersOutput::builder()
+                .cache_clusters(member("rg-1-0001-001", "rg-1"))
+                .build()
+        });
+    let second = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+        .match_requests(|r| r.cache_cluster_id() == Some("rg-1-0001-002"))
+        .then_output(move || {
+            DescribeCacheClustersOutput::builder()
+                .cache_clusters(member("rg-1-0001-002", "rg-1"))
+                .build()
+        });
+    // `rg-1-001` exists but is no member of rg-1 (a cluster of another group): dropped
+    let stranger = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+        .match_requests(|r| r.cache_cluster_id() == Some("rg-1-001"))
+        .then_output(move || {
+            DescribeCacheClustersOutput::builder()
+                .cache_clusters(member("rg-1-001", "rg-9"))
+                .build()
+        });
+    let sn = mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups)
+        .match_requests(|r| r.cache_subnet_group_name() == Some("subnets-1"))
+        .then_output(|| {
+            DescribeCacheSubnetGroupsOutput::builder()
+                .cache_subnet_groups(
+                    CacheSubnetGroup::builder()
+                        .cache_subnet_group_name("subnets-1")
+                        .vpc_id("vpc-9")
+                        .build(),
+                )
+                .build()
+        });
+    let aws = aws(&[], &[&rg, &first, &second, &stranger, &sn]);
+    let info = aws.describe_cluster(&rg_ref("rg-1")).await.unwrap();
+    assert_eq!(
+        info.member_groups,
+        vec![
+            ("rg-1-0001-001".into(), vec!["sg-a".into()]),
+            ("rg-1-0001-002".into(), vec!["sg-a".into()]),
+        ]
+    );
+    assert_eq!(info.vpc_id.as_deref(), Some("vpc-9"));
+    assert_eq!(
+        (
+            first.num_calls(),
+            second.num_calls(),
+            stranger.num_calls(),
+            sn.num_calls()
+        ),
+        (1, 1, 1, 1),
+        "each guess read once, beside the replication group; the rest once"
     );
 }

@@ -5,15 +5,13 @@ use aws_sdk_elasticache::types::CacheCluster;
 use tracing::debug;
 
 use crate::aws::errors::{cloud_error, is_denied_or_not_offered, not_found};
+use crate::aws::members::cache_cluster_groups;
 use crate::aws::Aws;
 use crate::domain::cloud::{
     CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, ClustersUsing, Posture,
 };
 use crate::domain::declaration::model::{DEFAULT_PORT, MEMCACHED_PORT};
 use crate::domain::declaration::reach::authentication;
-
-/// A member read by id: its id, its security groups, the whole answer.
-type MemberRead = (String, Vec<String>, CacheCluster);
 
 /// Page size for DescribeCacheClusters without a cluster id (the API's maximum is 100).
 const CACHE_CLUSTER_PAGE: i32 = 100;
@@ -41,16 +39,9 @@ fn endpoint_text(address: Option<&str>, port: Option<u16>) -> Option<String> {
     })
 }
 
-fn cache_cluster_groups(c: &CacheCluster) -> Vec<String> {
-    c.security_groups()
-        .iter()
-        .filter_map(|m| m.security_group_id().map(str::to_string))
-        .collect()
-}
-
 impl Aws {
     /// DescribeCacheClusters for one cluster.
-    async fn describe_cache_cluster(
+    pub(crate) async fn describe_cache_cluster(
         &self,
         id: &str,
         node_info: bool,
@@ -105,7 +96,7 @@ impl Aws {
     }
 
     /// DescribeCacheSubnetGroups: the VPC of a cache subnet group and its subnets.
-    async fn subnet_group_vpc(
+    pub(crate) async fn subnet_group_vpc(
         &self,
         name: &str,
     ) -> Result<(Option<String>, Vec<String>), CloudError> {
@@ -137,35 +128,34 @@ impl Aws {
     }
 
     async fn describe_replication_group(&self, id: &str) -> Result<ClusterInfo, CloudError> {
-        // the members this process knows are read beside the replication group
-        let known = self.known_members(id).unwrap_or_default();
-        let (rg, early) = tokio::join!(self.replication_group(id), self.member_groups(&known));
+        let (rg, early, early_subnets) = tokio::join!(
+            self.replication_group(id),
+            self.hinted_members(id),
+            self.hinted_subnet_group(id)
+        );
         let rg = rg?;
         let endpoint = rg.configuration_endpoint().or_else(|| {
             rg.node_groups()
                 .first()
                 .and_then(|ng| ng.primary_endpoint())
         });
-        let mut engine = rg.engine().map(str::to_string);
-        let member_groups = self.members_of(id, &rg, &known, early).await?;
+        let (member_groups, (vpc_id, subnet_ids), iam) = self
+            .after_replication_group(id, &rg, early, early_subnets)
+            .await?;
+        let first = member_groups.first().map(|(_, _, cc)| cc);
+        let engine = first
+            .and_then(|cc| cc.engine())
+            .or(rg.engine())
+            .map(str::to_string);
         let security_group_ids = member_groups
             .first()
             .map(|(_, g, _)| g.clone())
             .unwrap_or_default();
-        let (mut vpc_id, mut subnet_ids) = (None, Vec::new());
-        if let Some((_, _, first)) = member_groups.first() {
-            if let Some(e) = first.engine() {
-                engine = Some(e.to_string());
-            }
-            if let Some(name) = non_empty(first.cache_subnet_group_name()) {
-                (vpc_id, subnet_ids) = self.subnet_group_vpc(name).await?;
-            }
-        }
         let posture = Posture {
             transit_encryption: rg.transit_encryption_enabled(),
             authentication: Some(
                 authentication(
-                    self.user_groups_use_iam(rg.user_group_ids()).await,
+                    iam,
                     !rg.user_group_ids().is_empty(),
                     rg.auth_token_enabled().unwrap_or(false),
                 )
@@ -190,21 +180,6 @@ impl Aws {
             member_groups: member_groups.into_iter().map(|(m, g, _)| (m, g)).collect(),
             posture,
         })
-    }
-
-    /// DescribeCacheClusters of each member by id (never a page through the Region), all at once
-    /// (one round trip, not one per member): its security groups, in the members' order. A member
-    /// being removed from its group (not found) is left out.
-    async fn member_groups(&self, members: &[String]) -> Result<Vec<MemberRead>, CloudError> {
-        let reads = members.iter().map(|m| async move {
-            match self.describe_cache_cluster(m, false).await {
-                Ok(cc) => Ok(Some((m.clone(), cache_cluster_groups(&cc), cc))),
-                Err(CloudError::NotFound { .. }) => Ok(None),
-                Err(e) => Err(e),
-            }
-        });
-        let found = futures_util::future::try_join_all(reads).await?;
-        Ok(found.into_iter().flatten().collect())
     }
 
     async fn describe_single_cache_cluster(&self, id: &str) -> Result<ClusterInfo, CloudError> {
@@ -361,7 +336,7 @@ impl Aws {
     }
 
     /// DescribeReplicationGroups of one group.
-    async fn replication_group(
+    pub(crate) async fn replication_group(
         &self,
         id: &str,
     ) -> Result<aws_sdk_elasticache::types::ReplicationGroup, CloudError> {
@@ -378,51 +353,6 @@ impl Aws {
                 "ReplicationGroupNotFoundFault",
                 format!("replication group {id} not found"),
             )
-        })
-    }
-
-    pub(crate) fn known_members(&self, id: &str) -> Option<Vec<String>> {
-        let m = self.members.lock().unwrap_or_else(|p| p.into_inner());
-        m.get(id).cloned()
-    }
-
-    pub(crate) fn remember_members(&self, id: &str, members: &[String]) {
-        let mut m = self.members.lock().unwrap_or_else(|p| p.into_inner());
-        m.insert(id.to_string(), members.to_vec());
-    }
-
-    /// The groups of the members `rg` names: those read beside it (`early`, the reads of `known`)
-    /// when it names exactly those and each read succeeded; else read now (a hint that proved
-    /// wrong: other members, or one gone).
-    async fn members_of(
-        &self,
-        id: &str,
-        rg: &aws_sdk_elasticache::types::ReplicationGroup,
-        known: &[String],
-        early: Result<Vec<MemberRead>, CloudError>,
-    ) -> Result<Vec<MemberRead>, CloudError> {
-        let members = rg.member_clusters();
-        if !known.is_empty() && members == known {
-            match early {
-                Ok(groups) if groups.len() == members.len() => return Ok(groups),
-                _ => {}
-            }
-        }
-        self.remember_members(id, members);
-        self.member_groups(members).await
-    }
-
-    /// A replication group's status and its members' groups. The members this process knows (seen
-    /// last, or learned from the access's private state) are read beside the replication group
-    /// (one round trip, not two); when it names other members, those are read after it.
-    async fn replication_group_groups(&self, id: &str) -> Result<ClusterGroups, CloudError> {
-        let known = self.known_members(id).unwrap_or_default();
-        let (rg, early) = tokio::join!(self.replication_group(id), self.member_groups(&known));
-        let rg = rg?;
-        let groups = self.members_of(id, &rg, &known, early).await?;
-        Ok(ClusterGroups {
-            status: rg.status().unwrap_or_default().to_string(),
-            members: groups.into_iter().map(|(m, g, _)| (m, g)).collect(),
         })
     }
 

@@ -43,6 +43,7 @@ mod tests {
         let sources = [
             include_str!("ec2.rs"),
             include_str!("elasticache.rs"),
+            include_str!("members.rs"),
             include_str!("mod.rs"),
             include_str!("connect.rs"),
             include_str!("network.rs"),

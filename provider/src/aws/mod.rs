@@ -7,6 +7,8 @@
 //! - [`errors`]: AWS's error codes classified in one table;
 //! - [`ec2`], [`elasticache`]: the calls, each logged at debug level with its operation name and
 //!   resource ids (never credentials);
+//! - [`members`]: a replication group's members and their subnet group, read beside it when the
+//!   process knows them (or their likely names) and checked against it;
 //! - [`network`]: the EC2 reads `reachability` needs (network interfaces, VPC CIDRs and peering,
 //!   prefix-list entries, network ACLs);
 //! - [`iam`]: the IAM actions those calls need;
@@ -28,6 +30,7 @@ pub mod elasticache;
 pub mod errors;
 pub mod iam;
 pub mod iam_token;
+pub mod members;
 pub mod network;
 pub mod quotas;
 pub mod user_groups;
@@ -40,8 +43,8 @@ use async_trait::async_trait;
 use aws_types::SdkConfig;
 
 use crate::domain::cloud::{
-    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, ClustersUsing, CreatedGroup, Group,
-    GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec,
+    Cloud, CloudError, ClusterGroups, ClusterHints, ClusterInfo, ClusterRef, ClustersUsing,
+    CreatedGroup, Group, GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec,
 };
 use crate::domain::declaration::settings::AwsSettings;
 use crate::domain::diag::Diagnostic;
@@ -63,9 +66,9 @@ pub struct Aws {
     /// AWS's clock, from the `Date` of the answers (fed by the clients built here).
     clock: clock::AwsClock,
     pub(crate) signing: TokenSigning,
-    /// The members of each replication group as last described by this process: a look at the
-    /// cluster's groups reads them beside the replication group (see `ec_cluster_groups`).
-    pub(crate) members: Arc<std::sync::Mutex<BTreeMap<String, Vec<String>>>>,
+    /// The members of each replication group and their subnet group as last described by this
+    /// process (or learned): read beside the replication group (see `members.rs`).
+    pub(crate) members: Arc<std::sync::Mutex<BTreeMap<String, ClusterHints>>>,
     /// Whether each RBAC user group read by this process holds an IAM user (`user_groups`).
     pub(crate) iam_groups: Arc<std::sync::Mutex<BTreeMap<String, bool>>>,
 }
@@ -219,17 +222,17 @@ impl Cloud for Aws {
     async fn describe_cluster(&self, cluster: &ClusterRef) -> Result<ClusterInfo, CloudError> {
         self.ec_describe_cluster(cluster).await
     }
-    fn members_seen(&self, cluster: &ClusterRef) -> Option<Vec<String>> {
+    fn hints_seen(&self, cluster: &ClusterRef) -> Option<ClusterHints> {
         match cluster {
-            ClusterRef::ReplicationGroup(id) => self.known_members(id),
+            ClusterRef::ReplicationGroup(id) => self.hints(id),
             _ => None,
         }
     }
 
-    fn learn_members(&self, cluster: &ClusterRef, members: &[String]) {
+    fn learn_hints(&self, cluster: &ClusterRef, hints: &ClusterHints) {
         if let ClusterRef::ReplicationGroup(id) = cluster {
-            if self.known_members(id).is_none() {
-                self.remember_members(id, members);
+            if self.hints(id).is_none() {
+                self.remember(id, |h| *h = hints.clone());
             }
         }
     }
@@ -265,9 +268,9 @@ impl Cloud for Aws {
     }
     async fn network_acls(
         &self,
-        subnet_ids: &[String],
+        vpc_id: &str,
     ) -> Result<Vec<crate::domain::cloud::network::NetworkAcl>, CloudError> {
-        self.ec2_network_acls(subnet_ids).await
+        self.ec2_network_acls(vpc_id).await
     }
     async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError> {
         self.sq_vpc_quota(quota_code).await

@@ -319,22 +319,20 @@ impl Aws {
         Ok(out)
     }
 
+    /// DescribeNetworkAcls of a VPC (one call: without MaxResults EC2 answers every ACL of it),
+    /// each with the subnets associated with it.
     pub(crate) async fn ec2_network_acls(
         &self,
-        subnet_ids: &[String],
+        vpc_id: &str,
     ) -> Result<Vec<NetworkAcl>, CloudError> {
-        if subnet_ids.is_empty() {
+        if vpc_id.is_empty() {
             return Ok(Vec::new());
         }
-        debug!(
-            operation = "DescribeNetworkAcls",
-            subnets = subnet_ids.len(),
-            "AWS call"
-        );
+        debug!(operation = "DescribeNetworkAcls", vpc_id, "AWS call");
         let out = self
             .ec2
             .describe_network_acls()
-            .filters(filter("association.subnet-id", subnet_ids.iter().cloned()))
+            .filters(filter("vpc-id", [vpc_id.to_string()]))
             .send()
             .await
             .map_err(|e| cloud_error("DescribeNetworkAcls", e))?;
@@ -343,6 +341,11 @@ impl Aws {
             .iter()
             .map(|a| NetworkAcl {
                 id: a.network_acl_id().unwrap_or_default().to_string(),
+                subnets: a
+                    .associations()
+                    .iter()
+                    .filter_map(|s| s.subnet_id().map(str::to_string))
+                    .collect(),
                 entries: a
                     .entries()
                     .iter()

@@ -57,8 +57,21 @@ pub(super) fn elasticache_client(rules: &[&MockRule]) -> aws_sdk_elasticache::Cl
         .retry_partition(partition.clone()))
 }
 
+/// An `Aws` over mocks. ElastiCache answers "not found" to a cache cluster or subnet group that no
+/// rule names: a describe of a replication group reads its likely first members and its hinted
+/// subnet group beside it (`members.rs`), and AWS answers those so when they do not exist.
 pub(super) fn aws(ec2: &[&MockRule], elasticache: &[&MockRule]) -> Aws {
-    Aws::from_clients(ec2_client(ec2, 3), elasticache_client(elasticache))
+    use aws_sdk_elasticache::operation::describe_cache_clusters::DescribeCacheClustersError;
+    use aws_sdk_elasticache::operation::describe_cache_subnet_groups::DescribeCacheSubnetGroupsError;
+    let no_cluster = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+        .then_error(|| DescribeCacheClustersError::generic(meta("CacheClusterNotFound")));
+    let no_subnets =
+        mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups).then_error(|| {
+            DescribeCacheSubnetGroupsError::generic(meta("CacheSubnetGroupNotFoundFault"))
+        });
+    let mut rules = elasticache.to_vec();
+    rules.extend([&no_cluster, &no_subnets]);
+    Aws::from_clients(ec2_client(ec2, 3), elasticache_client(&rules))
 }
 
 pub(super) fn meta(code: &str) -> ErrorMetadata {

@@ -195,6 +195,16 @@ pub struct ClusterInfo {
     pub posture: Posture,
 }
 
+/// What a process saw of a replication group that lets the next look read in one round trip what
+/// would take two or three: its members (read by id beside it) and their subnet group (read by
+/// name beside it). Hints only: each is checked against what the replication group and its members
+/// name, and read again when it proves wrong.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterHints {
+    pub members: Vec<String>,
+    pub subnet_group: Option<String>,
+}
+
 /// A cluster's security posture, as its describe tells it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Posture {
@@ -488,16 +498,17 @@ pub trait Cloud: Send + Sync {
     /// DescribeSubnets for a serverless cache).
     async fn describe_cluster(&self, cluster: &ClusterRef) -> Result<ClusterInfo, CloudError>;
 
-    /// The members of a replication group this process last saw (from a describe, or taught by
-    /// [`Cloud::learn_members`]); None when it saw none, or for the other kinds.
-    fn members_seen(&self, _cluster: &ClusterRef) -> Option<Vec<String>> {
+    /// What this process last saw of a replication group that saves a round trip (from a
+    /// describe, or taught by [`Cloud::learn_hints`]); None when it saw nothing, or for the other
+    /// kinds.
+    fn hints_seen(&self, _cluster: &ClusterRef) -> Option<ClusterHints> {
         None
     }
 
-    /// Teaches this process the members of a replication group an earlier one saw (an access's
-    /// private state): they are read beside the replication group and checked against it, never
-    /// trusted alone. Members this process saw itself are kept.
-    fn learn_members(&self, _cluster: &ClusterRef, _members: &[String]) {}
+    /// Teaches this process what an earlier one saw of a replication group (an access's private
+    /// state): each hint is read beside the replication group and checked against it, never
+    /// trusted alone. What this process saw itself is kept.
+    fn learn_hints(&self, _cluster: &ClusterRef, _hints: &ClusterHints) {}
 
     /// The security groups of the cluster, member by member, and its status: one call for a cache
     /// cluster or serverless cache, one plus one per member for a replication group (never a page
@@ -543,8 +554,9 @@ pub trait Cloud: Send + Sync {
         Ok(Vec::new())
     }
 
-    /// DescribeNetworkAcls of these subnets (every page).
-    async fn network_acls(&self, _subnet_ids: &[String]) -> Result<Vec<NetworkAcl>, CloudError> {
+    /// DescribeNetworkAcls of a VPC, with the subnets each is associated with (read by VPC, so that
+    /// it can be asked beside the cluster's describe, before the cluster's subnets are known).
+    async fn network_acls(&self, _vpc_id: &str) -> Result<Vec<NetworkAcl>, CloudError> {
         Ok(Vec::new())
     }
 }

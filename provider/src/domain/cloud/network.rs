@@ -153,11 +153,13 @@ pub struct AclEntry {
     pub cidr: Option<IpNet>,
 }
 
-/// A network ACL and its entries.
+/// A network ACL, its entries and the subnets it is associated with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetworkAcl {
     pub id: String,
     pub entries: Vec<AclEntry>,
+    /// The subnets associated with it (a VPC's default ACL lists those it holds by default).
+    pub subnets: Vec<String>,
 }
 
 impl NetworkAcl {
@@ -204,6 +206,7 @@ mod tests {
                 entry(200, true, "0.0.0.0/0", None),
                 entry(100, false, "10.1.0.0/16", Some((6379, 6379))),
             ],
+            ..Default::default()
         };
         assert!(acl.denies(&net, 6379));
         assert!(
@@ -213,11 +216,13 @@ mod tests {
         let open = NetworkAcl {
             id: "acl-2".into(),
             entries: vec![entry(100, true, "0.0.0.0/0", None)],
+            ..Default::default()
         };
         assert!(!open.denies(&net, 6379));
         let shut = NetworkAcl {
             id: "acl-3".into(),
             entries: vec![entry(100, true, "192.168.0.0/16", None)],
+            ..Default::default()
         };
         assert!(
             shut.denies(&net, 6379),

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use tokio::time::Instant;
 
-use crate::domain::cloud::{CloudError, ClusterGroups, ClusterRef};
+use crate::domain::cloud::{CloudError, ClusterGroups, ClusterInfo, ClusterRef};
 use crate::domain::diag::{AttrPath, Diagnostic};
 use crate::domain::engine::{cloud_diag, Engine};
 
@@ -39,6 +39,8 @@ enum Goal {
 pub(crate) struct ClusterSlot {
     turn: tokio::sync::Mutex<()>,
     wants: Mutex<Wants>,
+    /// Writes of the cluster's groups this process tried: a look taken before one is stale.
+    writes: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Clone, Default)]
@@ -54,6 +56,15 @@ impl ClusterSlot {
 
     fn edit(&self, f: impl FnOnce(&mut Wants)) {
         f(&mut self.wants.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    fn writes(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn wrote(&self) {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -122,29 +133,38 @@ impl Engine {
         let _wish = Wish::new(&slot, group, goal);
         // The other accesses of this run reach their attach or detach within moments of each
         // other: a short wait lets their wishes join the first write, so that one modification
-        // window serves them all (a window lasts minutes on AWS).
-        self.sleep(GATHER)
-            .await
-            .map_err(|e| cloud_diag("wait for the cluster", &e))?;
+        // window serves them all (a window lasts minutes on AWS). The first look at the cluster's
+        // groups is taken during that wait; it is used only when no write of this process came
+        // between (else the loop looks again), and AWS refuses a write while another writer's
+        // change is under way (the cluster is `modifying`), which the look after the write sees.
+        let seen = slot.writes();
+        let (early, waited) = tokio::join!(self.cloud.cluster_groups(c), self.sleep(GATHER));
+        waited.map_err(|e| cloud_diag("wait for the cluster", &e))?;
         let _turn = slot.turn.lock().await;
+        let mut early = early.ok().filter(|_| slot.writes() == seen);
         let what = match goal {
             Goal::Attached => format!("attach {group} to the {c}"),
             Goal::Detached => format!("detach {group} from the {c}"),
         };
         let mut wait = self.backoff.initial;
         let mut disagreeing = 0;
+        let base = self.kept_or_looked(c);
         loop {
-            let step = self.groups_step(c, group, goal, &slot.wants()).await;
+            let step = self
+                .groups_step(c, group, goal, &slot.wants(), base.as_ref(), early.take())
+                .await;
             disagreeing = match &step {
                 Ok(Step::Disagree(_)) => disagreeing + 1,
                 _ => 0,
             };
             let retry = match step {
                 Ok(Step::Done) => return Ok(()),
-                Ok(Step::Write(list)) => self
-                    .write_groups(c, &list)
-                    .await
-                    .map_err(|e| cloud_diag(&what, &e))?,
+                Ok(Step::Write(list)) => {
+                    slot.wrote();
+                    self.write_groups(c, &list)
+                        .await
+                        .map_err(|e| cloud_diag(&what, &e))?
+                }
                 Ok(Step::Busy(status)) => Some(busy(c, &status)),
                 // Members read one by one may straddle another writer's change: read again, and
                 // refuse only when they keep disagreeing.
@@ -200,19 +220,32 @@ impl Engine {
         }
     }
 
+    /// A look at the cluster's groups (`early`, when one was taken during the gathering wait)
+    /// and what it calls for. When the change shows, the look updates `base`, this process's
+    /// describe of the cluster from before the change, which a write made it forget
+    /// ([`Engine::keep_looked`]).
     async fn groups_step(
         &self,
         c: &ClusterRef,
         group: &str,
         goal: Goal,
         wants: &Wants,
+        base: Option<&ClusterInfo>,
+        early: Option<ClusterGroups>,
     ) -> Result<Step, StepError> {
-        let now = self
-            .cloud
-            .cluster_groups(c)
-            .await
-            .map_err(StepError::Cloud)?;
-        next_step(&now, c, group, goal, wants)
+        let now = match early {
+            Some(now) => now,
+            None => self
+                .cloud
+                .cluster_groups(c)
+                .await
+                .map_err(StepError::Cloud)?,
+        };
+        let step = next_step(&now, c, group, goal, wants)?;
+        if let (Step::Done, Some(base)) = (&step, base) {
+            self.keep_looked(c, base.clone(), &now);
+        }
+        Ok(step)
     }
 }
 

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::cloud::{
-    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, ClustersUsing, CreatedGroup, Group,
-    GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec,
+    Cloud, CloudError, ClusterGroups, ClusterHints, ClusterInfo, ClusterRef, ClustersUsing,
+    CreatedGroup, Group, GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec,
 };
 
 /// A cloud whose calls end with [`CloudError::cancelled`] once `cancel` fires.
@@ -48,12 +48,12 @@ impl Cloud for Cancellable {
         self.inner.region()
     }
 
-    fn members_seen(&self, cluster: &ClusterRef) -> Option<Vec<String>> {
-        self.inner.members_seen(cluster)
+    fn hints_seen(&self, cluster: &ClusterRef) -> Option<ClusterHints> {
+        self.inner.hints_seen(cluster)
     }
 
-    fn learn_members(&self, cluster: &ClusterRef, members: &[String]) {
-        self.inner.learn_members(cluster, members)
+    fn learn_hints(&self, cluster: &ClusterRef, hints: &ClusterHints) {
+        self.inner.learn_hints(cluster, hints)
     }
 
     fn aws_time(&self) -> Option<crate::domain::cloud::AwsTime> {
@@ -186,9 +186,9 @@ impl Cloud for Cancellable {
 
     async fn network_acls(
         &self,
-        subnet_ids: &[String],
+        vpc_id: &str,
     ) -> Result<Vec<crate::domain::cloud::network::NetworkAcl>, CloudError> {
-        self.race(self.inner.network_acls(subnet_ids)).await
+        self.race(self.inner.network_acls(vpc_id)).await
     }
 
     async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError> {

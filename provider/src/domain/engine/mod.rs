@@ -53,7 +53,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::cloud::{Cloud, CloudError, ClusterInfo, ClusterRef};
+use crate::domain::cloud::{
+    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef,
+};
 use crate::domain::declaration::settings::TagFilter;
 use crate::domain::diag::Diagnostic;
 use crate::domain::planning::state::AccessState;
@@ -124,6 +126,9 @@ pub struct Engine {
     cancel: CancellationToken,
     /// Each cluster described once per process (concurrent askers share the one describe).
     clusters: Mutex<BTreeMap<ClusterRef, Arc<tokio::sync::OnceCell<ClusterInfo>>>>,
+    /// A cluster whose groups this process changed, as its look after the change showed it
+    /// ([`Engine::keep_looked`]): for the apply's own `reachability` only, until the next describe.
+    looked: Mutex<BTreeMap<ClusterRef, ClusterInfo>>,
     /// Per cluster: the turn of this process's writers, and what its accesses want changed.
     locks: Mutex<BTreeMap<String, Arc<attach::ClusterSlot>>>,
     /// Network facts of `reachability`, read once per process.
@@ -164,6 +169,7 @@ impl Engine {
             timing: lease::LeaseTiming::default(),
             cancel: CancellationToken::new(),
             clusters: Mutex::new(BTreeMap::new()),
+            looked: Mutex::new(BTreeMap::new()),
             locks: Mutex::new(BTreeMap::new()),
             net: reach::NetCache::default(),
             preflight: preflight::Facts::default(),
@@ -288,24 +294,57 @@ impl Engine {
             .cloned()
     }
 
-    /// The cluster's facts from this process's describe when there is one, else from a describe
-    /// that is not kept (an apply that changed the cluster's groups forgot them, and the next read
-    /// must describe it afresh).
+    /// The cluster's facts from this process's describe when there is one, else as this process's
+    /// look after changing its groups showed them, else from a describe that is not kept (an apply
+    /// that changed the cluster's groups forgot them, and the next read must describe it afresh).
     pub async fn peek_cluster(&self, c: &ClusterRef) -> Result<ClusterInfo, CloudError> {
-        let cell = self
-            .clusters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(c)
-            .cloned();
-        match cell.and_then(|c| c.get().cloned()) {
+        match self.kept_or_looked(c) {
             Some(i) => Ok(i),
             None => self.cloud.describe_cluster(c).await,
         }
     }
 
+    /// This process's describe of the cluster, else its look after changing the cluster's groups
+    /// (no AWS call).
+    fn kept_or_looked(&self, c: &ClusterRef) -> Option<ClusterInfo> {
+        self.kept_cluster(c).or_else(|| {
+            let m = self.looked.lock().unwrap_or_else(|p| p.into_inner());
+            m.get(c).cloned()
+        })
+    }
+
+    /// This process's describe of the cluster, when it has one (no AWS call).
+    fn kept_cluster(&self, c: &ClusterRef) -> Option<ClusterInfo> {
+        let m = self.clusters.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(c).and_then(|cell| cell.get().cloned())
+    }
+
+    /// Keeps `base` (this process's describe of the cluster from before it changed the cluster's
+    /// groups) brought up to `now`, a look at its groups this process has just made: a change of
+    /// groups changes neither its VPC, port, endpoint nor posture, so the apply's `reachability`
+    /// need not describe it again ([`Engine::peek_cluster`]). Plans and reads still describe it
+    /// afresh: a change made outside since then shows.
+    fn keep_looked(&self, c: &ClusterRef, mut base: ClusterInfo, now: &ClusterGroups) {
+        base.status = now.status.clone();
+        base.security_group_ids = now
+            .members
+            .first()
+            .map(|(_, g)| g.clone())
+            .unwrap_or_default();
+        if base.kind == ClusterKind::ReplicationGroup {
+            base.members = now.members.iter().map(|(m, _)| m.clone()).collect();
+        }
+        base.member_groups = now.members.clone();
+        let mut m = self.looked.lock().unwrap_or_else(|p| p.into_inner());
+        m.insert(c.clone(), base);
+    }
+
     fn forget_cluster(&self, c: &ClusterRef) {
         self.clusters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(c);
+        self.looked
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(c);

@@ -304,9 +304,23 @@ impl Engine {
         out
     }
 
-    /// The account's value of an Amazon VPC quota, read once per process; AWS's `default` and a
-    /// warning when it cannot be read (the caller may not read quotas).
-    async fn quota(&self, code: &str, default: u32, path: AttrPath) -> (u32, Option<Diagnostic>) {
+    /// Reads the groups-per-interface quota beside the cluster's describe when the plan may take a
+    /// node slot (a create or a change of `cluster` that attaches, or `attach_to_cluster` turned
+    /// on), so that the slot check finds it read: one round trip less, for at most one call that
+    /// the check turns out not to need (the nodes already use the access's group). Its warning, if
+    /// any, is the slot check's.
+    pub async fn warm_slot_quota(&self, prior: Option<&AccessState>, d: &Desired) {
+        let may_attach = d.attach() == Known::Known(true)
+            && prior.is_none_or(|p| {
+                p.inputs.attach() != Known::Known(true) || p.inputs.cluster != d.cluster
+            });
+        if may_attach {
+            let _ = self.quota_read(quota::GROUPS_QUOTA).await;
+        }
+    }
+
+    /// The account's value of an Amazon VPC quota, read once per process (a failure too).
+    async fn quota_read(&self, code: &str) -> Result<u32, String> {
         let cell = {
             let mut m = self
                 .preflight
@@ -315,11 +329,16 @@ impl Engine {
                 .unwrap_or_else(|p| p.into_inner());
             m.entry(code.to_string()).or_default().clone()
         };
-        let r = cell
-            .get_or_init(|| async { self.cloud.vpc_quota(code).await.map_err(|e| e.to_string()) })
-            .await;
-        match r {
-            Ok(q) => (*q, None),
+        cell.get_or_init(|| async { self.cloud.vpc_quota(code).await.map_err(|e| e.to_string()) })
+            .await
+            .clone()
+    }
+
+    /// The account's value of an Amazon VPC quota, read once per process; AWS's `default` and a
+    /// warning when it cannot be read (the caller may not read quotas).
+    async fn quota(&self, code: &str, default: u32, path: AttrPath) -> (u32, Option<Diagnostic>) {
+        match self.quota_read(code).await {
+            Ok(q) => (q, None),
             Err(e) => {
                 tracing::warn!(quota = code, error = %e, "could not read the quota; assuming AWS's default");
                 (default, Some(Diagnostic::warning(path, "Quota not read: AWS's default assumed", format!("Service Quotas did not answer for quota {code} ({e}), so the plan counts against AWS's default of {default}. Allow servicequotas:GetServiceQuota to have the account's own value used."))))

@@ -16,12 +16,22 @@ use tokio::sync::OnceCell;
 
 use crate::domain::cloud::network::{Eni, NetworkAcl, VpcLinks};
 use crate::domain::cloud::{CloudError, ClusterInfo, ClusterRef, Group, Rule, Source};
+use crate::domain::declaration::desired::Desired;
 use crate::domain::declaration::reach::{ReachSource, Reachability};
 use crate::domain::engine::Engine;
 use crate::domain::planning::state::AccessState;
 use crate::domain::types::known;
 
 type Cells<T> = Mutex<BTreeMap<String, Arc<OnceCell<T>>>>;
+
+/// What an apply read for its `reachability` while it wrote ([`Engine::pre_read_reach`]).
+pub struct PreRead {
+    /// The cluster's groups besides the access's.
+    others: BTreeSet<String>,
+    port: i64,
+    /// The rules on `others` covering `port`.
+    rules: Vec<ReachSource>,
+}
 
 /// Facts read once per process.
 #[derive(Default)]
@@ -139,9 +149,13 @@ impl Engine {
             .ok()
     }
 
-    async fn acls(&self, subnets: &[String]) -> Option<Arc<Vec<NetworkAcl>>> {
-        let r = cached(&self.net.acls, &subnets.join(","), || async {
-            self.cloud.network_acls(subnets).await.map(Arc::new)
+    /// The network ACLs of `vpc`, with their subnets.
+    async fn acls(&self, vpc: &str) -> Option<Arc<Vec<NetworkAcl>>> {
+        if vpc.is_empty() {
+            return None;
+        }
+        let r = cached(&self.net.acls, vpc, || async {
+            self.cloud.network_acls(vpc).await.map(Arc::new)
         })
         .await;
         r.map_err(|e| Self::warn_fact("network ACLs", &e)).ok()
@@ -163,8 +177,52 @@ impl Engine {
             .ok()
     }
 
+    /// While an apply of `d` writes, reads what its `reachability` needs besides the access's own
+    /// rules, so that none of it waits after the writes: the network facts of its VPC (kept for
+    /// the process) and the rules covering the port on the cluster's groups other than `own` (the
+    /// access's cluster group before the apply, if any), as they are during the apply. None
+    /// without a cluster, or when it cannot be described (the reach then reads them itself).
+    pub async fn pre_read_reach(&self, d: &Desired, own: Option<&str>) -> Option<PreRead> {
+        let info = self.describe_cluster(known(&d.cluster)?).await.ok()?;
+        let port = known(&d.port)
+            .map(|p| p.get())
+            .or(info.port)
+            .unwrap_or(crate::domain::declaration::model::DEFAULT_PORT);
+        let port = i64::from(port);
+        let vpc = known(&d.vpc_id)
+            .map(|v| v.as_str().to_string())
+            .or_else(|| info.vpc_id.clone())
+            .unwrap_or_default();
+        let others: BTreeSet<String> = cluster_groups(&info)
+            .into_iter()
+            .filter(|g| Some(g.as_str()) != own)
+            .collect();
+        let list: Vec<String> = others.iter().cloned().collect();
+        let (rules, _, _, _) = tokio::join!(
+            self.rules_of(&list, port),
+            self.links(&vpc),
+            self.enis(&vpc),
+            self.acls(&vpc)
+        );
+        Some(PreRead {
+            others,
+            port,
+            rules,
+        })
+    }
+
     /// `reachability` of an access as AWS shows it now.
     pub async fn observe_reach(&self, st: &AccessState) -> Reachability {
+        self.observe_reach_after(st, None).await
+    }
+
+    /// [`Engine::observe_reach`] after an apply that read `pre` while it wrote: its rules of the
+    /// cluster's other groups serve when those are still the cluster's other groups.
+    pub async fn observe_reach_after(
+        &self,
+        st: &AccessState,
+        pre: Option<PreRead>,
+    ) -> Reachability {
         let port = known(&st.inputs.port).map_or(
             i64::from(crate::domain::declaration::model::DEFAULT_PORT),
             |p| i64::from(p.get()),
@@ -204,8 +262,9 @@ impl Engine {
             .map(|v| v.as_str().to_string())
             .unwrap_or_default();
         // The facts are asked as soon as what they depend on is known (two round trips, not four
-        // in a row): the VPC's facts (the recorded VPC) beside the cluster, then the rules of the
-        // cluster's other groups beside the network ACLs of its subnets. `finish` finds them read.
+        // in a row): the VPC's facts (the recorded VPC: its CIDRs, peerings, routes, interfaces
+        // and network ACLs) beside the cluster, then the rules of the cluster's other groups.
+        // `finish` finds them read.
         let cluster = async {
             let info = match known(&st.inputs.cluster) {
                 Some(c) => self
@@ -219,16 +278,28 @@ impl Engine {
             if let Some(i) = &info {
                 let others: Vec<String> =
                     cluster_groups(i).into_iter().filter(|g| g != cg).collect();
-                let acls = async {
-                    if !i.posture.subnet_ids.is_empty() {
-                        let _ = self.acls(&i.posture.subnet_ids).await;
-                    }
+                let same = |p: &PreRead| {
+                    p.port == port && p.others == others.iter().cloned().collect::<BTreeSet<_>>()
                 };
-                (rules, ()) = tokio::join!(self.rules_of(&others, port), acls);
+                rules = match pre.filter(same) {
+                    Some(p) => p.rules,
+                    None => self.rules_of(&others, port).await,
+                };
             }
             (info, rules)
         };
-        let ((info, rules), _, _) = tokio::join!(cluster, self.links(&vpc), self.enis(&vpc));
+        // the network ACLs matter only on a cluster's subnets
+        let acl_vpc = if known(&st.inputs.cluster).is_some() {
+            vpc.as_str()
+        } else {
+            ""
+        };
+        let ((info, rules), _, _, _) = tokio::join!(
+            cluster,
+            self.links(&vpc),
+            self.enis(&vpc),
+            self.acls(acl_vpc)
+        );
         sources.extend(rules);
         let scope = Scope {
             port,

@@ -4,7 +4,7 @@
 use ipnet::IpNet;
 
 use super::Scope;
-use crate::domain::cloud::network::{Hop, Peering, VpcLinks};
+use crate::domain::cloud::network::{Hop, NetworkAcl, Peering, VpcLinks};
 use crate::domain::declaration::reach::{
     self, Finding, ReachSource, Reachability, REACH_SCHEMA_VERSION,
 };
@@ -194,7 +194,12 @@ impl Engine {
             .map(|c| &c.posture.subnet_ids)
             .filter(|s| !s.is_empty())
         {
-            if let Some(acls) = self.acls(subnets).await {
+            if let Some(acls) = self.acls(scope.vpc).await {
+                // the ACLs of the cluster's subnets
+                let acls: Vec<&NetworkAcl> = acls
+                    .iter()
+                    .filter(|a| a.subnets.iter().any(|s| subnets.contains(s)))
+                    .collect();
                 for e in &enriched {
                     let denied = acls
                         .iter()

@@ -24,8 +24,8 @@ use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
 use crate::domain::cloud::{
-    Cloud, CloudError, ClusterGroups, ClusterInfo, ClusterRef, ClustersUsing, CreatedGroup, Group,
-    GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec, MAX_IDS,
+    Cloud, CloudError, ClusterGroups, ClusterHints, ClusterInfo, ClusterRef, ClustersUsing,
+    CreatedGroup, Group, GroupFilter, Holders, Peer, PrefixList, Rule, RuleSpec, MAX_IDS,
 };
 use crate::domain::service::scan::Scanner;
 
@@ -222,12 +222,12 @@ impl Cloud for Coalesced {
         self.inner.region()
     }
 
-    fn members_seen(&self, cluster: &ClusterRef) -> Option<Vec<String>> {
-        self.inner.members_seen(cluster)
+    fn hints_seen(&self, cluster: &ClusterRef) -> Option<ClusterHints> {
+        self.inner.hints_seen(cluster)
     }
 
-    fn learn_members(&self, cluster: &ClusterRef, members: &[String]) {
-        self.inner.learn_members(cluster, members)
+    fn learn_hints(&self, cluster: &ClusterRef, hints: &ClusterHints) {
+        self.inner.learn_hints(cluster, hints)
     }
 
     fn aws_time(&self) -> Option<crate::domain::cloud::AwsTime> {
@@ -384,9 +384,9 @@ impl Cloud for Coalesced {
 
     async fn network_acls(
         &self,
-        subnet_ids: &[String],
+        vpc_id: &str,
     ) -> Result<Vec<crate::domain::cloud::network::NetworkAcl>, CloudError> {
-        (self.inner.network_acls(subnet_ids)).await
+        (self.inner.network_acls(vpc_id)).await
     }
 
     async fn vpc_quota(&self, quota_code: &str) -> Result<u32, CloudError> {

@@ -190,7 +190,7 @@ impl Service {
         let found = engine.list(&f).await.map_err(|d| vec![d])?;
         let mut states = Vec::with_capacity(found.len());
         for s in found {
-            states.push(crate::domain::service::with_reach(&engine, &s, None).await);
+            states.push(crate::domain::service::with_reach(&engine, &s, None, None).await);
         }
         states
             .into_iter()

@@ -39,6 +39,7 @@ use crate::domain::declaration::settings::{self, AwsSettings, Settings};
 use crate::domain::declaration::value::Value;
 use crate::domain::diag::{has_errors, Diagnostic};
 use crate::domain::engine::lease::LeaseTiming;
+use crate::domain::engine::reach::PreRead;
 use crate::domain::engine::{Backoff, Engine, Failed, TagSettings};
 use crate::domain::planning::plan::{self, ClusterFacts, Facts, Plan, Typed};
 use crate::domain::planning::state::{self, AccessState};
@@ -216,10 +217,15 @@ impl Service {
         };
         let mut diagnostics = Vec::new();
         let cluster = match self.engine() {
-            Some(e) => e.cluster_facts(&d).await.unwrap_or_else(|e| {
-                diagnostics.push(e);
-                ClusterFacts::NotRead
-            }),
+            // the node-slot quota, when the plan may need it, is read beside the describe
+            Some(e) => {
+                let (facts, ()) =
+                    tokio::join!(e.cluster_facts(&d), e.warm_slot_quota(prior.as_ref(), &d));
+                facts.unwrap_or_else(|e| {
+                    diagnostics.push(e);
+                    ClusterFacts::NotRead
+                })
+            }
             None if d.cluster.is_none() => ClusterFacts::None,
             None => ClusterFacts::NotRead,
         };
@@ -290,13 +296,20 @@ impl Service {
             Err(e) => return failed(e),
         };
         let declared = d.timeouts.clone();
-        let (r, notes) = write(&engine, prior.as_ref(), d, req.timeout).await;
+        // what the state's `reachability` needs besides the access's rules is read while it writes
+        let own = prior
+            .as_ref()
+            .map(|p| p.outputs.cluster_security_group_id.clone());
+        let ((r, notes), pre) = tokio::join!(
+            write(&engine, prior.as_ref(), d.clone(), req.timeout),
+            engine.pre_read_reach(&d, own.as_deref())
+        );
         let (st, mut diagnostics) = recorded(r, &declared);
         diagnostics.splice(0..0, notes);
         let state = match st {
             Some(st) => {
                 let planned = (!has_errors(&diagnostics)).then(|| planned.get("reachability"));
-                Some(with_reach(&engine, &st, planned).await)
+                Some(with_reach(&engine, &st, planned, pre).await)
             }
             None => None,
         };
@@ -308,7 +321,7 @@ impl Service {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let prior = AccessState::from_value(state).map_err(|e| vec![e])?;
         match engine.read(&prior).await.map_err(|e| vec![e])? {
-            Some(s) => Ok(Some(with_reach(&engine, &s, None).await)),
+            Some(s) => Ok(Some(with_reach(&engine, &s, None, None).await)),
             None => Ok(None),
         }
     }
@@ -325,7 +338,7 @@ impl Service {
     ) -> Result<(Value, Vec<Diagnostic>), Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let (st, notes) = engine.import_noting(id.trim()).await.map_err(|e| vec![e])?;
-        Ok((with_reach(&engine, &st, None).await, notes))
+        Ok((with_reach(&engine, &st, None, None).await, notes))
     }
 
     /// The access another provider's resource becomes (Terraform's `moved` across resource types),
@@ -385,9 +398,10 @@ pub(crate) async fn with_reach(
     engine: &Engine,
     st: &AccessState,
     planned: Option<&Value>,
+    pre: Option<PreRead>,
 ) -> Value {
-    let observed =
-        Value::from_json(&serde_json::to_value(engine.observe_reach(st).await).unwrap_or_default());
+    let reach = engine.observe_reach_after(st, pre).await;
+    let observed = Value::from_json(&serde_json::to_value(reach).unwrap_or_default());
     let reach = match planned {
         Some(p) if !p.is_null() => crate::domain::planning::reach_plan::conform(p, &observed),
         _ => observed,

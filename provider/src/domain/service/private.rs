@@ -6,10 +6,12 @@
 //! Only hints: what they name is read again beside the call that uses it, and a hint that proves
 //! wrong (a member gone, other members) is dropped for a fresh read. Today: the members of the
 //! access's replication group, which the first look at the cluster in a new process would
-//! otherwise read only after the replication group (two round trips instead of one).
+//! otherwise read only after the replication group, and their subnet group, otherwise read only after
+//! a member (three round trips instead of one).
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::cloud::ClusterHints;
 use crate::domain::declaration::value::Value;
 use crate::domain::planning::state::AccessState;
 use crate::domain::service::Service;
@@ -24,11 +26,14 @@ pub struct Private {
     /// A replication group's member clusters as last seen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// Their cache subnet group's name as last seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_group: Option<String>,
 }
 
 impl Private {
     pub fn is_empty(&self) -> bool {
-        self.cluster.is_none() && self.members.is_empty()
+        self.cluster.is_none() && self.members.is_empty() && self.subnet_group.is_none()
     }
 }
 
@@ -39,8 +44,12 @@ impl Service {
             return;
         };
         if let Some(c) = p.cluster.as_deref().and_then(ClusterRef::from_tag) {
-            if !p.members.is_empty() {
-                engine.cloud().learn_members(&c, &p.members);
+            if !p.members.is_empty() || p.subnet_group.is_some() {
+                let hints = ClusterHints {
+                    members: p.members.clone(),
+                    subnet_group: p.subnet_group.clone(),
+                };
+                engine.cloud().learn_hints(&c, &hints);
             }
         }
     }
@@ -51,10 +60,11 @@ impl Service {
         let engine = self.engine()?;
         let st = AccessState::from_value(state?).ok()?;
         let c = known(&st.inputs.cluster)?;
-        let members = engine.cloud().members_seen(c)?;
+        let hints = engine.cloud().hints_seen(c)?;
         Some(Private {
             cluster: Some(c.tag()),
-            members,
+            members: hints.members,
+            subnet_group: hints.subnet_group,
         })
     }
 }

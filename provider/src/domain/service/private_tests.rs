@@ -18,7 +18,7 @@ async fn an_apply_keeps_the_members_and_a_later_process_is_taught_them() {
     let again = rig.second_process().await;
     again.svc.learn(Some(&p));
     assert_eq!(
-        again.fake.st().learned.get(CLUSTER),
+        again.fake.st().learned.get(CLUSTER).map(|h| &h.members),
         Some(&vec!["m-001".to_string(), "m-002".to_string()])
     );
     // a hint without a cluster, or of none, teaches nothing

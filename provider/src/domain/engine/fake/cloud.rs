@@ -2,6 +2,7 @@
 //! to the faults set on it.
 
 use super::*;
+use crate::domain::cloud::ClusterHints;
 
 fn matches_filter(g: &Group, f: &GroupFilter) -> bool {
     f.vpc_id.as_ref().is_none_or(|v| &g.vpc_id == v)
@@ -304,17 +305,20 @@ impl Cloud for FakeCloud {
         })
     }
 
-    fn members_seen(&self, c: &ClusterRef) -> Option<Vec<String>> {
+    fn hints_seen(&self, c: &ClusterRef) -> Option<ClusterHints> {
         let s = self.st();
         let fc = s.clusters.get(&Self::cluster_id(c))?;
-        matches!(c, ClusterRef::ReplicationGroup(_))
-            .then(|| fc.members.iter().map(|(m, _)| m.clone()).collect())
+        matches!(c, ClusterRef::ReplicationGroup(_)).then(|| ClusterHints {
+            members: fc.members.iter().map(|(m, _)| m.clone()).collect(),
+            subnet_group: None,
+        })
     }
 
-    fn learn_members(&self, c: &ClusterRef, members: &[String]) {
+    fn learn_hints(&self, c: &ClusterRef, hints: &ClusterHints) {
         let mut s = self.st();
-        s.log.push(format!("LearnMembers {}", members.join(",")));
-        s.learned.insert(Self::cluster_id(c), members.to_vec());
+        s.log
+            .push(format!("LearnMembers {}", hints.members.join(",")));
+        s.learned.insert(Self::cluster_id(c), hints.clone());
     }
 
     async fn cluster_groups(&self, c: &ClusterRef) -> Result<ClusterGroups, CloudError> {

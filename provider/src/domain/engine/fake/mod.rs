@@ -80,8 +80,8 @@ pub struct State {
     /// holds them).
     pub in_flight: BTreeMap<String, usize>,
     pub max_in_flight: BTreeMap<String, usize>,
-    /// Members taught by [`crate::domain::cloud::Cloud::learn_members`]: cluster id to members.
-    pub learned: BTreeMap<String, Vec<String>>,
+    /// Hints taught by [`crate::domain::cloud::Cloud::learn_hints`]: cluster id to hints.
+    pub learned: BTreeMap<String, crate::domain::cloud::ClusterHints>,
     /// AWS's clock starts here; it runs with tokio's clock (pausable in tests).
     clock_start: Option<(i64, tokio::time::Instant)>,
     next: u32,
