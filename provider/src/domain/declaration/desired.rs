@@ -163,6 +163,18 @@ impl Desired {
     }
 
     /// The sources of the client group's SSH rules, keyed as in `client_ssh_rule_ids`.
+    /// The security groups and prefix lists the access's rules name, as far as they are known.
+    pub fn named_sources(&self) -> Vec<Source> {
+        let mut out: Vec<Source> = set_of(&self.client_security_group_ids)
+            .unwrap_or_default()
+            .iter()
+            .map(|g| Source::group(g.id(), g.account()))
+            .collect();
+        let lists = set_of(&self.allowed_prefix_list_ids).unwrap_or_default();
+        out.extend(lists.iter().map(|p| Source::PrefixList(p.as_str().into())));
+        out
+    }
+
     pub fn ssh_sources(&self) -> Known<BTreeMap<String, Source>> {
         match set_of(&self.client_ssh_cidr_blocks) {
             None => Known::Unknown,

@@ -316,3 +316,50 @@ async fn lost_authorize_answer_is_adopted() {
         rig.fake.ingress_summary(&cg)
     );
 }
+
+/// Issue 23: an apply's `reachability` waits on nothing after the writes. The rules of the cluster's
+/// other groups (here its default group, with a rule on the port) are read while the apply writes,
+/// and the look at the cluster after the attach stands in for a describe; the old apply described
+/// the cluster again and read those rules after ending the creation lease (two round trips more).
+/// The applied value is the planned one with its unknowns filled (`reach_plan::conform`); the next
+/// read shows the default group's rule.
+#[tokio::test]
+async fn an_apply_reads_its_reachability_while_it_writes() {
+    let rig = Rig::new().await;
+    let office = Source::Cidr("192.0.2.0/24".parse().unwrap());
+    rig.fake
+        .add_rule(&rig.default_group, office, 6379, &Default::default());
+    let cfg = rig.cfg(json!({"attach_to_cluster": true}));
+    rig.fake.take_log();
+    let st = rig.up(None, &cfg).await;
+    let log = rig.fake.take_log();
+    let end = log
+        .iter()
+        .rposition(|op| op == "CreateTags" || op == "DeleteTags")
+        .expect("the creation lease ended");
+    assert!(
+        log[end + 1..].is_empty(),
+        "nothing read after the lease's end: {log:?}"
+    );
+    let applied = st.get("reachability");
+    assert!(
+        !applied
+            .get("sources")
+            .as_list()
+            .unwrap_or_default()
+            .is_empty()
+            && !applied.get("cluster").is_unknown(),
+        "{applied:?}"
+    );
+    let fresh = rig.refresh(&st).await.expect("a state");
+    let on_default = |v: &Value| {
+        v.get("reachability")
+            .get("sources")
+            .as_list()
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| s.get("on_group").as_str() == Some(rig.default_group.as_str()))
+            .count()
+    };
+    assert_eq!(on_default(&fresh), 1, "{fresh:?}");
+}

@@ -198,11 +198,25 @@ impl Engine {
             .filter(|g| Some(g.as_str()) != own)
             .collect();
         let list: Vec<String> = others.iter().cloned().collect();
-        let (rules, _, _, _) = tokio::join!(
+        // the groups and prefix lists the access's rules name (kept for the process)
+        let named = d.named_sources();
+        let named = futures_util::future::join_all(named.iter().map(|s| async move {
+            match s {
+                Source::Group { id, owner: None } => {
+                    let _ = self.referenced(id).await;
+                }
+                Source::PrefixList(p) => {
+                    let _ = self.entries(p).await;
+                }
+                _ => {}
+            }
+        }));
+        let (rules, _, _, _, _) = tokio::join!(
             self.rules_of(&list, port),
             self.links(&vpc),
             self.enis(&vpc),
-            self.acls(&vpc)
+            self.acls(&vpc),
+            named
         );
         Some(PreRead {
             others,
