@@ -288,6 +288,8 @@ mod cluster_tests;
 #[cfg(test)]
 mod connect_tests;
 #[cfg(test)]
+mod members_tests;
+#[cfg(test)]
 mod mock_tests;
 #[cfg(test)]
 mod quota_tests;
