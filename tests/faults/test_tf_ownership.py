@@ -357,3 +357,23 @@ def test_item11_sweep_leaves_groups_with_copied_tags(pws: ProxiedWorkspace, prov
     groups = emu.groups()
     assert web in groups and old in groups, r.stdout + r.stderr
     assert f"left alone {web} (web-servers)" in r.stderr and f"left alone {old} (legacy-cluster)" in r.stderr, r.stderr
+
+
+def test_item12_a_recorded_client_group_that_no_longer_names_the_access_outlives_it(pws: ProxiedWorkspace):
+    """The access's client group, recorded by the state, re-tagged by hand so that it no longer names
+    the access's cluster group (a tag tool, or a team that took the group for its own servers):
+    destroy deletes the cluster group and leaves the client group, with a warning naming it. The
+    record alone proves nothing; only the group's own tags do (`ownership.rs`: `owns_client`)."""
+    world, emu = pws.emulator.world, pws.emulator
+    pws.write(named(world, "retag"))
+    pws.apply()
+    groups = own_groups(emu)
+    client, cluster = groups["retag-clients"]["GroupId"], groups["retag-cluster"]["GroupId"]
+    emu.ec2.create_tags(Resources=[client], Tags=[{"Key": "elasticache-access:cluster-group", "Value": "sg-0team0b0servers0"}])
+    r = pws.try_destroy()
+    assert r.returncode == 0, r
+    groups = emu.groups()
+    assert cluster not in groups, "the cluster group goes with the access"
+    assert client in groups, f"the client group that no longer names the access was deleted:\n{r}"
+    text = " ".join(r.output.split())
+    assert "Client security group left in place" in text and client in text, text
