@@ -5,7 +5,7 @@ use aws_sdk_elasticache::types::CacheCluster;
 use tracing::debug;
 
 use crate::aws::errors::{cloud_error, is_denied_or_not_offered, not_found};
-use crate::aws::members::cache_cluster_groups;
+use crate::aws::members::{cache_cluster_groups, subnet_facts};
 use crate::aws::Aws;
 use crate::domain::cloud::{
     CloudError, ClusterGroups, ClusterInfo, ClusterKind, ClusterRef, ClustersUsing, Posture,
@@ -115,24 +115,16 @@ impl Aws {
             .send()
             .await
             .map_err(|e| cloud_error("DescribeCacheSubnetGroups", e))?;
-        let g = out.cache_subnet_groups().first();
-        let subnets = g
-            .map(|g| {
-                g.subnets()
-                    .iter()
-                    .filter_map(|s| s.subnet_identifier().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok((g.and_then(|g| g.vpc_id()).map(str::to_string), subnets))
+        Ok(out
+            .cache_subnet_groups()
+            .first()
+            .map(subnet_facts)
+            .unwrap_or_default())
     }
 
     async fn describe_replication_group(&self, id: &str) -> Result<ClusterInfo, CloudError> {
-        let (rg, early, early_subnets) = tokio::join!(
-            self.replication_group(id),
-            self.hinted_members(id),
-            self.hinted_subnet_group(id)
-        );
+        let (rg, (early, early_subnets)) =
+            tokio::join!(self.replication_group(id), self.early_reads(id));
         let rg = rg?;
         let endpoint = rg.configuration_endpoint().or_else(|| {
             rg.node_groups()

@@ -1,4 +1,5 @@
-//! A replication group's members, each read by id (never a page through the Region's clusters).
+//! A replication group's members, each read by id (beyond the one page of `census.rs`, never a
+//! page through the Region's clusters).
 //!
 //! A describe of a replication group names its members (`MemberClusters`) but not their security
 //! groups nor their subnet group, so the members are read after it. To spare that round trip, the
@@ -10,7 +11,7 @@
 //! names the replication group back; what it names that was not read beside it is read after it; a
 //! hint that fails, is not found, or names another group is dropped.
 
-use aws_sdk_elasticache::types::{CacheCluster, ReplicationGroup};
+use aws_sdk_elasticache::types::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
 
 use crate::aws::Aws;
 use crate::domain::cloud::{CloudError, ClusterGroups, ClusterHints};
@@ -34,8 +35,19 @@ pub(crate) fn cache_cluster_groups(c: &CacheCluster) -> Vec<String> {
 /// A subnet group's VPC and its subnets.
 pub(crate) type SubnetFacts = (Option<String>, Vec<String>);
 
-/// A subnet group read by the name a hint gave: the name, and the read.
+/// A subnet group read beside the replication group (by the name a hint gave, or on the census's
+/// page): the name, and the read.
 pub(crate) type HintedSubnets = (String, Result<SubnetFacts, CloudError>);
+
+/// A subnet group's VPC and subnets, as its describe tells them.
+pub(crate) fn subnet_facts(g: &CacheSubnetGroup) -> SubnetFacts {
+    let subnets = g
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_identifier().map(str::to_string))
+        .collect();
+    (g.vpc_id().map(str::to_string), subnets)
+}
 
 fn subnet_group_of(cc: &CacheCluster) -> Option<&str> {
     cc.cache_subnet_group_name()
@@ -131,6 +143,21 @@ impl Aws {
         Some((name, read))
     }
 
+    /// What a describe of replication group `id` reads beside it: the census's page when this
+    /// process knows none of its members and has not taken the census yet (`census.rs`), else the
+    /// members and subnet group it expects (known, or the likely first members).
+    pub(crate) async fn early_reads(&self, id: &str) -> (Vec<MemberRead>, Vec<HintedSubnets>) {
+        let known = self.hints(id).is_some_and(|h| !h.members.is_empty());
+        if !known {
+            if let Some(c) = self.census_if_first().await {
+                return (c.members_of(id), c.subnet_groups());
+            }
+        }
+        let (members, subnets) =
+            tokio::join!(self.hinted_members(id), self.hinted_subnet_group(id));
+        (members, subnets.into_iter().collect())
+    }
+
     /// What a describe of replication group `rg` reads after it, at once: the members not read
     /// beside it, the VPC and subnets of their subnet group (all members share the replication
     /// group's), and whether its user groups use IAM. The subnet group read beside the replication
@@ -142,15 +169,14 @@ impl Aws {
         id: &str,
         rg: &ReplicationGroup,
         early: Vec<MemberRead>,
-        early_subnets: Option<HintedSubnets>,
+        early_subnets: Vec<HintedSubnets>,
     ) -> Result<(Vec<MemberRead>, SubnetFacts, bool), CloudError> {
         let early = confirmed(rg, early);
         let named = early
             .iter()
             .find_map(|(_, _, cc)| subnet_group_of(cc))
             .map(str::to_string);
-        let early_subnets = early_subnets.filter(|(n, _)| named.as_ref().is_none_or(|m| m == n));
-        let read_now = named.filter(|_| early_subnets.is_none());
+        let read_now = named.filter(|m| !early_subnets.iter().any(|(n, _)| n == m));
         let (members, now_read, iam) = tokio::join!(
             self.complete_members(id, rg, early),
             async {
@@ -169,9 +195,10 @@ impl Aws {
         else {
             return Ok((members, (None, Vec::new()), iam));
         };
-        let vpc = match (early_subnets, now_read) {
-            (Some((n, read)), _) if n == name => read?,
-            (_, Some(read)) if read_now.as_deref() == Some(name.as_str()) => read?,
+        let early = early_subnets.into_iter().find(|(n, _)| *n == name);
+        let vpc = match (early, now_read) {
+            (Some((_, read)), _) => read?,
+            (None, Some(read)) if read_now.as_deref() == Some(name.as_str()) => read?,
             _ => self.subnet_group_vpc(&name).await?,
         };
         self.remember(id, |h| h.subnet_group = Some(name));

@@ -9,6 +9,8 @@
 //!   resource ids (never credentials);
 //! - [`members`]: a replication group's members and their subnet group, read beside it when the
 //!   process knows them (or their likely names) and checked against it;
+//! - [`census`]: one page of the Region's cache clusters and subnet groups, read once per process
+//!   beside the first describe of a replication group it knows nothing of;
 //! - [`network`]: the EC2 reads `reachability` needs (network interfaces, VPC CIDRs and peering,
 //!   prefix-list entries, network ACLs);
 //! - [`iam`]: the IAM actions those calls need;
@@ -23,6 +25,7 @@
 //! partition), so every concurrent operation of a run slows down together when AWS throttles; what
 //! survives the retries is classified by its AWS error code.
 
+pub mod census;
 pub mod clock;
 pub mod connect;
 pub mod ec2;
@@ -69,6 +72,8 @@ pub struct Aws {
     /// The members of each replication group and their subnet group as last described by this
     /// process (or learned): read beside the replication group (see `members.rs`).
     pub(crate) members: Arc<std::sync::Mutex<BTreeMap<String, ClusterHints>>>,
+    /// One page of the Region's cache clusters and subnet groups, taken once (`census.rs`).
+    pub(crate) census: Arc<tokio::sync::OnceCell<Option<census::Census>>>,
     /// Whether each RBAC user group read by this process holds an IAM user (`user_groups`).
     pub(crate) iam_groups: Arc<std::sync::Mutex<BTreeMap<String, bool>>>,
 }
@@ -85,6 +90,7 @@ impl Aws {
             clock: clock::AwsClock::default(),
             signing: TokenSigning::new(None, region),
             members: Default::default(),
+            census: Default::default(),
             iam_groups: Default::default(),
         }
     }
