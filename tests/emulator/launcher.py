@@ -28,7 +28,8 @@ Control endpoints (handled before moto sees the request):
     GET    /_emulator/calls         -> {"calls": [{"service": "ec2", "action": "DescribeSecurityGroups",
                                                    "access_key": "AKID"}, ...]}
                                        (an STS call also has "params": its RoleArn, RoleSessionName
-                                       and ExternalId)
+                                       and ExternalId; a call with a group-id filter, "params":
+                                       {"group-id": "sg-1,sg-2"})
     POST   /_emulator/calls/reset   -> {"ok": true}
     GET    /_emulator/fault         -> {"faults": [...]}
     POST   /_emulator/fault         body {"service": "ec2", "action": "AuthorizeSecurityGroupIngress",
@@ -96,6 +97,19 @@ def access_key_from_authorization(auth: str | None) -> str | None:
 
 # Request parameters recorded with the call: the role a client assumed, and how.
 RECORDED_PARAMS = ("RoleArn", "RoleSessionName", "ExternalId")
+# Filters recorded with a call, their values sorted and joined by commas under the filter's name
+# (the tests of batched describes check which ids each call carried).
+RECORDED_FILTERS = ("group-id",)
+
+
+def recorded_filters(params: dict[str, str]) -> dict[str, str]:
+    """``Filter.N.Name=group-id`` with ``Filter.N.Value.M`` -> ``{"group-id": "sg-1,sg-2"}``."""
+    values: dict[str, set[str]] = {}
+    for key, name in params.items():
+        if key.startswith("Filter.") and key.endswith(".Name") and name in RECORDED_FILTERS:
+            prefix = key[: -len("Name")] + "Value."
+            values.setdefault(name, set()).update(v for k, v in params.items() if k.startswith(prefix))
+    return {name: ",".join(sorted(vs)) for name, vs in values.items()}
 
 
 def service_from_authorization(auth: str | None) -> str | None:
@@ -302,6 +316,7 @@ class EmulatorControl:
                                     "access_key": access_key_from_authorization(auth)}
             params = self._params(environ, body)
             recorded = {k: params[k] for k in RECORDED_PARAMS if k in params}
+            recorded.update(recorded_filters(params))
             if recorded:
                 call["params"] = recorded
             with self.lock:

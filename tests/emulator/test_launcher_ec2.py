@@ -280,3 +280,18 @@ def test_delete_group_held_by_caches_and_enis(ec2, ec, net):
         ec.describe_cache_clusters(CacheClusterId=f"mc-{net['n']}")
     assert error_code(exc) == "CacheClusterNotFound"
     ec2.delete_security_group(GroupId=other)
+
+
+def test_the_call_log_records_the_group_ids_a_describe_was_filtered_by(emulator, ec2, net):
+    """The tests of batched describes (tests/tests/core_emulator/bounds.rs) judge each call by the
+    ids it carried: a `group-id` filter is recorded sorted, joined by commas."""
+    a = ec2.create_security_group(GroupName="rec-a", Description="a", VpcId=net["vpc"])["GroupId"]
+    b = ec2.create_security_group(GroupName="rec-b", Description="b", VpcId=net["vpc"])["GroupId"]
+    http(emulator, "POST", "/_emulator/calls/reset")
+    ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [b, a]}])
+    ec2.describe_security_groups(GroupIds=[a])
+    _, raw = http(emulator, "GET", "/_emulator/calls")
+    calls = json.loads(raw)["calls"]
+    assert [c["action"] for c in calls] == ["DescribeSecurityGroupRules", "DescribeSecurityGroups"], calls
+    assert calls[0]["params"]["group-id"] == ",".join(sorted([a, b])), calls
+    assert "group-id" not in calls[1].get("params", {}), "GroupIds is no filter"

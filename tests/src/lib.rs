@@ -31,7 +31,8 @@ pub struct Call {
     /// The access key id the request was signed with.
     #[serde(default)]
     pub access_key: Option<String>,
-    /// For STS calls: RoleArn, RoleSessionName and ExternalId, when sent.
+    /// For STS calls: RoleArn, RoleSessionName and ExternalId, when sent; for a call filtered by
+    /// `group-id`, its values (sorted, joined by commas) under that name.
     #[serde(default)]
     pub params: std::collections::BTreeMap<String, String>,
 }

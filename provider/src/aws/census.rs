@@ -1,5 +1,6 @@
 //! One page of the Region's cache clusters and cache subnet groups, read once per process beside
-//! the first describe of a replication group the process knows nothing of.
+//! the first describe of a replication group the process knows nothing of (or of a single cache
+//! cluster, whose subnet group it then holds).
 //!
 //! A replication group's describe names its members but neither their security groups nor their
 //! subnet group; a member names the subnet group, which names the VPC. Read one after the other
@@ -48,6 +49,11 @@ impl Census {
             .iter()
             .map(|(n, f)| (n.clone(), Ok(f.clone())))
             .collect()
+    }
+
+    /// Subnet group `name`'s facts, when the page held it.
+    pub(crate) fn subnet_group(&self, name: &str) -> Option<SubnetFacts> {
+        self.subnets.get(name).cloned()
     }
 
     /// The hints the page gives each replication group on it.

@@ -44,11 +44,14 @@ async fn describe_cluster_of_a_cache_cluster_and_a_serverless_cache() {
                 )
                 .build()
         });
-    let sn = mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups).then_output(|| {
-        DescribeCacheSubnetGroupsOutput::builder()
-            .cache_subnet_groups(CacheSubnetGroup::builder().vpc_id("vpc-m").build())
-            .build()
-    });
+    // (by name: the census's page, asked without one, is answered by `aws()`'s catch-all)
+    let sn = mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups)
+        .match_requests(|r| r.cache_subnet_group_name() == Some("subnets-1"))
+        .then_output(|| {
+            DescribeCacheSubnetGroupsOutput::builder()
+                .cache_subnet_groups(CacheSubnetGroup::builder().vpc_id("vpc-m").build())
+                .build()
+        });
     let sl = mock!(aws_sdk_elasticache::Client::describe_serverless_caches)
         .match_requests(|r| r.serverless_cache_name() == Some("sl-1"))
         .then_output(|| {

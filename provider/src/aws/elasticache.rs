@@ -175,7 +175,11 @@ impl Aws {
     }
 
     async fn describe_single_cache_cluster(&self, id: &str) -> Result<ClusterInfo, CloudError> {
-        let cc = self.describe_cache_cluster(id, true).await?;
+        let (cc, census) = tokio::join!(
+            self.describe_cache_cluster(id, true),
+            self.census_if_first()
+        );
+        let cc = cc?;
         let endpoint = cc
             .configuration_endpoint()
             .or_else(|| cc.cache_nodes().first().and_then(|n| n.endpoint()));
@@ -184,7 +188,10 @@ impl Aws {
             .and_then(|e| port_of(e.port()))
             .unwrap_or_else(|| engine_default_port(engine.as_deref()));
         let (vpc_id, subnet_ids) = match non_empty(cc.cache_subnet_group_name()) {
-            Some(name) => self.subnet_group_vpc(name).await?,
+            Some(name) => match census.and_then(|c| c.subnet_group(name)) {
+                Some(facts) => facts,
+                None => self.subnet_group_vpc(name).await?,
+            },
             None => (None, Vec::new()),
         };
         let posture = Posture {

@@ -222,3 +222,44 @@ async fn the_census_answers_the_first_describe_and_seeds_the_later_ones() {
         "never a second census"
     );
 }
+
+/// A single cache cluster (Memcached) described first in a process takes its subnet group from
+/// the census's page: the cluster and its VPC in one round trip, nothing read by name.
+#[tokio::test]
+async fn a_single_cache_cluster_takes_its_subnet_group_from_the_census() {
+    let cluster = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+        .match_requests(|r| r.cache_cluster_id() == Some("mc-1"))
+        .then_output(|| {
+            DescribeCacheClustersOutput::builder()
+                .cache_clusters(
+                    CacheCluster::builder()
+                        .cache_cluster_id("mc-1")
+                        .engine("memcached")
+                        .cache_subnet_group_name("subnets-m")
+                        .build(),
+                )
+                .build()
+        });
+    let page = mock!(aws_sdk_elasticache::Client::describe_cache_clusters)
+        .match_requests(|r| r.cache_cluster_id().is_none())
+        .then_output(|| DescribeCacheClustersOutput::builder().build());
+    let subnet_page = mock!(aws_sdk_elasticache::Client::describe_cache_subnet_groups)
+        .match_requests(|r| r.cache_subnet_group_name().is_none())
+        .then_output(|| {
+            DescribeCacheSubnetGroupsOutput::builder()
+                .cache_subnet_groups(
+                    CacheSubnetGroup::builder()
+                        .cache_subnet_group_name("subnets-m")
+                        .vpc_id("vpc-m")
+                        .build(),
+                )
+                .build()
+        });
+    let aws = aws(&[], &[&cluster, &page, &subnet_page]);
+    let info = aws
+        .describe_cluster(&ClusterRef::CacheCluster("mc-1".into()))
+        .await
+        .unwrap();
+    assert_eq!(info.vpc_id.as_deref(), Some("vpc-m"));
+    assert_eq!((cluster.num_calls(), subnet_page.num_calls()), (1, 1));
+}
