@@ -382,7 +382,11 @@ pub fn index_md() -> String {
         "`elasticache:Modify*` is called only with `attach_to_cluster = true`; \
          `ec2:DescribeSubnets` and `elasticache:DescribeServerlessCaches` only for a serverless \
          cache; `ec2:DescribeNetworkInterfaces` only to explain a security group that cannot be \
-         deleted.\n\n",
+         deleted. `elasticache:DescribeCacheClusters` and `elasticache:DescribeCacheSubnetGroups` \
+         are also called once per provider process without a name (one page of 100 each, beside the first \
+         replication group described, whose members and subnet group it then holds): a policy \
+         that scopes them to named resources refuses that page, which costs that describe one round \
+         trip and nothing else.\n\n",
     );
     iam_token::connect_section(&mut out);
     out.push_str("## Schema\n\n");

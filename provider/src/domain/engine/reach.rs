@@ -225,6 +225,22 @@ impl Engine {
         })
     }
 
+    /// Reads the network facts of `prior`'s VPC that [`Engine::observe_reach`] will ask for, so
+    /// that a refresh asks them beside its read of the access (one round trip, not two in a row);
+    /// kept for the process, the reach after the read finds them. Nothing for an access with no
+    /// recorded VPC.
+    pub async fn warm_net(&self, prior: &AccessState) {
+        let Some(vpc) = known(&prior.inputs.vpc_id).map(|v| v.as_str().to_string()) else {
+            return;
+        };
+        let acl_vpc = if known(&prior.inputs.cluster).is_some() {
+            vpc.as_str()
+        } else {
+            ""
+        };
+        tokio::join!(self.links(&vpc), self.enis(&vpc), self.acls(acl_vpc));
+    }
+
     /// `reachability` of an access as AWS shows it now.
     pub async fn observe_reach(&self, st: &AccessState) -> Reachability {
         self.observe_reach_after(st, None).await

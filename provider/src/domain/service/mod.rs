@@ -320,7 +320,9 @@ impl Service {
     pub async fn read(&self, state: &Value) -> Result<Option<Value>, Vec<Diagnostic>> {
         let engine = self.engine().ok_or_else(|| vec![not_configured()])?;
         let prior = AccessState::from_value(state).map_err(|e| vec![e])?;
-        match engine.read(&prior).await.map_err(|e| vec![e])? {
+        // the VPC's facts for `reachability` beside the read (a refresh's first round trip)
+        let (read, ()) = tokio::join!(engine.read(&prior), engine.warm_net(&prior));
+        match read.map_err(|e| vec![e])? {
             Some(s) => Ok(Some(with_reach(&engine, &s, None, None).await)),
             None => Ok(None),
         }

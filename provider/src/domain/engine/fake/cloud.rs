@@ -365,6 +365,15 @@ impl Cloud for FakeCloud {
         Ok(self.st().quotas.get(quota_code).copied().unwrap_or(default))
     }
 
+    async fn network_interfaces_in(
+        &self,
+        _vpc_id: &str,
+    ) -> Result<Vec<crate::domain::cloud::network::Eni>, CloudError> {
+        self.pause("DescribeNetworkInterfaces").await;
+        self.call("DescribeNetworkInterfaces")?;
+        Ok(Vec::new())
+    }
+
     async fn prefix_lists(&self, ids: &[String]) -> Result<Vec<PrefixList>, CloudError> {
         self.pause("DescribeManagedPrefixLists").await;
         self.call("DescribeManagedPrefixLists")?;
