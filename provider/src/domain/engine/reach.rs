@@ -120,24 +120,34 @@ impl Engine {
         if vpc.is_empty() {
             return None;
         }
-        let r = cached(&self.net.enis, vpc, || async {
+        self.enis_quiet(vpc)
+            .await
+            .map_err(|e| Self::warn_fact("network interfaces", &e))
+            .ok()
+    }
+
+    async fn enis_quiet(&self, vpc: &str) -> Result<Arc<Vec<Eni>>, CloudError> {
+        cached(&self.net.enis, vpc, || async {
             self.cloud.network_interfaces_in(vpc).await.map(Arc::new)
         })
-        .await;
-        r.map_err(|e| Self::warn_fact("network interfaces", &e))
-            .ok()
+        .await
     }
 
     async fn links(&self, vpc: &str) -> Option<Arc<VpcLinks>> {
         if vpc.is_empty() {
             return None;
         }
-        let r = cached(&self.net.links, vpc, || async {
+        self.links_quiet(vpc)
+            .await
+            .map_err(|e| Self::warn_fact("VPC CIDRs and peerings", &e))
+            .ok()
+    }
+
+    async fn links_quiet(&self, vpc: &str) -> Result<Arc<VpcLinks>, CloudError> {
+        cached(&self.net.links, vpc, || async {
             self.cloud.vpc_links(vpc).await.map(Arc::new)
         })
-        .await;
-        r.map_err(|e| Self::warn_fact("VPC CIDRs and peerings", &e))
-            .ok()
+        .await
     }
 
     async fn entries(&self, pl: &str) -> Option<Arc<Vec<IpNet>>> {
@@ -154,11 +164,17 @@ impl Engine {
         if vpc.is_empty() {
             return None;
         }
-        let r = cached(&self.net.acls, vpc, || async {
+        self.acls_quiet(vpc)
+            .await
+            .map_err(|e| Self::warn_fact("network ACLs", &e))
+            .ok()
+    }
+
+    async fn acls_quiet(&self, vpc: &str) -> Result<Arc<Vec<NetworkAcl>>, CloudError> {
+        cached(&self.net.acls, vpc, || async {
             self.cloud.network_acls(vpc).await.map(Arc::new)
         })
-        .await;
-        r.map_err(|e| Self::warn_fact("network ACLs", &e)).ok()
+        .await
     }
 
     /// A referenced group of this account: Some(None) when AWS has no such group.
@@ -228,17 +244,20 @@ impl Engine {
     /// Reads the network facts of `prior`'s VPC that [`Engine::observe_reach`] will ask for, so
     /// that a refresh asks them beside its read of the access (one round trip, not two in a row);
     /// kept for the process, the reach after the read finds them. Nothing for an access with no
-    /// recorded VPC.
+    /// recorded VPC. A fact that fails is not warned of here: the reach asks it again, and warns.
     pub async fn warm_net(&self, prior: &AccessState) {
-        let Some(vpc) = known(&prior.inputs.vpc_id).map(|v| v.as_str().to_string()) else {
+        let Some(vpc) = known(&prior.inputs.vpc_id)
+            .map(|v| v.as_str().to_string())
+            .filter(|v| !v.is_empty())
+        else {
             return;
         };
-        let acl_vpc = if known(&prior.inputs.cluster).is_some() {
-            vpc.as_str()
-        } else {
-            ""
+        let acls = async {
+            if known(&prior.inputs.cluster).is_some() {
+                let _ = self.acls_quiet(&vpc).await;
+            }
         };
-        tokio::join!(self.links(&vpc), self.enis(&vpc), self.acls(acl_vpc));
+        let _ = tokio::join!(self.links_quiet(&vpc), self.enis_quiet(&vpc), acls);
     }
 
     /// `reachability` of an access as AWS shows it now.
