@@ -13,8 +13,9 @@ for d in ("common", "emulator"):
 from emulator_fixture import emulator_process  # noqa: E402,F401 - pytest finds fixtures by name
 
 # The files that take longest (a soak of several minutes, a whole venv built from scratch, the fault
-# matrix) are handed to the workers first: with `--dist loadfile` (.ci/run), a long file handed out
-# last keeps one worker busy after the others are done. Everything else keeps its order.
+# matrix) are handed to the workers first: with `--dist loadfile --no-loadscope-reorder` (.ci/run),
+# files go out in this order, and a long file handed out last would keep one worker busy after the
+# others are done. Everything else keeps its order.
 FIRST = (
     "faults/test_tf_soak.py",
     "venv_setup/test_venv_setup.py",
